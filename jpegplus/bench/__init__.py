@@ -1,0 +1,1 @@
+"""``jpegplus bench``: rate-distortion and speed measurements with a report."""

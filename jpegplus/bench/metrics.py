@@ -1,0 +1,45 @@
+"""Distortion metrics (maintained implementations: scikit-image SSIM, pytorch-msssim MS-SSIM)."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from pytorch_msssim import ms_ssim as _ms_ssim
+from skimage.color import rgb2ycbcr
+from skimage.metrics import peak_signal_noise_ratio, structural_similarity
+
+
+def _rgb(image: np.ndarray) -> np.ndarray:
+    return np.repeat(image[:, :, None], 3, axis=2) if image.ndim == 2 else image
+
+
+def psnr(reference: np.ndarray, test: np.ndarray) -> float:
+    """PSNR in dB over all channels of two uint8 images."""
+    return float(peak_signal_noise_ratio(reference, test, data_range=255))
+
+
+def y_psnr(reference: np.ndarray, test: np.ndarray) -> float:
+    """PSNR of the BT.601 luma (Y in 16–235, as the deblocking literature measures it)."""
+    if reference.ndim == 2 and test.ndim == 2:
+        return psnr(reference, test)
+    luma = [rgb2ycbcr(_rgb(image))[:, :, 0] for image in (reference, test)]
+    return float(peak_signal_noise_ratio(luma[0], luma[1], data_range=255))
+
+
+def ssim(reference: np.ndarray, test: np.ndarray) -> float:
+    """SSIM (scikit-image, Gaussian window as Wang et al.) averaged over channels."""
+    channel_axis = None if reference.ndim == 2 else 2
+    return float(
+        structural_similarity(
+            reference, test, data_range=255, channel_axis=channel_axis, gaussian_weights=True, sigma=1.5,
+            use_sample_covariance=False,
+        )
+    )  # fmt: skip
+
+
+def ms_ssim(reference: np.ndarray, test: np.ndarray) -> float:
+    """MS-SSIM (pytorch-msssim, 5 scales) of RGB images; NaN below its 161-pixel minimum side."""
+    if min(reference.shape[:2]) < 161:
+        return float("nan")
+    tensors = [torch.from_numpy(_rgb(image).astype(np.float32)).permute(2, 0, 1)[None] for image in (reference, test)]
+    return float(_ms_ssim(tensors[0], tensors[1], data_range=255.0))

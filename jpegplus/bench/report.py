@@ -1,0 +1,101 @@
+"""The benchmark's outputs: results.json, RD plots and a self-contained report.html."""
+
+from __future__ import annotations
+
+import html
+import json
+from pathlib import Path
+
+import matplotlib
+import numpy as np
+from PIL import Image
+
+matplotlib.use("Agg")
+from matplotlib import pyplot as plt  # noqa: E402
+
+CROP = 192
+CROP_BPP = 0.3
+
+
+def write_results(results: dict[str, object], out: Path) -> Path:
+    """results.json, every point machine-readable."""
+    path = out / "results.json"
+    path.write_text(json.dumps(results, indent=1, default=float) + "\n")
+    return path
+
+
+def plot(curves: dict[str, list[dict[str, float]]], metric: str, out: Path) -> Path:
+    """bpp vs ``metric`` for every curve."""
+    figure, axes = plt.subplots(figsize=(7, 4.5), dpi=110)
+    for name, points in sorted(curves.items()):
+        axes.plot([p["bpp"] for p in points], [p[metric] for p in points], marker="o", ms=3, label=name)
+    axes.set_xlabel("bits per pixel (file bytes × 8 / pixels)")
+    axes.set_ylabel({"psnr": "RGB PSNR (dB)", "ms_ssim": "MS-SSIM"}[metric])
+    axes.set_xlim(0, 1.6)
+    axes.grid(alpha=0.3)
+    axes.legend(fontsize=8)
+    figure.tight_layout()
+    path = out / f"rd_{metric}.png"
+    figure.savefig(path)
+    plt.close(figure)
+    return path
+
+
+def crops(
+    reference: np.ndarray, decodes: dict[str, dict[int, np.ndarray]], records: list[dict], out: Path
+) -> list[tuple[str, str]]:
+    """Centre crops of the first image: the original and each curve near ``CROP_BPP``; (caption, file)."""
+    height, width = reference.shape[:2]
+    top, left = max((height - CROP) // 2, 0), max((width - CROP) // 2, 0)
+    window = (slice(top, top + CROP), slice(left, left + CROP))
+    shown = [("original", "crop_original.png", reference)]
+    first = records[0]["image"]
+    for curve, by_quality in sorted(decodes.items()):
+        points = {r["quality"]: r["bpp"] for r in records if r["image"] == first and r["curve"] == curve}
+        quality = min(points, key=lambda q: abs(points[q] - CROP_BPP))
+        shown.append((f"{curve} q{quality}, {points[quality]:.3f} bpp", f"crop_{curve}.png", by_quality[quality]))
+    for _, file, image in shown:
+        Image.fromarray(np.ascontiguousarray(image[window])).save(out / file)
+    return [(caption, file) for caption, file, _ in shown]
+
+
+def _table(rows: dict[str, dict[str, float]]) -> str:
+    columns = sorted({key for row in rows.values() for key in row})
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in ["curve", *columns])
+    body = "".join(
+        "<tr><td>"
+        + html.escape(name)
+        + "</td>"
+        + "".join(f"<td>{row.get(c, float('nan')):+.1f}%</td>" for c in columns)
+        + "</tr>"
+        for name, row in sorted(rows.items())
+    )
+    return f"<table><tr>{head}</tr>{body}</table>"
+
+
+def write_html(results: dict, plots: list[Path], shown: list[tuple[str, str]], out: Path) -> Path:
+    """report.html: BD-rate table, speed, plots and side-by-side crops; all files beside it."""
+    speed_rows = "".join(
+        f"<tr><td>{html.escape(c)}</td><td>{s['encode_ms']:.1f}</td><td>{s['decode_ms']:.1f}</td>"
+        f"<td>{s['decode_mp_per_s']:.2f}</td></tr>"
+        for c, s in sorted(results["speed"].items())
+    )
+    figures = "".join(
+        f'<figure><img src="{html.escape(f)}" alt="{html.escape(c)}"><figcaption>{html.escape(c)}</figcaption></figure>'
+        for c, f in shown
+    )
+    page = f"""<!doctype html><html><head><meta charset="utf-8"><title>jpegplus benchmark</title>
+<style>body{{font-family:sans-serif;margin:2em;max-width:1200px}}table{{border-collapse:collapse}}
+td,th{{border:1px solid #ccc;padding:4px 8px;text-align:right}}figure{{display:inline-block;margin:4px}}
+figure img{{image-rendering:pixelated;width:{CROP * 2}px}}</style></head><body>
+<h1>jpegplus benchmark: {html.escape(str(results["config"]["dataset"]))}</h1>
+<p>{len(results["config"]["images"])} images; {html.escape(results["bd_rate_method"])}.
+Machine: {html.escape(json.dumps(results["machine"]))}</p>
+<h2>BD-rate (negative = fewer bits for the same quality)</h2>{_table(results["bd_rate"])}
+<h2>Rate-distortion</h2>{"".join(f'<img src="{p.name}" alt="{p.stem}">' for p in plots)}
+<h2>Side by side (first image, centre crop, about {CROP_BPP} bpp, shown 2×)</h2>{figures}
+<h2>Speed (median per image)</h2><table><tr><th>curve</th><th>encode ms</th><th>decode ms</th><th>decode MP/s</th></tr>
+{speed_rows}</table></body></html>"""
+    path = out / "report.html"
+    path.write_text(page)
+    return path

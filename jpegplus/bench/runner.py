@@ -1,0 +1,198 @@
+"""Run the benchmark grid: plain codecs, jpegplus modes and JPEG + enhance, image by image."""
+
+from __future__ import annotations
+
+import platform
+import resource
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from PIL import Image
+from rich.progress import Progress
+
+from jpegplus import pipeline
+from jpegplus.bench import metrics
+from jpegplus.bench.bdrate import METHOD, bd_rate
+from jpegplus.codecs import get_codec
+from jpegplus.runtime import cpu_has_bf16
+
+DEFAULT_QUALITIES = (5, 10, 20, 30, 40, 50, 60, 75, 90, 95)
+BD_RANGE = (0.1, 1.5)
+PLAIN_JPEG = "plain-jpeg"
+
+
+@dataclass(frozen=True)
+class BenchRecord:
+    """One image at one quality on one curve."""
+
+    image: str
+    curve: str
+    codec: str
+    quality: int
+    bytes: int
+    bpp: float
+    psnr: float
+    y_psnr: float
+    ssim: float
+    ms_ssim: float
+    encode_ms: float
+    decode_ms: float
+
+
+@dataclass(frozen=True)
+class BenchConfig:
+    """What to run."""
+
+    dataset: Path
+    codecs: tuple[str, ...] = ("jpeg",)
+    modes: tuple[str, ...] = ("downsample", "full")
+    enhance: bool = False
+    qualities: tuple[int, ...] = DEFAULT_QUALITIES
+    limit: int | None = None
+
+
+def dataset_images(folder: Path, limit: int | None) -> list[Path]:
+    """The PNG images of an evaluation folder, sorted, at most ``limit``."""
+    paths = sorted(p for p in folder.iterdir() if p.suffix.lower() in (".png", ".bmp", ".tif", ".tiff"))
+    return paths[:limit] if limit else paths
+
+
+def _timed(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[Any, float]:
+    start = time.perf_counter()
+    value = fn(*args, **kwargs)
+    return value, (time.perf_counter() - start) * 1000
+
+
+def _record(name: str, curve: str, codec: str, quality: int, reference: np.ndarray, data: bytes,
+            decoded: np.ndarray, encode_ms: float, decode_ms: float) -> BenchRecord:  # fmt: skip
+    pixels = reference.shape[0] * reference.shape[1]
+    return BenchRecord(
+        image=name, curve=curve, codec=codec, quality=quality, bytes=len(data), bpp=len(data) * 8 / pixels,
+        psnr=metrics.psnr(reference, decoded), y_psnr=metrics.y_psnr(reference, decoded),
+        ssim=metrics.ssim(reference, decoded), ms_ssim=metrics.ms_ssim(reference, decoded),
+        encode_ms=encode_ms, decode_ms=decode_ms,
+    )  # fmt: skip
+
+
+def bench_image(path: Path, config: BenchConfig, keep: dict[str, dict[int, np.ndarray]] | None) -> list[BenchRecord]:
+    """Every curve at every quality for one image; ``keep`` collects decodes for the report's crops."""
+    picture = Image.open(path)
+    reference = np.asarray(picture.convert("L" if picture.mode in ("L", "I;16") else "RGB"))
+    records = []
+
+    def add(curve: str, codec: str, quality: int, data: bytes, decoded: np.ndarray, enc: float, dec: float) -> None:
+        records.append(_record(path.name, curve, codec, quality, reference, data, decoded, enc, dec))
+        if keep is not None:
+            keep.setdefault(curve, {})[quality] = decoded
+
+    for codec_name in config.codecs:
+        codec = get_codec(codec_name)
+        for quality in config.qualities:
+            data, enc = _timed(codec.encode, reference, quality)
+            decoded, dec = _timed(codec.decode, data)
+            add(f"plain-{codec_name}", codec_name, quality, data, decoded, enc, dec)
+            if config.enhance and codec_name == "jpeg":
+                enhanced, dec = _timed(pipeline.enhance, data)
+                add("jpeg+enhance", codec_name, quality, data, enhanced, enc, dec)
+            for mode in config.modes:
+                packed, enc = _timed(pipeline.compress, reference, codec=codec_name, quality=quality, mode=mode)
+                restored, dec = _timed(pipeline.decompress, packed)
+                add(f"jpegplus-{codec_name}-{mode}", codec_name, quality, packed, restored, enc, dec)
+    return records
+
+
+def summarise(records: list[BenchRecord]) -> dict[str, list[dict[str, float]]]:
+    """Per curve, per quality: metrics averaged over images (the RD curve)."""
+    curves: dict[str, dict[int, list[BenchRecord]]] = {}
+    for record in records:
+        curves.setdefault(record.curve, {}).setdefault(record.quality, []).append(record)
+    fields = ("bpp", "psnr", "y_psnr", "ssim", "ms_ssim")
+    return {
+        curve: [
+            {"quality": q, **{f: float(np.nanmean([getattr(r, f) for r in group])) for f in fields}}
+            for q, group in sorted(points.items())
+        ]
+        for curve, points in curves.items()
+    }
+
+
+def bd_rates(curves: dict[str, list[dict[str, float]]]) -> dict[str, dict[str, float]]:
+    """BD-rate (PSNR and MS-SSIM) of every curve against plain JPEG and against its own plain codec."""
+
+    def in_range(points: list[dict[str, float]]) -> list[dict[str, float]]:
+        return [p for p in points if BD_RANGE[0] <= p["bpp"] <= BD_RANGE[1]]
+
+    def versus(anchor: str, test: str, metric: str) -> float:
+        a, t = in_range(curves[anchor]), in_range(curves[test])
+        return bd_rate([p["bpp"] for p in a], [p[metric] for p in a], [p["bpp"] for p in t], [p[metric] for p in t])
+
+    table = {}
+    for curve in curves:
+        own = "plain-" + curve.split("-")[1] if curve.startswith("jpegplus-") else PLAIN_JPEG
+        row = {}
+        for metric in ("psnr", "ms_ssim"):
+            if PLAIN_JPEG in curves:
+                row[f"vs_jpeg_{metric}"] = versus(PLAIN_JPEG, curve, metric)
+            if own in curves:
+                row[f"vs_own_codec_{metric}"] = versus(own, curve, metric)
+        table[curve] = row
+    return table
+
+
+def speed(records: list[BenchRecord]) -> dict[str, dict[str, float]]:
+    """Median encode/decode milliseconds and decode megapixels per second, per curve."""
+    by_curve: dict[str, list[BenchRecord]] = {}
+    for record in records:
+        by_curve.setdefault(record.curve, []).append(record)
+    table = {}
+    for curve, group in by_curve.items():
+        decode = statistics.median(r.decode_ms for r in group)
+        megapixels = statistics.median(r.bytes * 8 / r.bpp for r in group) / 1e6
+        table[curve] = {
+            "encode_ms": statistics.median(r.encode_ms for r in group),
+            "decode_ms": decode,
+            "decode_mp_per_s": megapixels / (decode / 1000),
+        }
+    return table
+
+
+def machine() -> dict[str, object]:
+    """What the timings depend on."""
+    return {
+        "torch": torch.__version__,
+        "threads": torch.get_num_threads(),
+        "bf16": cpu_has_bf16(),
+        "cpu": platform.processor() or platform.machine(),
+        "python": platform.python_version(),
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+
+
+def run(config: BenchConfig, keep_first: dict[str, dict[int, np.ndarray]]) -> dict[str, object]:
+    """Run the whole grid with a progress bar; returns the results document."""
+    paths = dataset_images(config.dataset, config.limit)
+    if not paths:
+        msg = f"no images in {config.dataset}"
+        raise FileNotFoundError(msg)
+    records: list[BenchRecord] = []
+    with Progress() as progress:
+        task = progress.add_task("bench", total=len(paths))
+        for index, path in enumerate(paths):
+            records.extend(bench_image(path, config, keep_first if index == 0 else None))
+            progress.advance(task)
+    curves = summarise(records)
+    return {
+        "config": {**asdict(config), "dataset": str(config.dataset), "images": [p.name for p in paths]},
+        "machine": machine(),
+        "bd_rate_method": f"{METHOD}; points with {BD_RANGE[0]} <= bpp <= {BD_RANGE[1]}",
+        "curves": curves,
+        "bd_rate": bd_rates(curves),
+        "speed": speed(records),
+        "records": [asdict(r) for r in records],
+    }

@@ -1,0 +1,235 @@
+"""The ``jpegplus`` command: a thin layer that parses, calls the library and reports."""
+
+from __future__ import annotations
+
+import enum
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from jpegplus.codecs.registry import CodecName
+from jpegplus.errors import JpegPlusError, OutputError
+from jpegplus.pipeline import Mode
+
+app = typer.Typer(
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    help="Neural networks around JPEG, JPEG 2000, WebP and AVIF; every file written is a standard file.",
+)
+
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".avif", ".jp2", ".tif", ".tiff", ".bmp", ".ppm", ".pgm"}
+
+Inputs = Annotated[list[Path], typer.Argument(help="image files or folders (searched recursively)")]
+Output = Annotated[Optional[Path], typer.Option("--output", "-o", help="output file (one input only)")]
+OutDir = Annotated[Optional[Path], typer.Option("--out-dir", help="folder for the outputs of several inputs")]
+Force = Annotated[bool, typer.Option("--force", help="replace existing outputs (never an input)")]
+Quality = Annotated[int, typer.Option("--quality", "-q", min=1, max=100, help="the codec's own 1–100 quality")]
+Device = Annotated[Optional[str], typer.Option("--device", help="cpu, cuda, … (default: CUDA if torch sees one)")]
+
+
+def fail(message: str) -> None:
+    """One line on stderr."""
+    print(f"jpegplus: error: {message}", file=sys.stderr)
+
+
+@contextmanager
+def reported() -> Iterator[None]:
+    """Turn jpegplus errors into one stderr line and exit code 1, never a traceback."""
+    try:
+        yield
+    except JpegPlusError as error:
+        fail(str(error))
+        raise typer.Exit(code=1) from None
+
+
+def expand(inputs: list[Path]) -> list[tuple[Path, Path]]:
+    """(file, name relative to the given argument) for every image file; folders are searched."""
+    found = []
+    for given in inputs:
+        if given.is_dir():
+            files = sorted(p for p in given.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+            found.extend((path, path.relative_to(given)) for path in files)
+        else:
+            found.append((given, Path(given.name)))
+    return found
+
+
+def plan_outputs(
+    inputs: list[Path], output: Path | None, out_dir: Path | None, name: Callable[[Path], Path]
+) -> list[tuple[Path, Path]]:
+    """Pair every input file with its output path."""
+    files = expand(inputs)
+    if not files:
+        msg = "no input images found"
+        raise OutputError(msg)
+    if output is not None:
+        if len(files) > 1 or out_dir is not None:
+            msg = "-o/--output takes exactly one input; use --out-dir for several"
+            raise OutputError(msg)
+        return [(files[0][0], output)]
+    if out_dir is not None:
+        return [(path, out_dir / name(relative)) for path, relative in files]
+    return [(path, path.parent / name(Path(path.name))) for path, _ in files]
+
+
+def run_batch(jobs: list[tuple[Path, Path]], work: Callable[[bytes, Path], bytes], force: bool) -> None:
+    """Read, process and atomically write each job; a progress bar for several; exit 1 if any failed."""
+    from rich.progress import Progress
+
+    from jpegplus.io import read_file, write_atomic
+
+    inputs = tuple(path for path, _ in jobs)
+    failures = 0
+    with Progress(transient=True, disable=len(jobs) < 2) as progress:
+        task = progress.add_task("jpegplus", total=len(jobs))
+        for source, target in jobs:
+            try:
+                if target.exists() and not force:
+                    msg = f"{target} exists; pass --force to replace it"
+                    raise OutputError(msg)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                write_atomic(target, work(read_file(source), target), force=force, inputs=inputs)
+            except JpegPlusError as error:
+                failures += 1
+                fail(f"{source}: {error}")
+            except OSError as error:
+                failures += 1
+                fail(f"{source}: {error.strerror or error}")
+            progress.advance(task)
+    if failures:
+        raise typer.Exit(code=1)
+
+
+@app.command()
+def compress(
+    inputs: Inputs,
+    output: Output = None,
+    out_dir: OutDir = None,
+    codec: Annotated[CodecName, typer.Option("--codec", "-c")] = CodecName.JPEG,
+    quality: Quality = 75,
+    mode: Annotated[Mode, typer.Option("--mode", "-m")] = Mode.DOWNSAMPLE,
+    force: Force = False,
+    device: Device = None,
+) -> None:
+    """Compress images into standard files (any viewer opens them) that jpegplus decodes better."""
+    from jpegplus.codecs import get_codec
+    from jpegplus.pipeline import compress as compress_image
+
+    with reported():
+        extension = get_codec(codec.value).extension
+        jobs = plan_outputs(inputs, output, out_dir, lambda p: p.with_suffix(f".jpegplus{extension}"))
+
+        def work(data: bytes, _: Path) -> bytes:
+            return compress_image(data, codec=codec.value, quality=quality, mode=mode.value, device=device)
+
+        run_batch(jobs, work, force)
+
+
+@app.command()
+def decompress(
+    inputs: Inputs, output: Output = None, out_dir: OutDir = None, force: Force = False, device: Device = None
+) -> None:
+    """Decode jpegplus files to full-size images (PNG unless -o names another format)."""
+    from jpegplus.io import encode_picture
+    from jpegplus.pipeline import decompress_image
+
+    with reported():
+        jobs = plan_outputs(inputs, output, out_dir, lambda p: Path(p.name.split(".")[0] + ".png"))
+        run_batch(
+            jobs, lambda data, target: encode_picture(decompress_image(data, device=device), target.suffix), force
+        )
+
+
+class OutputFormat(str, enum.Enum):
+    """Output formats of enhance."""
+
+    PNG = "png"
+    JPEG = "jpeg"
+
+
+@app.command()
+def enhance(
+    inputs: Inputs,
+    output: Output = None,
+    out_dir: OutDir = None,
+    strength: Annotated[
+        Optional[int], typer.Option(min=1, max=100, help="override the JPEG quality read from the file")
+    ] = None,
+    output_format: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.PNG,
+    quality: Quality = 95,
+    force: Force = False,
+    device: Device = None,
+) -> None:
+    """Remove blocking, ringing and colour bleeding from ordinary JPEGs."""
+    from jpegplus.codecs import get_codec
+    from jpegplus.io import encode_picture
+    from jpegplus.pipeline import enhance_image
+
+    suffix = ".png" if output_format is OutputFormat.PNG else ".jpg"
+
+    def work(data: bytes, target: Path) -> bytes:
+        result = enhance_image(data, strength=strength, device=device)
+        if output_format is OutputFormat.JPEG:
+            return get_codec("jpeg").encode(result.pixels, quality, exif=result.exif, icc=result.icc)
+        return encode_picture(result, target.suffix)
+
+    with reported():
+        run_batch(plan_outputs(inputs, output, out_dir, lambda p: p.with_suffix(f".enhanced{suffix}")), work, force)
+
+
+@app.command()
+def info(file: Annotated[Path, typer.Argument(help="an image file")]) -> None:
+    """Show a file's codec, size, jpegplus metadata and, for a JPEG, its estimated quality."""
+    from jpegplus.inspect import describe
+    from jpegplus.io import read_file
+
+    with reported():
+        for key, value in describe(read_file(file)).items():
+            print(f"{key}: {value}")
+
+
+@app.command()
+def train(
+    run: Annotated[Path, typer.Option(help="run folder: cached patches, checkpoints, train.log")],
+    data: Annotated[Path, typer.Option(help="folder of training PNGs")],
+    plan: Annotated[str, typer.Option(help="stages KIND:MINUTES (artifacts, down-rec, down-com)")] = (
+        "artifacts:45,down-rec:20,down-com:8,down-rec:15"
+    ),
+    threads: Annotated[int, typer.Option(min=1)] = 2,
+) -> None:
+    """Train (or resume) the JPEG models in the alternating ComCNN/RecCNN scheme."""
+    from jpegplus.training.__main__ import start
+
+    try:
+        start(run, data, plan, threads)
+    except ValueError as error:
+        fail(str(error))
+        raise typer.Exit(code=1) from None
+
+
+@app.command()
+def bench(
+    dataset: Annotated[Path, typer.Argument(help="folder of reference images (PNG)")],
+    out: Annotated[Path, typer.Option("--out", help="folder for results.json, plots and report.html")],
+    codecs: Annotated[str, typer.Option(help="comma-separated codecs")] = "jpeg",
+    modes: Annotated[str, typer.Option(help="comma-separated jpegplus modes ('' for none)")] = "downsample,full",
+    enhance: Annotated[bool, typer.Option("--enhance", help="add plain JPEG + enhance")] = False,
+    qualities: Annotated[str, typer.Option(help="comma-separated quality grid")] = "5,10,20,30,40,50,60,75,90,95",
+    limit: Annotated[Optional[int], typer.Option(min=1, help="only the first N images")] = None,
+) -> None:
+    """Rate-distortion and speed benchmark with BD-rates, plots and an HTML report."""
+    from jpegplus.bench.main import run_bench
+
+    with reported():
+        for line in run_bench(dataset, out, codecs, modes, enhance, qualities, limit):
+            print(line)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

@@ -1,0 +1,104 @@
+"""The shared Pillow-backed adapter that the concrete codecs specialise."""
+
+from __future__ import annotations
+
+import html
+import io
+import re
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from jpegplus.errors import InvalidInputError
+
+
+class PillowCodec:
+    """Encode/decode through Pillow; subclasses name the format and its save options."""
+
+    name = ""
+    extension = ""
+    pillow_format = ""
+    carries_gray = True  # False: the format stores gray as RGB, so it is widened first
+
+    def save_options(self, quality: int, mode: str) -> dict[str, Any]:
+        """Format-specific keyword arguments of ``PIL.Image.save``."""
+        raise NotImplementedError
+
+    def encode(
+        self,
+        image: np.ndarray,
+        quality: int,
+        *,
+        exif: bytes | None = None,
+        icc: bytes | None = None,
+        payload: bytes | None = None,
+    ) -> bytes:
+        """Encode a uint8 RGB or gray array; EXIF, ICC and the jpegplus payload (as XMP) ride along."""
+        if image.ndim == 2 and not self.carries_gray:
+            image = np.repeat(image[:, :, None], 3, axis=2)
+        picture = Image.fromarray(np.ascontiguousarray(image))
+        extras = {"exif": exif, "icc_profile": icc, "xmp": xmp_packet(payload) if payload else None}
+        options = {key: value for key, value in extras.items() if value}
+        buffer = io.BytesIO()
+        picture.save(buffer, self.pillow_format, **self.save_options(quality, picture.mode), **options)
+        return buffer.getvalue()
+
+    def decode(self, data: bytes) -> np.ndarray:
+        """Decode to uint8 RGB (H, W, 3) or gray (H, W)."""
+        return to_array(open_image(data, self.pillow_format))
+
+    def read_payload(self, data: bytes) -> bytes | None:
+        """The jpegplus payload of a file of this format, or ``None``."""
+        xmp = open_image(data, self.pillow_format).info.get("xmp")
+        return payload_from_xmp(xmp.encode() if isinstance(xmp, str) else xmp) if xmp else None
+
+
+_XMP_ATTRIBUTE = "jpegplus:data"
+_XMP_TEMPLATE = (
+    '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+    '<rdf:Description rdf:about="" xmlns:jpegplus="https://github.com/jpegplus/ns/1/" {attribute}="{value}"/>'
+    "</rdf:RDF></x:xmpmeta>"
+)
+
+
+def xmp_packet(payload: bytes) -> bytes:
+    """A minimal XMP packet carrying ``payload`` (ASCII) as one attribute."""
+    return _XMP_TEMPLATE.format(attribute=_XMP_ATTRIBUTE, value=html.escape(payload.decode("ascii"))).encode()
+
+
+def payload_from_xmp(xmp: bytes) -> bytes | None:
+    """The payload :func:`xmp_packet` stored, or ``None`` for foreign XMP."""
+    found = re.search(rb'jpegplus:data="([^"]*)"', xmp)
+    return html.unescape(found.group(1).decode("ascii", "replace")).encode("ascii", "replace") if found else None
+
+
+def open_image(data: bytes, expected_format: str | None = None) -> Image.Image:
+    """Open and fully load encoded bytes with Pillow, turning every failure into one clear error."""
+    if not data:
+        msg = "empty input: no image data"
+        raise InvalidInputError(msg)
+    try:
+        picture = Image.open(io.BytesIO(data))
+        picture.load()
+    except Image.DecompressionBombError as error:
+        msg = f"refused as a decompression bomb: {error}"
+        raise InvalidInputError(msg) from None
+    except (OSError, SyntaxError, ValueError) as error:
+        msg = f"cannot decode image ({error})"
+        raise InvalidInputError(msg) from None
+    if expected_format is not None and picture.format != expected_format:
+        msg = f"expected a {expected_format} file, got {picture.format or 'unknown format'}"
+        raise InvalidInputError(msg)
+    return picture
+
+
+def to_array(picture: Image.Image) -> np.ndarray:
+    """A loaded Pillow image as uint8 RGB or gray array (alpha is dropped, palettes expanded)."""
+    if picture.mode in ("L", "RGB"):
+        return np.asarray(picture)
+    if picture.mode in ("I;16", "I;16B", "I;16L", "I"):
+        return (np.asarray(picture, dtype=np.float64) / 257.0).round().clip(0, 255).astype(np.uint8)
+    if picture.mode in ("LA", "1"):
+        return np.asarray(picture.convert("L"))
+    return np.asarray(picture.convert("RGB"))

@@ -1,0 +1,96 @@
+"""Running the networks on whole images in overlapping tiles, so memory stays bounded."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+from torch.nn import functional as F
+
+from jpegplus.models import ComCNN, RecCNN
+from jpegplus.runtime import autocast
+
+TILE = 512  # input pixels per tile side (even)
+OVERLAP = 48  # context on each side; covers the RecCNN's 41-pixel half-resolution receptive field
+
+TileFn = Callable[[torch.Tensor], torch.Tensor]
+
+
+def run_tiled(
+    fn: TileFn, image: torch.Tensor, *, scale: float, tile: int = TILE, overlap: int = OVERLAP
+) -> torch.Tensor:
+    """Apply ``fn`` (input size × ``scale`` = output size) tile by tile and stitch the centres.
+
+    ``image`` is (1, C, H, W) with H and W even; tiles and overlaps are even so that
+    pixel-unshuffle and stride-2 layers stay on the same grid as a whole-image pass.
+    """
+    _, _, height, width = image.shape
+    out: torch.Tensor | None = None
+    for top in range(0, height, tile):
+        for left in range(0, width, tile):
+            y0, x0 = max(top - overlap, 0), max(left - overlap, 0)
+            y1, x1 = min(top + tile + overlap, height), min(left + tile + overlap, width)
+            result = fn(image[:, :, y0:y1, x0:x1]).float()
+            if out is None:
+                out = image.new_zeros(1, result.shape[1], round(height * scale), round(width * scale))
+            keep_h, keep_w = min(tile, height - top), min(tile, width - left)
+            oy, ox = round((top - y0) * scale), round((left - x0) * scale)
+            out[
+                :,
+                :,
+                round(top * scale) : round((top + keep_h) * scale),
+                round(left * scale) : round((left + keep_w) * scale),
+            ] = result[:, :, oy : oy + round(keep_h * scale), ox : ox + round(keep_w * scale)]
+    assert out is not None  # an image has at least one tile
+    return out
+
+
+def pad_even(image: torch.Tensor) -> torch.Tensor:
+    """Replicate the last row/column so both sides are even."""
+    pad_h, pad_w = image.shape[2] % 2, image.shape[3] % 2
+    return F.pad(image, (0, pad_w, 0, pad_h), mode="replicate") if pad_h or pad_w else image
+
+
+def _condition_tensor(condition: tuple[float, float]) -> torch.Tensor:
+    return torch.tensor([condition], dtype=torch.float32)
+
+
+@torch.no_grad()
+def restore(net: RecCNN, image: torch.Tensor, condition: tuple[float, float], device: torch.device) -> torch.Tensor:
+    """Remove codec artifacts from a full-resolution decode (any size)."""
+    height, width = image.shape[2:]
+    cond = _condition_tensor(condition).to(device)
+
+    def fn(tile: torch.Tensor) -> torch.Tensor:
+        with autocast(device):
+            return net(tile.to(device), cond).cpu()
+
+    return run_tiled(fn, pad_even(image), scale=1.0)[:, :, :height, :width].clamp(0, 1)
+
+
+@torch.no_grad()
+def upsample_restore(
+    net: RecCNN, compact: torch.Tensor, condition: tuple[float, float], size: tuple[int, int], device: torch.device
+) -> torch.Tensor:
+    """Bicubic 2× upsampling of a decoded compact image, repaired by the RecCNN, cropped to ``size`` (h, w)."""
+    cond = _condition_tensor(condition).to(device)
+
+    def fn(tile: torch.Tensor) -> torch.Tensor:
+        up = F.interpolate(tile.to(device), scale_factor=2, mode="bicubic", align_corners=False)
+        with autocast(device):
+            return net(up, cond).cpu()
+
+    return run_tiled(fn, compact, scale=2.0, tile=TILE // 2, overlap=OVERLAP // 2)[:, :, : size[0], : size[1]].clamp(
+        0, 1
+    )
+
+
+@torch.no_grad()
+def make_compact(net: ComCNN, image: torch.Tensor, device: torch.device) -> torch.Tensor:
+    """The half-resolution compact image (size rounded up) of a full-resolution image."""
+
+    def fn(tile: torch.Tensor) -> torch.Tensor:
+        with autocast(device):
+            return net(tile.to(device)).cpu()
+
+    return run_tiled(fn, pad_even(image), scale=0.5).clamp(0, 1)

@@ -1,0 +1,30 @@
+"""What ``jpegplus info`` reports about a file."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from jpegplus import container
+from jpegplus.codecs.pillow_codec import open_image
+from jpegplus.quantization import estimate_quality
+
+
+def describe(data: bytes) -> dict[str, str]:
+    """Format, size, jpegplus metadata (if any) and a JPEG's estimated quality."""
+    picture = open_image(data)
+    facts = {
+        "format": picture.format or "unknown",
+        "size": f"{picture.width}x{picture.height}",
+        "mode": picture.mode,
+        "bytes": str(len(data)),
+    }
+    tables = getattr(picture, "quantization", None)
+    if tables:
+        facts["estimated JPEG quality"] = f"{estimate_quality(tables[0]):.0f}"
+        facts["quantization tables"] = str(len(tables))
+    metadata = container.extract(data)
+    if metadata is None:
+        facts["jpegplus"] = "no (plain file)"
+    else:
+        facts.update({f"jpegplus {key}": str(value) for key, value in asdict(metadata).items()})
+    return facts

@@ -1,0 +1,131 @@
+"""The edges of jpegplus: loading inputs, tensor conversions and atomic file output.
+
+Public images are uint8 numpy arrays, (H, W, 3) RGB or (H, W) gray; models see float32
+(1, 3, H, W) tensors in [0, 1]. Only this module converts between the two.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Union
+
+import numpy as np
+import torch
+from PIL import Image
+
+from jpegplus.codecs.pillow_codec import open_image, to_array
+from jpegplus.errors import InvalidInputError, OutputError
+
+ImageSource = Union[np.ndarray, Image.Image, str, os.PathLike, bytes]
+
+
+@dataclass(frozen=True)
+class LoadedImage:
+    """Pixels plus the metadata jpegplus carries from input to output."""
+
+    pixels: np.ndarray
+    exif: bytes | None = None
+    icc: bytes | None = None
+
+
+def load_image(source: ImageSource) -> LoadedImage:
+    """Accept a uint8 array, a PIL image, a path or encoded bytes; keep EXIF and ICC when present."""
+    if isinstance(source, np.ndarray):
+        return LoadedImage(check_pixels(source))
+    if isinstance(source, (str, os.PathLike)):
+        source = read_file(Path(source))
+    if isinstance(source, bytes):
+        source = open_image(source)
+    if isinstance(source, Image.Image):
+        exif = source.info.get("exif") or None
+        return LoadedImage(check_pixels(to_array(source)), exif, source.info.get("icc_profile") or None)
+    msg = f"unsupported image type {type(source).__name__}: pass a uint8 array, a PIL image, a path or bytes"
+    raise InvalidInputError(msg)
+
+
+def check_pixels(pixels: np.ndarray) -> np.ndarray:
+    """Validate an image array: uint8, (H, W) or (H, W, 3), not empty."""
+    if pixels.dtype != np.uint8:
+        msg = f"image arrays must be uint8, got {pixels.dtype}"
+        raise InvalidInputError(msg)
+    if pixels.ndim == 3 and pixels.shape[2] == 4:
+        pixels = pixels[:, :, :3]
+    if not (pixels.ndim == 2 or (pixels.ndim == 3 and pixels.shape[2] == 3)):
+        msg = f"image arrays must be (H, W) gray or (H, W, 3) RGB, got shape {pixels.shape}"
+        raise InvalidInputError(msg)
+    if pixels.shape[0] == 0 or pixels.shape[1] == 0:
+        msg = f"image is empty (shape {pixels.shape})"
+        raise InvalidInputError(msg)
+    return np.ascontiguousarray(pixels)
+
+
+def read_file(path: Path) -> bytes:
+    """Read a whole input file, with a one-line error when that is impossible."""
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        msg = f"no such file: {path}"
+        raise InvalidInputError(msg) from None
+    except OSError as error:
+        msg = f"cannot read {path}: {error.strerror or error}"
+        raise InvalidInputError(msg) from None
+
+
+def to_tensor(pixels: np.ndarray) -> torch.Tensor:
+    """uint8 (H, W, 3) or (H, W) → float (1, 3, H, W) in [0, 1]; gray is repeated to three planes."""
+    if pixels.ndim == 2:
+        pixels = pixels[:, :, None].repeat(3, axis=2)
+    return torch.tensor(pixels).permute(2, 0, 1)[None].float().div_(255.0)
+
+
+def to_image(tensor: torch.Tensor, *, gray: bool) -> np.ndarray:
+    """float (1, 3, H, W) → uint8, clamped and rounded; ``gray`` averages the planes."""
+    planes = tensor[0].float()
+    if gray:
+        planes = planes.mean(dim=0, keepdim=True)
+    pixels = planes.mul(255.0).round_().clamp_(0, 255).to(torch.uint8).permute(1, 2, 0).numpy()
+    return pixels[:, :, 0] if gray else pixels
+
+
+def encode_picture(loaded: LoadedImage, suffix: str) -> bytes:
+    """Encode decoded pixels for a file named ``*suffix`` (PNG, TIFF, …), keeping EXIF and ICC."""
+    formats = Image.registered_extensions()
+    pillow_format = formats.get(suffix.lower())
+    if pillow_format is None:
+        msg = f"unknown output extension {suffix!r}; use .png, .tif or another image extension"
+        raise OutputError(msg)
+    extras = {key: value for key, value in (("exif", loaded.exif), ("icc_profile", loaded.icc)) if value}
+    buffer = io.BytesIO()
+    Image.fromarray(loaded.pixels).save(buffer, pillow_format, **extras)
+    return buffer.getvalue()
+
+
+def write_atomic(path: Path, data: bytes, *, force: bool = False, inputs: tuple[Path, ...] = ()) -> None:
+    """Write ``data`` to ``path`` through a temporary file and a rename: never partial.
+
+    An existing file is replaced only with ``force``; an input file never is.
+    """
+    if any(path.resolve() == source.resolve() for source in inputs):
+        msg = f"refusing to overwrite the input {path}"
+        raise OutputError(msg)
+    if path.exists() and not force:
+        msg = f"{path} exists; pass --force to replace it"
+        raise OutputError(msg)
+    folder = path.parent if str(path.parent) else Path(".")
+    try:
+        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=folder)
+    except OSError as error:
+        msg = f"cannot write into {folder}: {error.strerror or error}"
+        raise OutputError(msg) from None
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+        os.replace(temporary, path)
+    except OSError as error:
+        Path(temporary).unlink(missing_ok=True)
+        msg = f"cannot write {path}: {error.strerror or error}"
+        raise OutputError(msg) from None

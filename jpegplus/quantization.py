@@ -1,0 +1,74 @@
+"""JPEG quantization tables: the IJG standard tables, quality estimates and the model condition."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+
+# ITU-T T.81 Annex K tables (natural row order), the base of libjpeg's quality scale.
+STANDARD_LUMA = np.array(
+    [
+        16, 11, 10, 16, 24, 40, 51, 61, 12, 12, 14, 19, 26, 58, 60, 55,
+        14, 13, 16, 24, 40, 57, 69, 56, 14, 17, 22, 29, 51, 87, 80, 62,
+        18, 22, 37, 56, 68, 109, 103, 77, 24, 35, 55, 64, 81, 104, 113, 92,
+        49, 64, 78, 87, 103, 121, 120, 101, 72, 92, 95, 98, 112, 100, 103, 99,
+    ],
+    dtype=np.float64,
+)  # fmt: skip
+STANDARD_CHROMA = np.array(
+    [
+        17, 18, 24, 47, 99, 99, 99, 99, 18, 21, 26, 66, 99, 99, 99, 99,
+        24, 26, 56, 99, 99, 99, 99, 99, 47, 66, 99, 99, 99, 99, 99, 99,
+        99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99,
+        99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99,
+    ],
+    dtype=np.float64,
+)  # fmt: skip
+
+
+def _quality_scale(quality: int) -> int:
+    """libjpeg's percentage scale factor for a 1–100 quality (integer arithmetic, as libjpeg)."""
+    quality = min(max(int(quality), 1), 100)
+    return 5000 // quality if quality < 50 else 200 - 2 * quality
+
+
+def standard_tables(quality: int) -> tuple[np.ndarray, np.ndarray]:
+    """The luma and chroma tables libjpeg writes for ``quality`` (baseline, 1–255)."""
+    scale = _quality_scale(quality)
+    return tuple(  # type: ignore[return-value]
+        np.clip(np.floor((base * scale + 50.0) / 100.0), 1, 255) for base in (STANDARD_LUMA, STANDARD_CHROMA)
+    )
+
+
+def estimate_quality(luma_table: Sequence[int]) -> float:
+    """Estimate the libjpeg quality whose standard luma table best matches ``luma_table``.
+
+    >>> round(estimate_quality(standard_tables(75)[0]))
+    75
+    """
+    table = np.asarray(luma_table, dtype=np.float64)
+    qualities = np.arange(1, 101)
+    errors = [np.abs(np.log(standard_tables(q)[0]) - np.log(table)).mean() for q in qualities]
+    return float(qualities[int(np.argmin(errors))])
+
+
+def _strength(table: Sequence[int]) -> float:
+    """Map a table's mean step (1–255) to [0, 1] on a log scale."""
+    return math.log(float(np.mean(table))) / math.log(255.0)
+
+
+def condition_from_tables(luma_table: Sequence[int], chroma_table: Sequence[int] | None) -> tuple[float, float]:
+    """The RecCNN condition: normalised luma and chroma quantizer strength.
+
+    A grayscale JPEG has no chroma table; its luma strength stands in for both.
+    """
+    luma = _strength(luma_table)
+    return luma, _strength(chroma_table) if chroma_table is not None else luma
+
+
+def condition_from_quality(quality: int) -> tuple[float, float]:
+    """The condition of a libjpeg-standard JPEG at ``quality``, used for codecs without tables."""
+    luma, chroma = standard_tables(quality)
+    return condition_from_tables(luma, chroma)

@@ -1,0 +1,37 @@
+"""Where and how the networks run: device, bf16 support, thread count."""
+
+from __future__ import annotations
+
+import functools
+import os
+from pathlib import Path
+
+import torch
+
+
+@functools.cache
+def cpu_has_bf16() -> bool:
+    """True when the CPU has native bf16 arithmetic (AVX512-BF16 or AMX), where bf16 pays off.
+
+    ``JPEGPLUS_PRECISION=fp32`` forces the fp32 path (for CPUs that emulate bf16 slowly).
+    """
+    if os.environ.get("JPEGPLUS_PRECISION", "").lower() == "fp32":
+        return False
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
+def resolve_device(device: str | None) -> torch.device:
+    """``None``/"auto" picks CUDA when torch sees one, else the CPU."""
+    if device in (None, "auto"):
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(device)
+
+
+def autocast(device: torch.device) -> torch.autocast:
+    """bf16 autocast where the hardware has it (CUDA, or CPUs with bf16 units); fp32 otherwise."""
+    enabled = device.type == "cuda" or cpu_has_bf16()
+    return torch.autocast(device.type, dtype=torch.bfloat16, enabled=enabled)

@@ -1,0 +1,1 @@
+"""Training of the jpegplus models (run from ``jpegplus train``; never from tests or CI)."""

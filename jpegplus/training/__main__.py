@@ -1,0 +1,39 @@
+"""``python -m jpegplus.training --run DIR --data DIR --plan artifacts:45,down-rec:20,...``"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from pathlib import Path
+
+import torch
+
+from jpegplus.training.loop import TrainConfig, Trainer, parse_plan
+
+
+def main() -> None:
+    """Parse the options and run (or resume) the training plan."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--run", type=Path, required=True, help="run folder: cached data, checkpoints, log")
+    parser.add_argument("--data", required=True, help="folder of training PNGs")
+    parser.add_argument("--plan", default="artifacts:45,down-rec:20,down-com:8,down-rec:15")
+    parser.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args()
+    start(args.run, Path(args.data), args.plan, args.threads)
+
+
+def start(run: Path, data: Path, plan: str, threads: int) -> None:
+    """Log to ``run/train.log`` and run (or resume) ``plan``."""
+    stages = parse_plan(plan)
+    torch.set_num_threads(threads)
+    run.mkdir(parents=True, exist_ok=True)
+    logging.basicConfig(
+        level=logging.INFO,
+        format="%(asctime)s %(message)s",
+        handlers=[logging.FileHandler(run / "train.log"), logging.StreamHandler()],
+    )
+    Trainer(TrainConfig(data_dir=str(data), plan=stages), run).run()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,113 @@
+"""Training data, prepared once: aligned patches of clean photos and their real codec decodes."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from jpegplus.quantization import condition_from_tables, standard_tables
+
+SUBSAMPLINGS = ("4:2:0", "4:2:0", "4:2:0", "4:2:2", "4:4:4")
+GRID = 16  # crops start on the 4:2:0 MCU grid so block boundaries sit where a decoder put them
+
+
+@dataclass(frozen=True)
+class PatchSet:
+    """Clean patches, their degraded counterparts and the per-patch condition."""
+
+    clean: np.ndarray  # (N, P, P, 3) uint8
+    degraded: np.ndarray  # (N, P, P, 3) uint8
+    condition: np.ndarray  # (N, 2) float32
+
+    def save(self, path: Path) -> None:
+        """Store as one uncompressed .npz."""
+        np.savez(path, clean=self.clean, degraded=self.degraded, condition=self.condition)
+
+    @classmethod
+    def load(cls, path: Path) -> PatchSet:
+        """Load what :meth:`save` wrote."""
+        with np.load(path) as arrays:
+            return cls(arrays["clean"], arrays["degraded"], arrays["condition"])
+
+
+def training_images(folder: Path) -> list[Path]:
+    """The PNG photos of a training folder, sorted by name."""
+    paths = sorted(folder.glob("*.png"))
+    if not paths:
+        msg = f"no PNG training images in {folder}"
+        raise FileNotFoundError(msg)
+    return paths
+
+
+def split_validation(paths: list[Path], count: int) -> tuple[list[Path], list[Path]]:
+    """Hold out every n-th photo (deterministically) for validation."""
+    step = max(len(paths) // max(count, 1), 1)
+    validation = paths[::step][:count]
+    held = set(validation)
+    return [p for p in paths if p not in held], validation
+
+
+def random_jpeg(image: np.ndarray, rng: np.random.Generator, qualities: tuple[int, int]) -> tuple[bytes, bool]:
+    """Encode with a random quality, chroma subsampling and occasionally a custom table pair.
+
+    Returns the JPEG and whether it is grayscale.
+    """
+    gray = rng.random() < 0.15
+    picture = Image.fromarray(image).convert("L") if gray else Image.fromarray(image)
+    options: dict[str, object] = {"subsampling": SUBSAMPLINGS[rng.integers(len(SUBSAMPLINGS))]}
+    if rng.random() < 0.15:  # custom tables: luma and chroma from unrelated qualities, jittered
+        tables = [standard_tables(int(rng.integers(*qualities)))[i] for i in (0, 1)]
+        tables = [np.clip(t * rng.uniform(0.8, 1.25, 64), 1, 255).astype(int).tolist() for t in tables]
+        options["qtables"] = tables[:1] if gray else tables
+    else:
+        options["quality"] = int(rng.integers(qualities[0], qualities[1] + 1))
+    buffer = io.BytesIO()
+    picture.save(buffer, "JPEG", **options)
+    return buffer.getvalue(), gray
+
+
+def decode_jpeg(data: bytes) -> tuple[np.ndarray, tuple[float, float]]:
+    """Decode a JPEG to RGB and read its condition from the quantization tables."""
+    picture = Image.open(io.BytesIO(data))
+    tables = picture.quantization
+    condition = condition_from_tables(tables[0], tables.get(1))
+    return np.asarray(picture.convert("RGB")), condition
+
+
+def artifact_patches(
+    paths: list[Path], *, patch: int, crops: int, encodes: int, qualities: tuple[int, int], seed: int
+) -> PatchSet:
+    """Pairs for artifact removal: each photo JPEG-encoded ``encodes`` times, ``crops`` crops each."""
+    rng = np.random.default_rng(seed)
+    clean, degraded, condition = [], [], []
+    for path in paths:
+        image = np.asarray(Image.open(path).convert("RGB"))
+        for _ in range(encodes):
+            data, gray = random_jpeg(image, rng, qualities)
+            decoded, cond = decode_jpeg(data)
+            reference = np.repeat(np.asarray(Image.fromarray(image).convert("L"))[:, :, None], 3, 2) if gray else image
+            for top, left in _grid_crops(image.shape, patch, crops, rng):
+                clean.append(reference[top : top + patch, left : left + patch])
+                degraded.append(decoded[top : top + patch, left : left + patch])
+                condition.append(cond)
+    return PatchSet(np.stack(clean), np.stack(degraded), np.asarray(condition, dtype=np.float32))
+
+
+def clean_patches(paths: list[Path], *, patch: int, crops: int, seed: int) -> np.ndarray:
+    """Random clean crops (N, P, P, 3) for the half-resolution path."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for path in paths:
+        image = np.asarray(Image.open(path).convert("RGB"))
+        out.extend(image[t : t + patch, lf : lf + patch] for t, lf in _grid_crops(image.shape, patch, crops, rng))
+    return np.stack(out)
+
+
+def _grid_crops(shape: tuple[int, ...], patch: int, count: int, rng: np.random.Generator) -> list[tuple[int, int]]:
+    rows = (shape[0] - patch) // GRID + 1
+    cols = (shape[1] - patch) // GRID + 1
+    return [(int(rng.integers(rows)) * GRID, int(rng.integers(cols)) * GRID) for _ in range(count)]

@@ -1,0 +1,52 @@
+"""Turn a training checkpoint into shippable fp16 safetensors listed in the weights manifest."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import torch
+from safetensors.torch import save
+
+from jpegplus.weights import MANIFEST
+
+# manifest name → (architecture, {tensor prefix: checkpoint entry})
+EXPORTS = {
+    "jpeg-artifacts": ("RecCNN", {"rec.": "artifact_net"}),
+    "jpeg-downsample": ("ComCNN+RecCNN", {"com.": "com_net", "rec.": "down_net"}),
+}
+
+
+def export(checkpoint: Path, out_dir: Path, names: list[str]) -> dict[str, str]:
+    """Write ``<name>-<sha8>.safetensors`` for each name and update the manifest; returns name → file."""
+    payload = torch.load(checkpoint, weights_only=True, map_location="cpu")
+    manifest_path = out_dir / MANIFEST
+    manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
+    written = {}
+    for name in names:
+        architecture, parts = EXPORTS[name]
+        tensors = {
+            prefix + key: value.to(torch.float16).contiguous()
+            for prefix, entry in parts.items()
+            for key, value in payload[entry].items()
+        }
+        blob = save(tensors, metadata={"name": name, "architecture": architecture})
+        digest = hashlib.sha256(blob).hexdigest()
+        file = f"{name}-{digest[:8]}.safetensors"
+        (out_dir / file).write_bytes(blob)
+        manifest[name] = {"file": file, "sha256": digest, "architecture": architecture, "card": f"{name}.md"}
+        written[name] = file
+    manifest_path.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    return written
+
+
+if __name__ == "__main__":
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("checkpoint", type=Path)
+    parser.add_argument("--out", type=Path, default=Path("weights"))
+    parser.add_argument("--names", default=",".join(EXPORTS))
+    arguments = parser.parse_args()
+    print(export(arguments.checkpoint, arguments.out, arguments.names.split(",")))

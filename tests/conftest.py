@@ -1,0 +1,45 @@
+"""Shared fixtures: small test images made here or taken from scikit-image, never from the data sets."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+from skimage import data
+
+
+@pytest.fixture(scope="session")
+def photo() -> np.ndarray:
+    """A 96×128 RGB crop of scikit-image's astronaut (odd-free, tile-sized)."""
+    return np.ascontiguousarray(data.astronaut()[40:136, 160:288])
+
+
+@pytest.fixture(scope="session")
+def gray_photo() -> np.ndarray:
+    """A 80×104 gray crop of scikit-image's camera."""
+    return np.ascontiguousarray(data.camera()[100:180, 200:304])
+
+
+def psnr(a: np.ndarray, b: np.ndarray) -> float:
+    """PSNR in dB of two uint8 images."""
+    mse = np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2)
+    return float(10 * np.log10(255.0**2 / max(mse, 1e-12)))
+
+
+def jpeg_bytes(image: np.ndarray, quality: int, **options: object) -> bytes:
+    """A plain Pillow JPEG."""
+    buffer = io.BytesIO()
+    Image.fromarray(image).save(buffer, "JPEG", quality=quality, **options)
+    return buffer.getvalue()
+
+
+def retag(data: bytes, old: bytes, new: bytes) -> bytes:
+    """Re-encode a jpegplus JPEG with its metadata edited (a tampered file that is still a valid JPEG)."""
+    from jpegplus.codecs import get_codec
+
+    codec = get_codec("jpeg")
+    payload = codec.read_payload(data)
+    assert payload is not None and old in payload
+    return codec.encode(codec.decode(data), 95, payload=payload.replace(old, new))

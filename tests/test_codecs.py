@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from conftest import psnr
+from jpegplus.codecs import CodecName, get_codec, list_codecs
+from jpegplus.codecs.jpeg2000 import compression_ratio
+from jpegplus.errors import InvalidInputError, InvalidOptionError
+
+ALL = [c.value for c in CodecName]
+
+
+def test_registry_matches_enum() -> None:
+    assert list_codecs() == sorted(ALL)
+
+
+def test_unknown_codec_lists_known() -> None:
+    with pytest.raises(InvalidOptionError, match="known codecs: avif, jpeg, jpeg2000, webp"):
+        get_codec("bpg")
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_round_trip_rgb(name: str, photo: np.ndarray) -> None:
+    codec = get_codec(name)
+    data = codec.encode(photo, 60)
+    decoded = codec.decode(data)
+    assert decoded.shape == photo.shape and decoded.dtype == np.uint8
+    assert psnr(decoded, photo) > 25
+    assert Image.open(io.BytesIO(data)).format == codec.pillow_format
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_quality_orders_size(name: str, photo: np.ndarray) -> None:
+    codec = get_codec(name)
+    assert len(codec.encode(photo, 20)) < len(codec.encode(photo, 80))
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_gray_decodes_to_gray_values(name: str, gray_photo: np.ndarray) -> None:
+    decoded = get_codec(name).decode(get_codec(name).encode(gray_photo, 80))
+    as_gray = decoded if decoded.ndim == 2 else decoded.mean(axis=2)
+    assert as_gray.shape == gray_photo.shape
+    assert psnr(np.round(as_gray).astype(np.uint8), gray_photo) > 28
+
+
+def test_jpeg_is_420_optimized(photo: np.ndarray) -> None:
+    picture = Image.open(io.BytesIO(get_codec("jpeg").encode(photo, 75)))
+    assert picture.layer[0][1:3] == (2, 2)  # luma sampled 2×2: 4:2:0
+
+
+def test_jpeg2000_ratio_mapping() -> None:
+    assert compression_ratio(1) == pytest.approx(100.0)
+    assert compression_ratio(50) > compression_ratio(51)
+
+
+@pytest.mark.parametrize("payload", [b"", b"not an image at all", b"\xff\xd8\xff\xe0\x00\x10JFIF"])
+def test_bad_bytes_raise_clear_error(payload: bytes) -> None:
+    with pytest.raises(InvalidInputError):
+        get_codec("jpeg").decode(payload)
+
+
+def test_wrong_format_is_refused(photo: np.ndarray) -> None:
+    with pytest.raises(InvalidInputError, match="expected a JPEG file, got WEBP"):
+        get_codec("jpeg").decode(get_codec("webp").encode(photo, 50))

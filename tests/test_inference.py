@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+import torch
+
+from jpegplus.inference import pad_even, run_tiled
+from jpegplus.models import ComCNN, RecCNN
+
+
+def _randomised(net: torch.nn.Module) -> torch.nn.Module:
+    torch.manual_seed(0)
+    for parameter in net.parameters():
+        torch.nn.init.normal_(parameter, std=0.05)
+    return net.eval()
+
+
+@torch.no_grad()
+def test_tiles_stitch_like_one_pass() -> None:
+    net = _randomised(RecCNN(channels=8, pairs=2))
+    image = torch.rand(1, 3, 70, 94)
+    condition = torch.tensor([[0.5, 0.6]])
+    whole = net(image, condition)
+    tiled = run_tiled(lambda t: net(t, condition), image, scale=1.0, tile=32, overlap=16)
+    assert torch.allclose(whole, tiled, atol=1e-5)
+
+
+@torch.no_grad()
+def test_downscaling_tiles_stitch_like_one_pass() -> None:
+    net = _randomised(ComCNN(channels=8))
+    image = torch.rand(1, 3, 66, 90)
+    tiled = run_tiled(net, image, scale=0.5, tile=32, overlap=8)
+    assert tiled.shape == (1, 3, 33, 45)
+    assert torch.allclose(net(image), tiled, atol=1e-5)
+
+
+def test_pad_even_replicates_edge() -> None:
+    image = torch.arange(15.0).reshape(1, 1, 3, 5)
+    padded = pad_even(image)
+    assert padded.shape == (1, 1, 4, 6)
+    assert torch.equal(padded[0, 0, 3, :5], image[0, 0, 2]) and padded[0, 0, 0, 5] == image[0, 0, 0, 4]
+
+
+def test_untrained_comcnn_is_area_downsample() -> None:
+    image = torch.rand(1, 3, 8, 8)
+    assert torch.allclose(ComCNN()(image), torch.nn.functional.avg_pool2d(image, 2))
+
+
+def test_reccnn_has_twenty_weight_layers() -> None:
+    convs = [m for m in RecCNN().modules() if isinstance(m, torch.nn.Conv2d)]
+    assert len(convs) == 20 and all(c.kernel_size == (3, 3) for c in convs)

@@ -1,0 +1,148 @@
+from __future__ import annotations
+
+import io
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image
+
+import jpegplus
+from conftest import jpeg_bytes, psnr, retag
+from jpegplus import container
+from jpegplus.codecs import CodecName, get_codec
+from jpegplus.errors import InvalidInputError, InvalidOptionError, MetadataError
+
+CODECS = [c.value for c in CodecName]
+MODES = ["downsample", "full"]
+
+
+@pytest.mark.parametrize("codec", CODECS)
+@pytest.mark.parametrize("mode", MODES)
+def test_round_trip_every_codec_and_mode(codec: str, mode: str, photo: np.ndarray) -> None:
+    data = jpegplus.compress(photo, codec=codec, quality=50, mode=mode)
+    out = jpegplus.decompress(data)
+    assert out.shape == photo.shape and out.dtype == np.uint8
+    assert psnr(out, photo) > 24
+    metadata = container.extract(data)
+    assert metadata is not None
+    assert (metadata.width, metadata.height, metadata.mode, metadata.codec) == (128, 96, mode, codec)
+    assert metadata.model.startswith(f"jpeg-{'downsample' if mode == 'downsample' else 'artifacts'}@")
+
+
+@pytest.mark.parametrize("codec", CODECS)
+def test_plain_viewers_show_the_compact_image(codec: str, photo: np.ndarray) -> None:
+    data = jpegplus.compress(photo, codec=codec, quality=60, mode="downsample")
+    picture = Image.open(io.BytesIO(data))
+    assert picture.size == (64, 48) and picture.format == get_codec(codec).pillow_format
+    shown = np.asarray(picture.convert("RGB"))
+    area = photo.reshape(48, 2, 64, 2, 3).mean(axis=(1, 3)).round().astype(np.uint8)
+    assert psnr(shown, area) > 25  # the compact image looks like the photo
+    if codec != "avif":  # OpenCV's wheels carry no AVIF decoder
+        decoded = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+        assert decoded is not None and decoded.shape == (48, 64, 3)
+
+
+def test_full_mode_beats_plain_jpeg(photo: np.ndarray) -> None:
+    data = jpegplus.compress(photo, codec="jpeg", quality=20, mode="full")
+    plain = get_codec("jpeg").decode(data)
+    assert psnr(jpegplus.decompress(data), photo) > psnr(plain, photo) + 0.3
+
+
+def test_downsample_beats_bicubic_of_the_compact(photo: np.ndarray) -> None:
+    data = jpegplus.compress(photo, codec="jpeg", quality=70, mode="downsample")
+    compact = get_codec("jpeg").decode(data)
+    bicubic = np.asarray(Image.fromarray(compact).resize((128, 96), Image.Resampling.BICUBIC))
+    assert psnr(jpegplus.decompress(data), photo) > psnr(bicubic, photo) + 0.3
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_gray_in_gray_out(mode: str, gray_photo: np.ndarray) -> None:
+    out = jpegplus.decompress(jpegplus.compress(gray_photo, quality=70, mode=mode))
+    assert out.shape == gray_photo.shape and psnr(out, gray_photo) > 26
+
+
+@pytest.mark.parametrize("shape", [(1, 1, 3), (7, 13, 3), (13, 7), (33, 17, 3)])
+@pytest.mark.parametrize("mode", MODES)
+def test_odd_sizes(shape: tuple[int, ...], mode: str) -> None:
+    image = np.random.default_rng(0).integers(0, 256, shape, dtype=np.uint8)
+    assert jpegplus.decompress(jpegplus.compress(image, mode=mode)).shape == shape
+
+
+def test_inputs_path_pil_bytes_agree(tmp_path, photo: np.ndarray) -> None:
+    path = tmp_path / "photo.png"
+    Image.fromarray(photo).save(path)
+    expected = jpegplus.compress(photo)
+    assert jpegplus.compress(path) == expected
+    assert jpegplus.compress(Image.open(path)) == expected
+    assert jpegplus.compress(path.read_bytes()) == expected
+
+
+def test_exif_orientation_and_icc_survive(photo: np.ndarray) -> None:
+    exif = Image.Exif()
+    exif[0x0112] = 8
+    source = io.BytesIO()
+    Image.fromarray(photo).save(source, "PNG", exif=exif.tobytes(), icc_profile=b"fake-icc")
+    data = jpegplus.compress(source.getvalue(), quality=60)
+    picture = Image.open(io.BytesIO(data))
+    assert picture.getexif()[0x0112] == 8 and picture.info["icc_profile"] == b"fake-icc"
+    restored = jpegplus.pipeline.decompress_image(data)
+    assert restored.icc == b"fake-icc" and restored.exif is not None
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [({"codec": "bpg"}, "known codecs"), ({"quality": 0}, "1 to 100"), ({"quality": 101}, "1 to 100"),
+     ({"mode": "half"}, "known modes")],
+)  # fmt: skip
+def test_bad_options(kwargs: dict, message: str, photo: np.ndarray) -> None:
+    with pytest.raises(InvalidOptionError, match=message):
+        jpegplus.compress(photo, **kwargs)
+
+
+def test_tampered_size_is_refused(photo: np.ndarray) -> None:
+    data = jpegplus.compress(photo, quality=50)
+    huge = retag(retag(data, b"w=128", b"w=100000"), b"h=96", b"h=100000")
+    with pytest.raises(MetadataError, match="implausible"):
+        jpegplus.decompress(huge)
+    with pytest.raises(MetadataError, match="does not match"):
+        jpegplus.decompress(retag(data, b"w=128", b"w=300"))
+
+
+def test_foreign_model_is_refused(photo: np.ndarray) -> None:
+    data = jpegplus.compress(photo, quality=50)
+    with pytest.raises(MetadataError, match="does not have"):
+        jpegplus.decompress(retag(data, b"id=jpeg-downsample@", b"id=evil-downsample@"))
+    with pytest.raises(MetadataError, match="does not fit"):
+        jpegplus.decompress(retag(data, b"id=jpeg-downsample@", b"id=jpeg-artifacts@"))
+
+
+def test_plain_file_is_not_decompressed(photo: np.ndarray) -> None:
+    with pytest.raises(InvalidInputError, match="not a jpegplus file"):
+        jpegplus.decompress(jpeg_bytes(photo, 50))
+
+
+def test_truncated_file_is_refused(photo: np.ndarray) -> None:
+    data = jpegplus.compress(photo, quality=50)
+    with pytest.raises(jpegplus.JpegPlusError):
+        jpegplus.decompress(data[: len(data) // 2])
+
+
+def test_enhance_removes_artifacts(photo: np.ndarray) -> None:
+    data = jpeg_bytes(photo, 15)
+    plain = get_codec("jpeg").decode(data)
+    assert psnr(jpegplus.enhance(data), photo) > psnr(plain, photo) + 0.3
+
+
+def test_enhance_gray_and_strength(gray_photo: np.ndarray) -> None:
+    data = jpeg_bytes(gray_photo, 20)
+    out = jpegplus.enhance(data)
+    assert out.shape == gray_photo.shape
+    assert not np.array_equal(jpegplus.enhance(data, strength=95), jpegplus.enhance(data, strength=5))
+    with pytest.raises(InvalidOptionError):
+        jpegplus.enhance(data, strength=0)
+
+
+def test_enhance_needs_a_jpeg(photo: np.ndarray) -> None:
+    with pytest.raises(InvalidInputError, match="expected a JPEG"):
+        jpegplus.enhance(get_codec("webp").encode(photo, 50))
