@@ -14,7 +14,8 @@ from jpegplus.errors import (
     OutputError,
     WeightsError,
 )
-from jpegplus.pipeline import Mode, compress, decompress, enhance
+from jpegplus.modes import Mode
+from jpegplus.pipeline import compress, decompress, enhance
 
 __version__ = "0.1.0"
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import re
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -12,8 +13,8 @@ from typing import Annotated, Optional
 import typer
 
 from jpegplus.codecs.registry import CodecName
-from jpegplus.errors import JpegPlusError, OutputError
-from jpegplus.pipeline import Mode
+from jpegplus.errors import InvalidOptionError, JpegPlusError, OutputError
+from jpegplus.modes import Mode
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -45,6 +46,16 @@ def reported() -> Iterator[None]:
     except JpegPlusError as error:
         fail(str(error))
         raise typer.Exit(code=1) from None
+
+
+def parse_size(text: str) -> int:
+    """``40KB``, ``1.5MB``, ``30000`` → bytes (KB = 1000 bytes, KiB = 1024)."""
+    found = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(B|KB|KIB|MB|MIB)?\s*", text.upper())
+    if found is None or float(found.group(1)) < 1:
+        msg = f"cannot read size {text!r}; use e.g. 40KB, 1.5MB or 30000 (bytes)"
+        raise InvalidOptionError(msg)
+    units = {None: 1, "B": 1, "KB": 1000, "KIB": 1024, "MB": 1000**2, "MIB": 1024**2}
+    return int(float(found.group(1)) * units[found.group(2)])
 
 
 def expand(inputs: list[Path]) -> list[tuple[Path, Path]]:
@@ -112,7 +123,11 @@ def compress(
     out_dir: OutDir = None,
     codec: Annotated[CodecName, typer.Option("--codec", "-c")] = CodecName.JPEG,
     quality: Quality = 75,
-    mode: Annotated[Mode, typer.Option("--mode", "-m")] = Mode.DOWNSAMPLE,
+    mode: Annotated[Mode, typer.Option("--mode", "-m")] = Mode.AUTO,
+    target_size: Annotated[
+        Optional[str], typer.Option(help="largest file size, e.g. 40KB, 1.5MB or 30000 (bytes)")
+    ] = None,
+    target_psnr: Annotated[Optional[float], typer.Option(min=10, max=80, help="PSNR (dB) to reach")] = None,
     force: Force = False,
     device: Device = None,
 ) -> None:
@@ -121,11 +136,20 @@ def compress(
     from jpegplus.pipeline import compress as compress_image
 
     with reported():
+        size_limit = parse_size(target_size) if target_size is not None else None
         extension = get_codec(codec.value).extension
         jobs = plan_outputs(inputs, output, out_dir, lambda p: p.with_suffix(f".jpegplus{extension}"))
 
         def work(data: bytes, _: Path) -> bytes:
-            return compress_image(data, codec=codec.value, quality=quality, mode=mode.value, device=device)
+            return compress_image(
+                data,
+                codec=codec.value,
+                quality=quality,
+                mode=mode.value,
+                device=device,
+                target_size=size_limit,
+                target_psnr=target_psnr,
+            )
 
         run_batch(jobs, work, force)
 
@@ -221,13 +245,29 @@ def bench(
     enhance: Annotated[bool, typer.Option("--enhance", help="add plain JPEG + enhance")] = False,
     qualities: Annotated[str, typer.Option(help="comma-separated quality grid")] = "5,10,20,30,40,50,60,75,90,95",
     limit: Annotated[Optional[int], typer.Option(min=1, help="only the first N images")] = None,
+    readme: Annotated[Optional[Path], typer.Option(help="also put the headline table into this README")] = None,
 ) -> None:
     """Rate-distortion and speed benchmark with BD-rates, plots and an HTML report."""
     from jpegplus.bench.main import run_bench
 
     with reported():
-        for line in run_bench(dataset, out, codecs, modes, enhance, qualities, limit):
+        for line in run_bench(dataset, out, codecs, modes, enhance, qualities, limit, readme):
             print(line)
+
+
+@app.command("bench-large")
+def bench_large(
+    megapixels: Annotated[float, typer.Option(min=0.1, max=150)] = 24.0,
+    codec: Annotated[CodecName, typer.Option("--codec", "-c")] = CodecName.JPEG,
+    mode: Annotated[Mode, typer.Option("--mode", "-m")] = Mode.DOWNSAMPLE,
+    quality: Quality = 50,
+) -> None:
+    """Time and peak memory of compress + decompress on one large synthetic photo."""
+    from jpegplus.bench.large import measure_large
+
+    with reported():
+        for key, value in measure_large(megapixels, codec.value, mode.value, quality).items():
+            print(f"{key}: {value:.2f}" if isinstance(value, float) else f"{key}: {value}")
 
 
 def main() -> None:

@@ -17,6 +17,7 @@ from jpegplus.errors import MetadataError
 FORMAT_VERSION = 1
 MAX_PIXELS = 200_000_000
 MAX_PAYLOAD = 1024
+STORED_MODES = ("downsample", "full")  # "auto" resolves to one of these before anything is written
 KEYS = {"version": "v", "width": "w", "height": "h", "channels": "c", "mode": "m", "codec": "k", "quality": "q",
         "model": "id"}  # fmt: skip
 
@@ -43,6 +44,9 @@ class Metadata:
             raise MetadataError(msg)
         if self.channels not in (1, 3):
             msg = f"jpegplus metadata claims {self.channels} channels; only 1 or 3 are valid"
+            raise MetadataError(msg)
+        if self.mode not in STORED_MODES:
+            msg = f"jpegplus metadata names mode {self.mode!r}; files store one of {', '.join(STORED_MODES)}"
             raise MetadataError(msg)
         if self.codec not in list_codecs():
             msg = f"jpegplus metadata names unknown codec {self.codec!r}"

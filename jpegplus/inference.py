@@ -10,7 +10,7 @@ from torch.nn import functional as F
 from jpegplus.models import ComCNN, RecCNN
 from jpegplus.runtime import autocast
 
-TILE = 512  # input pixels per tile side (even)
+TILE = 1024  # input pixels per tile side (even): a Kodak image is one tile
 OVERLAP = 48  # context on each side; covers the RecCNN's 41-pixel half-resolution receptive field
 
 TileFn = Callable[[torch.Tensor], torch.Tensor]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 import logging
 
 import numpy as np
@@ -12,39 +11,21 @@ from jpegplus import container, inference
 from jpegplus.codecs import CodecName, get_codec
 from jpegplus.codecs.pillow_codec import open_image, to_array
 from jpegplus.codecs.registry import check_quality
+from jpegplus.encoder import ModeEncoder
 from jpegplus.errors import InvalidInputError, InvalidOptionError, MetadataError, WeightsError
 from jpegplus.io import ImageSource, LoadedImage, load_image, to_image, to_tensor
+from jpegplus.modes import ARCHITECTURE, MODEL_KIND, Mode, parse_mode
 from jpegplus.quantization import condition_from_quality, condition_from_tables
+from jpegplus.ratecontrol import bisect_quality
 from jpegplus.runtime import resolve_device
-from jpegplus.weights import LoadedModel, get_spec, load_model, read_manifest
+from jpegplus.weights import LoadedModel, get_spec, load_model
 
 log = logging.getLogger(__name__)
 
 
-class Mode(str, enum.Enum):
-    """How compress uses the codec."""
-
-    DOWNSAMPLE = "downsample"  # ComCNN half-resolution compact image; RecCNN upsamples and repairs
-    FULL = "full"  # the codec holds the full-resolution image; RecCNN repairs it
-
-
-MODEL_KIND = {Mode.DOWNSAMPLE: "downsample", Mode.FULL: "artifacts"}
-ARCHITECTURE = {Mode.DOWNSAMPLE: "ComCNN+RecCNN", Mode.FULL: "RecCNN"}
-
-
-def parse_mode(mode: str | Mode) -> Mode:
-    """Validate a mode name."""
-    try:
-        return Mode(mode)
-    except ValueError:
-        msg = f"unknown mode {mode!r}; known modes: {', '.join(m.value for m in Mode)}"
-        raise InvalidOptionError(msg) from None
-
-
-def model_name(codec: str, mode: Mode) -> str:
-    """The weights for ``codec`` in ``mode``: the codec's own, else the JPEG model."""
-    own = f"{codec}-{MODEL_KIND[mode]}"
-    return own if own in read_manifest() else f"{CodecName.JPEG.value}-{MODEL_KIND[mode]}"
+# Below this many bits per pixel the half-resolution path reconstructs better for the same bytes
+# (measured on held-out training photos; see weights/jpeg-downsample.md).
+AUTO_CROSSOVER_BPP = 0.5
 
 
 def compress(
@@ -52,10 +33,17 @@ def compress(
     *,
     codec: str = "jpeg",
     quality: int = 75,
-    mode: str = "downsample",
+    mode: str = "auto",
     device: str | None = None,
+    target_size: int | None = None,
+    target_psnr: float | None = None,
 ) -> bytes:
     """Encode ``image`` as a standard ``codec`` file that jpegplus can decompress better.
+
+    ``mode="auto"`` spends the bytes plain ``codec`` would spend at ``quality`` on whichever of
+    the half-resolution and full-resolution paths reconstructs better at that rate.
+    ``target_size`` (bytes) or ``target_psnr`` (dB after decompress) replace ``quality`` by a
+    bisection search.
 
     >>> data = compress(np.zeros((16, 16, 3), np.uint8), codec="jpeg", quality=50)
     >>> data[:2] == b"\\xff\\xd8"
@@ -65,23 +53,53 @@ def compress(
     adapter = get_codec(codec)
     quality = check_quality(quality)
     chosen = parse_mode(mode)
-    model = load_model(model_name(adapter.name, chosen))
-    pixels = loaded.pixels
-    gray = pixels.ndim == 2
-    if chosen is Mode.DOWNSAMPLE:
-        assert model.compact is not None  # guaranteed by the ComCNN+RecCNN architecture check
-        compact = inference.make_compact(model.compact, to_tensor(pixels), resolve_device(device))
-        pixels = to_image(compact, gray=gray)
-    metadata = container.Metadata(
-        width=loaded.pixels.shape[1],
-        height=loaded.pixels.shape[0],
-        channels=1 if gray else 3,
-        mode=chosen.value,
-        codec=adapter.name,
-        quality=quality,
-        model=model.spec.model_id,
-    )
-    return adapter.encode(pixels, quality, exif=loaded.exif, icc=loaded.icc, payload=container.serialise(metadata))
+    if target_size is not None and target_psnr is not None:
+        msg = "give target_size or target_psnr, not both"
+        raise InvalidOptionError(msg)
+
+    def encoder(for_mode: Mode) -> ModeEncoder:
+        return ModeEncoder.prepare(loaded, adapter, for_mode, device)
+
+    if target_size is not None:
+        return _to_size(encoder(_mode_for_size(chosen, target_size, loaded)), target_size)
+    if target_psnr is not None:
+        modes = [Mode.DOWNSAMPLE, Mode.FULL] if chosen is Mode.AUTO else [chosen]
+        return min((_to_psnr(encoder(m), target_psnr, device) for m in modes), key=len)
+    if chosen is not Mode.AUTO:
+        return encoder(chosen).encode(quality)
+    full = encoder(Mode.FULL).encode(quality)
+    if len(full) * 8 / loaded.pixels.shape[0] / loaded.pixels.shape[1] >= AUTO_CROSSOVER_BPP:
+        return full
+    return bisect_quality(encoder(Mode.DOWNSAMPLE).encode, lambda d: len(d) <= len(full), highest=True) or full
+
+
+def _mode_for_size(mode: Mode, target_size: int, loaded: LoadedImage) -> Mode:
+    if mode is not Mode.AUTO:
+        return mode
+    bpp = target_size * 8 / loaded.pixels.shape[0] / loaded.pixels.shape[1]
+    return Mode.DOWNSAMPLE if bpp < AUTO_CROSSOVER_BPP else Mode.FULL
+
+
+def _to_size(encoder: ModeEncoder, target_size: int) -> bytes:
+    found = bisect_quality(encoder.encode, lambda data: len(data) <= target_size, highest=True)
+    if found is None:
+        msg = f"cannot fit in {target_size} bytes even at quality 1 (that needs {len(encoder.encode(1))})"
+        raise InvalidOptionError(msg)
+    return found
+
+
+def _to_psnr(encoder: ModeEncoder, target_psnr: float, device: str | None) -> bytes:
+    reference = encoder.loaded.pixels.astype(np.float64)
+
+    def reaches(data: bytes) -> bool:
+        error = np.mean((decompress(data, device=device).astype(np.float64) - reference) ** 2)
+        return bool(10 * np.log10(255.0**2 / max(error, 1e-12)) >= target_psnr)
+
+    found = bisect_quality(encoder.encode, reaches, highest=False)
+    if found is None:
+        msg = f"cannot reach {target_psnr} dB PSNR even at quality 100 in mode {encoder.mode.value}"
+        raise InvalidOptionError(msg)
+    return found
 
 
 def decompress(data: bytes, *, device: str | None = None) -> np.ndarray:

@@ -34,7 +34,7 @@ def _png_claiming(width: int, height: int) -> bytes:
 
 def test_compress_decompress_info(tmp_path: Path, photo_file: Path) -> None:
     packed = tmp_path / "photo.jpg"
-    result = runner.invoke(app, ["compress", str(photo_file), "-o", str(packed), "--quality", "60"])
+    result = runner.invoke(app, ["compress", str(photo_file), "-o", str(packed), "-q", "60", "-m", "downsample"])
     assert result.exit_code == 0, result.output
     assert Image.open(packed).size == (64, 48)
     restored = tmp_path / "restored.png"
@@ -130,3 +130,11 @@ def test_bad_options_exit_non_zero(photo_file: Path, tmp_path: Path, args: list[
 def test_missing_input(tmp_path: Path) -> None:
     result = runner.invoke(app, ["decompress", str(tmp_path / "nope.jpg")])
     assert result.exit_code == 1 and "no such file" in result.stderr
+
+
+def test_target_size_option(tmp_path: Path, photo_file: Path) -> None:
+    out = tmp_path / "small.jpg"
+    assert runner.invoke(app, ["compress", str(photo_file), "-o", str(out), "--target-size", "2KB"]).exit_code == 0
+    assert out.stat().st_size <= 2000
+    bad = runner.invoke(app, ["compress", str(photo_file), "-o", str(tmp_path / "x.jpg"), "--target-size", "lots"])
+    assert bad.exit_code == 1 and "cannot read size" in bad.stderr

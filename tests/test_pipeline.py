@@ -101,7 +101,7 @@ def test_bad_options(kwargs: dict, message: str, photo: np.ndarray) -> None:
 
 
 def test_tampered_size_is_refused(photo: np.ndarray) -> None:
-    data = jpegplus.compress(photo, quality=50)
+    data = jpegplus.compress(photo, quality=50, mode="downsample")
     huge = retag(retag(data, b"w=128", b"w=100000"), b"h=96", b"h=100000")
     with pytest.raises(MetadataError, match="implausible"):
         jpegplus.decompress(huge)
@@ -110,11 +110,13 @@ def test_tampered_size_is_refused(photo: np.ndarray) -> None:
 
 
 def test_foreign_model_is_refused(photo: np.ndarray) -> None:
-    data = jpegplus.compress(photo, quality=50)
+    data = jpegplus.compress(photo, quality=50, mode="downsample")
     with pytest.raises(MetadataError, match="does not have"):
         jpegplus.decompress(retag(data, b"id=jpeg-downsample@", b"id=evil-downsample@"))
     with pytest.raises(MetadataError, match="does not fit"):
         jpegplus.decompress(retag(data, b"id=jpeg-downsample@", b"id=jpeg-artifacts@"))
+    with pytest.raises(MetadataError, match="files store one of"):
+        jpegplus.decompress(retag(data, b"m=downsample", b"m=auto"))
 
 
 def test_plain_file_is_not_decompressed(photo: np.ndarray) -> None:
@@ -146,3 +148,30 @@ def test_enhance_gray_and_strength(gray_photo: np.ndarray) -> None:
 def test_enhance_needs_a_jpeg(photo: np.ndarray) -> None:
     with pytest.raises(InvalidInputError, match="expected a JPEG"):
         jpegplus.enhance(get_codec("webp").encode(photo, 50))
+
+
+def _bpp(data: bytes, image: np.ndarray) -> float:
+    return len(data) * 8 / image.shape[0] / image.shape[1]
+
+
+def test_auto_mode_picks_by_rate(photo: np.ndarray) -> None:
+    low = jpegplus.compress(photo, quality=5)
+    high = jpegplus.compress(photo, quality=90)
+    assert container.extract(low).mode == "downsample" and container.extract(high).mode == "full"
+    plain_low = get_codec("jpeg").encode(photo, 5)
+    assert len(low) <= len(plain_low) + 100  # about the bytes plain JPEG spends at that quality
+
+
+def test_target_size(photo: np.ndarray) -> None:
+    for target in (1500, 4000):
+        data = jpegplus.compress(photo, target_size=target)
+        assert target * 0.8 <= len(data) <= target
+    with pytest.raises(InvalidOptionError, match="cannot fit"):
+        jpegplus.compress(photo, target_size=50, mode="full")
+
+
+def test_target_psnr(photo: np.ndarray) -> None:
+    data = jpegplus.compress(photo, target_psnr=30.0, mode="full")
+    assert psnr(jpegplus.decompress(data), photo) >= 30.0
+    lower = container.extract(data).quality - 1
+    assert psnr(jpegplus.decompress(jpegplus.compress(photo, quality=lower, mode="full")), photo) < 30.0

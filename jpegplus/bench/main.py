@@ -19,7 +19,14 @@ def _split(text: str) -> tuple[str, ...]:
 
 
 def run_bench(
-    dataset: Path, out: Path, codecs: str, modes: str, enhance: bool, qualities: str, limit: int | None
+    dataset: Path,
+    out: Path,
+    codecs: str,
+    modes: str,
+    enhance: bool,
+    qualities: str,
+    limit: int | None,
+    readme: Path | None = None,
 ) -> list[str]:
     """Run the benchmark, write its files into ``out`` and return a short summary."""
     if not dataset.is_dir() or not dataset_images(dataset, 1):
@@ -43,6 +50,10 @@ def run_bench(
     shown = report.crops(reference, decodes, results["records"], out)
     report.write_results(results, out)
     page = report.write_html(results, plots, shown, out)
+    summary = report.markdown_summary(results, str(plots[0]))
+    (out / "summary.md").write_text(summary + "\n")
+    if readme is not None:
+        report.splice_readme(readme, summary)
     lines = [
         f"{curve}: " + ", ".join(f"{k} {v:+.1f}%" for k, v in row.items()) for curve, row in results["bd_rate"].items()
     ]

@@ -99,3 +99,31 @@ Machine: {html.escape(json.dumps(results["machine"]))}</p>
     path = out / "report.html"
     path.write_text(page)
     return path
+
+
+README_START, README_END = "<!-- bench:start -->", "<!-- bench:end -->"
+
+
+def markdown_summary(results: dict, plot_path: str) -> str:
+    """The headline BD-rate table (and one plot) as Markdown, for README.md."""
+    rows = results["bd_rate"]
+    columns = sorted({key for row in rows.values() for key in row})
+    lines = [
+        f"BD-rate on `{results['config']['dataset']}` ({len(results['config']['images'])} images; "
+        f"{results['bd_rate_method']}); negative is better:",
+        "",
+        "| curve | " + " | ".join(columns) + " |",
+        "|---" * (len(columns) + 1) + "|",
+    ]
+    lines += [
+        f"| {name} | " + " | ".join(f"{row.get(c, float('nan')):+.1f}%" for c in columns) + " |"
+        for name, row in sorted(rows.items())
+    ]
+    return "\n".join([*lines, "", f"![bpp vs PSNR]({plot_path})"])
+
+
+def splice_readme(readme: Path, summary: str) -> None:
+    """Replace the text between the bench markers of ``readme`` with ``summary``."""
+    text = readme.read_text()
+    start, end = text.index(README_START) + len(README_START), text.index(README_END)
+    readme.write_text(text[:start] + "\n" + summary + "\n" + text[end:])

@@ -134,7 +134,7 @@ def bd_rates(curves: dict[str, list[dict[str, float]]]) -> dict[str, dict[str, f
 
     table = {}
     for curve in curves:
-        own = "plain-" + curve.split("-")[1] if curve.startswith("jpegplus-") else PLAIN_JPEG
+        own = "plain-" + curve.split("-")[1] if curve.startswith(("jpegplus-", "plain-")) else PLAIN_JPEG
         row = {}
         for metric in ("psnr", "ms_ssim"):
             if PLAIN_JPEG in curves:

@@ -5,8 +5,6 @@ from __future__ import annotations
 import struct
 from typing import Any
 
-import numpy as np
-
 from jpegplus.codecs.pillow_codec import PillowCodec, open_image
 from jpegplus.codecs.registry import CodecName, register_codec
 
@@ -24,23 +22,13 @@ class JpegCodec(PillowCodec):
 
     extension = ".jpg"
     pillow_format = "JPEG"
+    payload_in_xmp = False
 
     def save_options(self, quality: int, mode: str) -> dict[str, Any]:
         return {"quality": quality, "optimize": True, "subsampling": "4:2:0"}
 
-    def encode(
-        self,
-        image: np.ndarray,
-        quality: int,
-        *,
-        exif: bytes | None = None,
-        icc: bytes | None = None,
-        payload: bytes | None = None,
-    ) -> bytes:
-        """Encode; the payload goes into an APP11 segment after the leading APP segments."""
-        data = super().encode(image, quality, exif=exif, icc=icc)
-        if not payload:
-            return data
+    def attach(self, data: bytes, payload: bytes) -> bytes:
+        """Insert an APP11 segment after the leading APP segments (JFIF, EXIF, ICC)."""
         segment = IDENTIFIER + payload
         marker = struct.pack(">BBH", 0xFF, APP11, len(segment) + 2) + segment
         offset = _after_leading_app_segments(data)

@@ -5,8 +5,6 @@ from __future__ import annotations
 import struct
 from typing import Any
 
-import numpy as np
-
 from jpegplus.codecs.pillow_codec import PillowCodec, open_image
 from jpegplus.codecs.registry import CodecName, register_codec
 
@@ -32,6 +30,7 @@ class Jpeg2000Codec(PillowCodec):
 
     extension = ".jp2"
     pillow_format = "JPEG2000"
+    payload_in_xmp = False
 
     def save_options(self, quality: int, mode: str) -> dict[str, Any]:
         return {
@@ -42,20 +41,9 @@ class Jpeg2000Codec(PillowCodec):
             "no_jp2": False,
         }
 
-    def encode(
-        self,
-        image: np.ndarray,
-        quality: int,
-        *,
-        exif: bytes | None = None,
-        icc: bytes | None = None,
-        payload: bytes | None = None,
-    ) -> bytes:
-        """Encode; the payload goes into a ``uuid`` box appended after the codestream."""
-        data = super().encode(image, quality, exif=exif, icc=icc)
-        if payload:
-            data += struct.pack(">I", 8 + 16 + len(payload)) + UUID_BOX + JPEGPLUS_UUID + payload
-        return data
+    def attach(self, data: bytes, payload: bytes) -> bytes:
+        """Append a ``uuid`` box after the codestream (Pillow writes no XMP into JP2)."""
+        return data + struct.pack(">I", 8 + 16 + len(payload)) + UUID_BOX + JPEGPLUS_UUID + payload
 
     def read_payload(self, data: bytes) -> bytes | None:
         """The payload of the jpegplus ``uuid`` box, or ``None``."""

@@ -20,6 +20,7 @@ class PillowCodec:
     extension = ""
     pillow_format = ""
     carries_gray = True  # False: the format stores gray as RGB, so it is widened first
+    payload_in_xmp = True  # False: the subclass's ``attach`` places the payload itself
 
     def save_options(self, quality: int, mode: str) -> dict[str, Any]:
         """Format-specific keyword arguments of ``PIL.Image.save``."""
@@ -38,11 +39,17 @@ class PillowCodec:
         if image.ndim == 2 and not self.carries_gray:
             image = np.repeat(image[:, :, None], 3, axis=2)
         picture = Image.fromarray(np.ascontiguousarray(image))
-        extras = {"exif": exif, "icc_profile": icc, "xmp": xmp_packet(payload) if payload else None}
+        xmp = xmp_packet(payload) if payload and self.payload_in_xmp else None
+        extras = {"exif": exif, "icc_profile": icc, "xmp": xmp}
         options = {key: value for key, value in extras.items() if value}
         buffer = io.BytesIO()
         picture.save(buffer, self.pillow_format, **self.save_options(quality, picture.mode), **options)
-        return buffer.getvalue()
+        data = buffer.getvalue()
+        return self.attach(data, payload) if payload and not self.payload_in_xmp else data
+
+    def attach(self, data: bytes, payload: bytes) -> bytes:
+        """Place the payload into an encoded file (formats without XMP support in Pillow)."""
+        raise NotImplementedError
 
     def decode(self, data: bytes) -> np.ndarray:
         """Decode to uint8 RGB (H, W, 3) or gray (H, W)."""

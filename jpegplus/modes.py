@@ -1,0 +1,36 @@
+"""The compress modes and which weights serve each."""
+
+from __future__ import annotations
+
+import enum
+
+from jpegplus.codecs import CodecName
+from jpegplus.errors import InvalidOptionError
+from jpegplus.weights import read_manifest
+
+
+class Mode(str, enum.Enum):
+    """How compress uses the codec."""
+
+    AUTO = "auto"  # per image and rate, whichever of the two below reconstructs better for the bytes
+    DOWNSAMPLE = "downsample"  # ComCNN half-resolution compact image; RecCNN upsamples and repairs
+    FULL = "full"  # the codec holds the full-resolution image; RecCNN repairs it
+
+
+MODEL_KIND = {Mode.DOWNSAMPLE: "downsample", Mode.FULL: "artifacts"}
+ARCHITECTURE = {Mode.DOWNSAMPLE: "ComCNN+RecCNN", Mode.FULL: "RecCNN"}
+
+
+def parse_mode(mode: str | Mode) -> Mode:
+    """Validate a mode name."""
+    try:
+        return Mode(mode)
+    except ValueError:
+        msg = f"unknown mode {mode!r}; known modes: {', '.join(m.value for m in Mode)}"
+        raise InvalidOptionError(msg) from None
+
+
+def model_name(codec: str, mode: Mode) -> str:
+    """The weights for ``codec`` in ``mode``: the codec's own, else the JPEG model."""
+    own = f"{codec}-{MODEL_KIND[mode]}"
+    return own if own in read_manifest() else f"{CodecName.JPEG.value}-{MODEL_KIND[mode]}"
