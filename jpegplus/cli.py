@@ -128,6 +128,10 @@ def compress(
         Optional[str], typer.Option(help="largest file size, e.g. 40KB, 1.5MB or 30000 (bytes)")
     ] = None,
     target_psnr: Annotated[Optional[float], typer.Option(min=10, max=80, help="PSNR (dB) to reach")] = None,
+    saliency: Annotated[bool, typer.Option("--saliency", help="more bits where people look")] = False,
+    save_saliency: Annotated[
+        Optional[Path], typer.Option(help="write the saliency map of the (one) input as a PNG")
+    ] = None,
     force: Force = False,
     device: Device = None,
 ) -> None:
@@ -149,9 +153,16 @@ def compress(
                 device=device,
                 target_size=size_limit,
                 target_psnr=target_psnr,
+                saliency=saliency,
             )
 
         run_batch(jobs, work, force)
+        if save_saliency is not None:
+            from jpegplus.io import load_image, read_file, write_atomic
+            from jpegplus.saliency import saliency_png
+
+            picture = load_image(read_file(jobs[0][0])).pixels
+            write_atomic(save_saliency, saliency_png(picture), force=force, inputs=(jobs[0][0],))
 
 
 @app.command()
@@ -268,6 +279,25 @@ def bench_large(
     with reported():
         for key, value in measure_large(megapixels, codec.value, mode.value, quality).items():
             print(f"{key}: {value:.2f}" if isinstance(value, float) else f"{key}: {value}")
+
+
+@app.command("bench-saliency")
+def bench_saliency(
+    dataset: Annotated[Path, typer.Argument(help="folder of reference images (PNG)")],
+    out: Annotated[Path, typer.Option("--out", help="folder for saliency.json and pictures")],
+    qualities: Annotated[str, typer.Option(help="uniform JPEG qualities to match in size")] = "30,60",
+    limit: Annotated[Optional[int], typer.Option(min=1, help="only the first N images")] = None,
+) -> None:
+    """Saliency-guided JPEG against uniform JPEG at equal size: salient-25% PSNR and MS-SSIM."""
+    import json
+
+    from jpegplus.bench.saliency_bench import run_saliency_bench
+
+    out.mkdir(parents=True, exist_ok=True)
+    grid = tuple(int(q) for q in qualities.split(","))
+    results = run_saliency_bench(dataset, out, grid, limit)
+    (out / "saliency.json").write_text(json.dumps(results, indent=1) + "\n")
+    print(json.dumps(results["summary"], indent=1))
 
 
 def main() -> None:

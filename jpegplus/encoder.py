@@ -7,10 +7,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from jpegplus import container, inference
-from jpegplus.codecs import Codec
+from jpegplus.codecs import Codec, CodecName
 from jpegplus.io import LoadedImage, to_image, to_tensor
 from jpegplus.modes import Mode, model_name
+from jpegplus.regionquant import encode_salient, prefilter
 from jpegplus.runtime import resolve_device
+from jpegplus.saliency import saliency_map
 from jpegplus.weights import load_model
 
 
@@ -23,10 +25,13 @@ class ModeEncoder:
     mode: Mode
     stored: np.ndarray
     model_id: str
+    saliency: np.ndarray | None = None
 
     @classmethod
-    def prepare(cls, loaded: LoadedImage, codec: Codec, mode: Mode, device: str | None) -> ModeEncoder:
-        """Load the mode's model and, for the half-resolution mode, make the compact image."""
+    def prepare(
+        cls, loaded: LoadedImage, codec: Codec, mode: Mode, device: str | None, *, saliency: bool = False
+    ) -> ModeEncoder:
+        """Load the mode's model, make the compact image (half-resolution mode) and its saliency map."""
         model = load_model(model_name(codec.name, mode))
         stored = loaded.pixels
         if mode is Mode.DOWNSAMPLE:
@@ -35,7 +40,10 @@ class ModeEncoder:
                 raise RuntimeError(msg)
             compact = inference.make_compact(model.compact, to_tensor(stored), resolve_device(device))
             stored = to_image(compact, gray=stored.ndim == 2)
-        return cls(loaded, codec, mode, stored, model.spec.model_id)
+        salient = saliency_map(stored) if saliency else None
+        if salient is not None and codec.name != CodecName.JPEG.value:
+            stored = prefilter(stored, salient)  # no per-block control: soften what nobody looks at
+        return cls(loaded, codec, mode, stored, model.spec.model_id, salient)
 
     @property
     def pixels(self) -> int:
@@ -55,4 +63,8 @@ class ModeEncoder:
             model=self.model_id,
         )
         payload = container.serialise(metadata)
-        return self.codec.encode(self.stored, quality, exif=self.loaded.exif, icc=self.loaded.icc, payload=payload)
+        exif, icc = self.loaded.exif, self.loaded.icc
+        if self.saliency is not None and self.codec.name == CodecName.JPEG.value:
+            salient = encode_salient(self.stored, quality, self.saliency, exif=exif, icc=icc)
+            return self.codec.attach(salient, payload)
+        return self.codec.encode(self.stored, quality, exif=exif, icc=icc, payload=payload)

@@ -37,13 +37,15 @@ def compress(
     device: str | None = None,
     target_size: int | None = None,
     target_psnr: float | None = None,
+    saliency: bool = False,
 ) -> bytes:
     """Encode ``image`` as a standard ``codec`` file that jpegplus can decompress better.
 
     ``mode="auto"`` spends the bytes plain ``codec`` would spend at ``quality`` on whichever of
     the half-resolution and full-resolution paths reconstructs better at that rate.
     ``target_size`` (bytes) or ``target_psnr`` (dB after decompress) replace ``quality`` by a
-    bisection search.
+    bisection search. ``saliency=True`` spends more bits where people look (for JPEG by
+    per-block requantization inside one standard file, see :mod:`jpegplus.regionquant`).
 
     >>> data = compress(np.zeros((16, 16, 3), np.uint8), codec="jpeg", quality=50)
     >>> data[:2] == b"\\xff\\xd8"
@@ -58,7 +60,7 @@ def compress(
         raise InvalidOptionError(msg)
 
     def encoder(for_mode: Mode) -> ModeEncoder:
-        return ModeEncoder.prepare(loaded, adapter, for_mode, device)
+        return ModeEncoder.prepare(loaded, adapter, for_mode, device, saliency=saliency)
 
     if target_size is not None:
         return _to_size(encoder(_mode_for_size(chosen, target_size, loaded)), target_size)

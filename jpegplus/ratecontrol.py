@@ -5,9 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 
-def bisect_quality(
-    encode: Callable[[int], bytes], passes: Callable[[bytes], bool], *, highest: bool
-) -> bytes | None:
+def bisect_quality(encode: Callable[[int], bytes], passes: Callable[[bytes], bool], *, highest: bool) -> bytes | None:
     """The encode at the highest (or lowest) quality that ``passes``, or ``None``; at most 7 encodes.
 
     ``passes`` must be monotonic in quality: true below a point for a size limit (``highest``),

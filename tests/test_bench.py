@@ -53,7 +53,13 @@ def bench_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_bench_json_schema(bench_run: Path) -> None:
     results = json.loads((bench_run / "results.json").read_text())
     assert set(results) >= {"config", "machine", "bd_rate_method", "curves", "bd_rate", "speed", "records"}
-    assert set(results["curves"]) == {"plain-jpeg", "plain-webp", "jpeg+enhance", "jpegplus-jpeg-full", "jpegplus-webp-full"}
+    assert set(results["curves"]) == {
+        "plain-jpeg",
+        "plain-webp",
+        "jpeg+enhance",
+        "jpegplus-jpeg-full",
+        "jpegplus-webp-full",
+    }
     assert len(results["records"]) == 2 * 3 * 5
     record = results["records"][0]
     assert set(record) == {"image", "curve", "codec", "quality", "bytes", "bpp", "psnr", "y_psnr", "ssim", "ms_ssim",
@@ -80,6 +86,8 @@ def test_report_renders_in_chromium(bench_run: Path, tmp_path: Path) -> None:
     dom = subprocess.run(["chromium", *flags, "--dump-dom", url], capture_output=True, text=True, timeout=120).stdout
     assert "<table>" in dom and "BD-rate" in dom and dom.count("<img") >= 7
     shot = tmp_path / "shot.png"
-    subprocess.run(["chromium", *flags, f"--screenshot={shot}", "--window-size=1200,2400", url], timeout=120, check=False)
+    subprocess.run(
+        ["chromium", *flags, f"--screenshot={shot}", "--window-size=1200,2400", url], timeout=120, check=False
+    )
     pixels = np.asarray(Image.open(shot).convert("L"))
     assert pixels.std() > 10  # tables and pictures drawn, not a blank page

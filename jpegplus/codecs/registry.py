@@ -46,6 +46,10 @@ class Codec(Protocol):
         """Decode a file of this codec to a uint8 image."""
         ...
 
+    def attach(self, data: bytes, payload: bytes) -> bytes:
+        """Place the payload into an already encoded file (JPEG and JPEG 2000)."""
+        ...
+
     def read_payload(self, data: bytes) -> bytes | None:
         """The jpegplus payload inside a file of this codec, or ``None``."""
         ...
