@@ -30,7 +30,7 @@ def run_tiled(
         for left in range(0, width, tile):
             y0, x0 = max(top - overlap, 0), max(left - overlap, 0)
             y1, x1 = min(top + tile + overlap, height), min(left + tile + overlap, width)
-            result = fn(image[:, :, y0:y1, x0:x1]).float()
+            result = fn(image[:, :, y0:y1, x0:x1].contiguous(memory_format=torch.channels_last)).float()
             if out is None:
                 out = image.new_zeros(1, result.shape[1], round(height * scale), round(width * scale))
             keep_h, keep_w = min(tile, height - top), min(tile, width - left)
@@ -55,7 +55,7 @@ def _condition_tensor(condition: tuple[float, float]) -> torch.Tensor:
     return torch.tensor([condition], dtype=torch.float32)
 
 
-@torch.no_grad()
+@torch.inference_mode()
 def restore(net: RecCNN, image: torch.Tensor, condition: tuple[float, float], device: torch.device) -> torch.Tensor:
     """Remove codec artifacts from a full-resolution decode (any size)."""
     height, width = image.shape[2:]
@@ -68,7 +68,7 @@ def restore(net: RecCNN, image: torch.Tensor, condition: tuple[float, float], de
     return run_tiled(fn, pad_even(image), scale=1.0)[:, :, :height, :width].clamp(0, 1)
 
 
-@torch.no_grad()
+@torch.inference_mode()
 def upsample_restore(
     net: RecCNN, compact: torch.Tensor, condition: tuple[float, float], size: tuple[int, int], device: torch.device
 ) -> torch.Tensor:
@@ -85,7 +85,7 @@ def upsample_restore(
     )
 
 
-@torch.no_grad()
+@torch.inference_mode()
 def make_compact(net: ComCNN, image: torch.Tensor, device: torch.device) -> torch.Tensor:
     """The half-resolution compact image (size rounded up) of a full-resolution image."""
 

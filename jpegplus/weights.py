@@ -108,4 +108,4 @@ def _build(net: torch.nn.Module, tensors: dict[str, torch.Tensor], prefix: str) 
     except RuntimeError as error:
         msg = f"weights do not fit {type(net).__name__}: {str(error).splitlines()[0]}"
         raise WeightsError(msg) from None
-    return net.eval().requires_grad_(False)
+    return net.eval().requires_grad_(False).to(memory_format=torch.channels_last)

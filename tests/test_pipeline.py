@@ -175,3 +175,12 @@ def test_target_psnr(photo: np.ndarray) -> None:
     assert psnr(jpegplus.decompress(data), photo) >= 30.0
     lower = container.extract(data).quality - 1
     assert psnr(jpegplus.decompress(jpegplus.compress(photo, quality=lower, mode="full")), photo) < 30.0
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_large_image_goes_through_tiles(mode: str) -> None:
+    rng = np.random.default_rng(1)
+    small = rng.integers(0, 256, (12, 22, 3), dtype=np.uint8)
+    image = np.asarray(Image.fromarray(small).resize((2210, 1130), Image.Resampling.BICUBIC))  # > one 1024 tile
+    out = jpegplus.decompress(jpegplus.compress(image, quality=80, mode=mode))
+    assert out.shape == image.shape and psnr(out, image) > 30

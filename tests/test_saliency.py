@@ -15,7 +15,7 @@ import jpegplus
 from conftest import psnr
 from jpegplus.bench.saliency_bench import masked_psnr
 from jpegplus.codecs import get_codec
-from jpegplus.regionquant import block_factors, encode_salient, requantize
+from jpegplus.regionquant import block_coarseness, dead_zone, encode_salient
 from jpegplus.saliency import saliency_map
 
 
@@ -33,23 +33,28 @@ def test_map_is_normalised_and_finds_the_subject(scene: np.ndarray) -> None:
     assert square[24:40, 24:40].mean() > 2 * square[:8, :8].mean()
 
 
-def test_block_factors_keep_salient_blocks_fine() -> None:
+def test_block_coarseness_keeps_salient_blocks() -> None:
     saliency = np.linspace(0, 1, 64 * 64, dtype=np.float32).reshape(64, 64)
-    factors = block_factors(saliency, (8, 8), 5.0)
-    assert factors.min() == 1.0 and factors.max() == pytest.approx(5.0)
-    assert factors[-1, -1] == 1.0 and factors[0, 0] == pytest.approx(5.0)
+    coarseness = block_coarseness(saliency, (8, 8))
+    assert coarseness.min() == 0.0 and coarseness.max() == pytest.approx(1.0)
+    assert coarseness[-1, -1] == 0.0 and coarseness[0, 0] == pytest.approx(1.0)
+    assert np.mean(coarseness == 0.0) == pytest.approx(0.3, abs=0.02)
 
 
-def test_requantize_keeps_dc_and_makes_multiples() -> None:
+def test_dead_zone_keeps_dc_and_large_coefficients() -> None:
     coefficients = np.arange(-32, 32, dtype=np.int16).reshape(1, 1, 8, 8)
-    out = requantize(coefficients, np.array([[3.0]]))
-    assert out[0, 0, 0, 0] == coefficients[0, 0, 0, 0]
-    assert np.all(out.ravel()[1:] % 3 == 0)
+    coefficients[0, 0, 0, 0] = 1
+    out = dead_zone(coefficients, np.array([[3.0]]))
+    assert out[0, 0, 0, 0] == 1
+    flat, original = out.ravel()[1:], coefficients.ravel()[1:]
+    assert np.all(flat[np.abs(original) <= 3] == 0) and np.array_equal(
+        flat[np.abs(original) > 3], original[np.abs(original) > 3]
+    )
 
 
 def test_salient_jpeg_is_smaller_and_keeps_the_subject(scene: np.ndarray) -> None:
     saliency = saliency_map(scene)
-    salient = encode_salient(scene, 70, saliency, max_factor=6.0)
+    salient = encode_salient(scene, 70, saliency, max_threshold=3.0)
     uniform = get_codec("jpeg").encode(scene, 70)
     assert len(salient) < 0.95 * len(uniform)
     decoded = get_codec("jpeg").decode(salient)

@@ -41,13 +41,16 @@ def plot(curves: dict[str, list[dict[str, float]]], metric: str, out: Path) -> P
     return path
 
 
+def centre_crop(image: np.ndarray, size: int) -> np.ndarray:
+    """The central ``size``×``size`` window (smaller images whole)."""
+    top, left = max((image.shape[0] - size) // 2, 0), max((image.shape[1] - size) // 2, 0)
+    return np.ascontiguousarray(image[top : top + size, left : left + size])
+
+
 def crops(
     reference: np.ndarray, decodes: dict[str, dict[int, np.ndarray]], records: list[dict], out: Path
 ) -> list[tuple[str, str]]:
     """Centre crops of the first image: the original and each curve near ``CROP_BPP``; (caption, file)."""
-    height, width = reference.shape[:2]
-    top, left = max((height - CROP) // 2, 0), max((width - CROP) // 2, 0)
-    window = (slice(top, top + CROP), slice(left, left + CROP))
     shown = [("original", "crop_original.png", reference)]
     first = records[0]["image"]
     for curve, by_quality in sorted(decodes.items()):
@@ -55,7 +58,7 @@ def crops(
         quality = min(points, key=lambda q: abs(points[q] - CROP_BPP))
         shown.append((f"{curve} q{quality}, {points[quality]:.3f} bpp", f"crop_{curve}.png", by_quality[quality]))
     for _, file, image in shown:
-        Image.fromarray(np.ascontiguousarray(image[window])).save(out / file)
+        Image.fromarray(centre_crop(image, CROP)).save(out / file)
     return [(caption, file) for caption, file, _ in shown]
 
 

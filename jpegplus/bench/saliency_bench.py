@@ -10,13 +10,15 @@ from PIL import Image
 from rich.progress import track
 
 from jpegplus.bench.metrics import ms_ssim
+from jpegplus.bench.report import centre_crop
 from jpegplus.bench.runner import dataset_images
 from jpegplus.codecs import get_codec
 from jpegplus.regionquant import encode_salient
 from jpegplus.saliency import saliency_map
 
 SIZE_TOLERANCE = 0.02
-QUALITY_STEPS = (5, 10, 15, 20, 30)  # how much finer the salient blocks start than the uniform quality
+SHOWN = 256  # side-by-side pictures are centre crops: the evaluation images are never copied whole
+QUALITY_STEPS = (4, 8, 12, 16, 24)  # how much finer the salient blocks are than the uniform quality
 MS_SSIM_BUDGET = 0.004  # the encoder (which has the original) keeps the MS-SSIM loss below this
 
 
@@ -35,14 +37,14 @@ def salient_at_size(image: np.ndarray, saliency: np.ndarray, size: int, quality:
     chosen, chosen_psnr = None, -np.inf
     for step in QUALITY_STEPS:
         fine = min(quality + step, 95)
-        low, high, best = 1.0, 24.0, None
-        for _ in range(12):  # bisection on the coarsest factor: size falls as it grows
-            factor = (low + high) / 2
-            data = encode_salient(image, fine, saliency, max_factor=factor)
+        low, high, best = 0.0, 30.0, None
+        for _ in range(12):  # bisection on the widest dead zone: size falls as it grows
+            threshold = (low + high) / 2
+            data = encode_salient(image, fine, saliency, max_threshold=threshold)
             if len(data) <= size:
-                best, high = data, factor
+                best, high = data, threshold
             else:
-                low = factor
+                low = threshold
         if best is None or len(best) < size * (1 - SIZE_TOLERANCE):
             continue
         decoded = _decode(best)
@@ -65,7 +67,7 @@ def run_saliency_bench(dataset: Path, out: Path, qualities: tuple[int, ...], lim
         saliency = saliency_map(image)
         mask = saliency >= np.quantile(saliency, 0.75)
         if not rows:
-            Image.fromarray((saliency * 255).astype(np.uint8)).save(out / f"saliency_{path.stem}.png")
+            Image.fromarray(centre_crop((saliency * 255).astype(np.uint8), SHOWN)).save(out / "saliency_crop.png")
         for quality in qualities:
             uniform = get_codec("jpeg").encode(image, quality)
             salient = salient_at_size(image, saliency, len(uniform), quality, mask)
@@ -79,7 +81,12 @@ def run_saliency_bench(dataset: Path, out: Path, qualities: tuple[int, ...], lim
                 **{f"{n}_ms_ssim": ms_ssim(image, d) for n, d in decoded.items()},
             })  # fmt: skip
             if len(rows) <= len(qualities):
-                side_by_side = np.concatenate([decoded["uniform"], decoded["salient"]], axis=1)
+                crops = [
+                    centre_crop(image, SHOWN),
+                    centre_crop(decoded["uniform"], SHOWN),
+                    centre_crop(decoded["salient"], SHOWN),
+                ]
+                side_by_side = np.concatenate(crops, axis=1)  # original | uniform | salient
                 Image.fromarray(side_by_side).save(out / f"side_by_side_q{quality}.png")
     summary = {}
     for quality in qualities:
