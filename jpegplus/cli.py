@@ -107,7 +107,8 @@ def run_batch(jobs: list[tuple[Path, Path]], work: Callable[[bytes, Path], bytes
                 write_atomic(target, work(read_file(source), target), force=force, inputs=inputs)
             except JpegPlusError as error:
                 failures += 1
-                fail(f"{source}: {error}")
+                message = str(error)
+                fail(message if str(source) in message else f"{source}: {message}")
             except OSError as error:
                 failures += 1
                 fail(f"{source}: {error.strerror or error}")
@@ -301,5 +302,14 @@ def bench_saliency(
 
 
 def main() -> None:
-    """Console-script entry point."""
-    app()
+    """Console-script entry point: usage errors, too, are one line on stderr (exit code 2)."""
+    try:
+        code = app(standalone_mode=False)
+    except typer.Abort:
+        fail("interrupted")
+        code = 130
+    except typer.TyperException as error:  # usage errors: bad option values, unknown commands
+        message = error.format_message() if hasattr(error, "format_message") else str(error)
+        fail(" ".join(message.split()))
+        code = getattr(error, "exit_code", 2)
+    sys.exit(code if isinstance(code, int) else 0)

@@ -138,3 +138,17 @@ def test_target_size_option(tmp_path: Path, photo_file: Path) -> None:
     assert out.stat().st_size <= 2000
     bad = runner.invoke(app, ["compress", str(photo_file), "-o", str(tmp_path / "x.jpg"), "--target-size", "lots"])
     assert bad.exit_code == 1 and "cannot read size" in bad.stderr
+
+
+@pytest.mark.parametrize(
+    "argv", [["compress", "x.png", "-q", "200"], ["compress", "x.png", "--codec", "bpg"], ["frobnicate"]]
+)
+def test_console_script_usage_errors_are_one_line(argv: list[str], monkeypatch, capsys) -> None:
+    from jpegplus.cli import main
+
+    monkeypatch.setattr("sys.argv", ["jpegplus", *argv])
+    with pytest.raises(SystemExit) as stopped:
+        main()
+    assert stopped.value.code == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and err.startswith("jpegplus: error:")
