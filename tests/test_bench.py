@@ -93,3 +93,12 @@ def test_report_renders_in_chromium(bench_run: Path, tmp_path: Path) -> None:
     )
     pixels = np.asarray(Image.open(shot).convert("L"))
     assert pixels.std() > 10  # tables and pictures drawn, not a blank page
+
+
+def test_crossover_rate_between_two_curves() -> None:
+    from jpegplus.bench.bdrate import crossover_rate
+
+    low = ([0.1, 0.2, 0.4, 0.8], [25.0, 28.0, 30.0, 31.0])
+    high = ([0.1, 0.2, 0.4, 0.8], [22.0, 26.0, 30.5, 34.0])
+    assert 0.2 < crossover_rate(low, high) < 0.4
+    assert crossover_rate(high, high) == pytest.approx(0.1)

@@ -55,3 +55,18 @@ def quality_at_rate(rates: Sequence[float], quality: Sequence[float], rate: floa
     if len(r) < 2 or not r[0] <= target <= r[-1]:
         return float("nan")
     return float(PchipInterpolator(r, q)(target))
+
+
+def crossover_rate(low_rate_curve: tuple[Sequence[float], Sequence[float]],
+                   high_rate_curve: tuple[Sequence[float], Sequence[float]]) -> float:  # fmt: skip
+    """The lowest rate (on a fine log grid) from which ``high_rate_curve`` is at least as good.
+
+    Each curve is (rates, quality); NaN when the curves do not overlap.
+    """
+    rates = np.geomspace(
+        max(min(low_rate_curve[0]), min(high_rate_curve[0])), min(max(low_rate_curve[0]), max(high_rate_curve[0])), 200
+    )
+    for rate in rates:
+        if quality_at_rate(*high_rate_curve, rate) >= quality_at_rate(*low_rate_curve, rate):
+            return float(rate)
+    return float("nan")

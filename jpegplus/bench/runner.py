@@ -18,7 +18,7 @@ from rich.progress import Progress
 
 from jpegplus import pipeline
 from jpegplus.bench import metrics
-from jpegplus.bench.bdrate import METHOD, bd_rate
+from jpegplus.bench.bdrate import METHOD, bd_rate, crossover_rate
 from jpegplus.codecs import get_codec
 from jpegplus.runtime import cpu_has_bf16
 
@@ -145,6 +145,18 @@ def bd_rates(curves: dict[str, list[dict[str, float]]]) -> dict[str, dict[str, f
     return table
 
 
+def crossovers(curves: dict[str, list[dict[str, float]]]) -> dict[str, float]:
+    """Per codec, the bpp above which the full-resolution mode beats the half-resolution one (PSNR)."""
+    found = {}
+    for curve in curves:
+        if curve.startswith("jpegplus-") and curve.endswith("-downsample"):
+            full = curve.replace("-downsample", "-full")
+            if full in curves:
+                as_pair = [([p["bpp"] for p in curves[c]], [p["psnr"] for p in curves[c]]) for c in (curve, full)]
+                found[curve.split("-")[1]] = crossover_rate(*as_pair)
+    return found
+
+
 def speed(records: list[BenchRecord]) -> dict[str, dict[str, float]]:
     """Median encode/decode milliseconds and decode megapixels per second, per curve."""
     by_curve: dict[str, list[BenchRecord]] = {}
@@ -193,6 +205,7 @@ def run(config: BenchConfig, keep_first: dict[str, dict[int, np.ndarray]]) -> di
         "bd_rate_method": f"{METHOD}; points with {BD_RANGE[0]} <= bpp <= {BD_RANGE[1]}",
         "curves": curves,
         "bd_rate": bd_rates(curves),
+        "crossover_bpp": crossovers(curves),
         "speed": speed(records),
         "records": [asdict(r) for r in records],
     }
