@@ -237,12 +237,13 @@ def train(
         "artifacts:45,down-rec:20,down-com:8,down-rec:15"
     ),
     threads: Annotated[int, typer.Option(min=1)] = 2,
+    from_weights: Annotated[bool, typer.Option(help="start a new run from the installed weights")] = False,
 ) -> None:
     """Train (or resume) the JPEG models in the alternating ComCNN/RecCNN scheme."""
     from jpegplus.training.__main__ import start
 
     try:
-        start(run, data, plan, threads)
+        start(run, data, plan, threads, from_weights=from_weights)
     except ValueError as error:
         fail(str(error))
         raise typer.Exit(code=1) from None

@@ -21,6 +21,7 @@ from jpegplus.bench import metrics
 from jpegplus.bench.bdrate import METHOD, bd_rate, crossover_rate
 from jpegplus.codecs import get_codec
 from jpegplus.runtime import cpu_has_bf16
+from jpegplus.weights import read_manifest
 
 DEFAULT_QUALITIES = (5, 10, 20, 30, 40, 50, 60, 75, 90, 95)
 BD_RANGE = (0.1, 1.5)
@@ -183,6 +184,7 @@ def machine() -> dict[str, object]:
         "cpu": platform.processor() or platform.machine(),
         "python": platform.python_version(),
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "models": sorted(spec.model_id for spec in read_manifest().values()),
     }
 
 

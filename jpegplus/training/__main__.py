@@ -18,11 +18,12 @@ def main() -> None:
     parser.add_argument("--data", required=True, help="folder of training PNGs")
     parser.add_argument("--plan", default="artifacts:45,down-rec:20,down-com:8,down-rec:15")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--from-weights", action="store_true", help="start a new run from the installed weights")
     args = parser.parse_args()
-    start(args.run, Path(args.data), args.plan, args.threads)
+    start(args.run, Path(args.data), args.plan, args.threads, from_weights=args.from_weights)
 
 
-def start(run: Path, data: Path, plan: str, threads: int) -> None:
+def start(run: Path, data: Path, plan: str, threads: int, *, from_weights: bool = False) -> None:
     """Log to ``run/train.log`` and run (or resume) ``plan``."""
     stages = parse_plan(plan)
     torch.set_num_threads(threads)
@@ -32,7 +33,7 @@ def start(run: Path, data: Path, plan: str, threads: int) -> None:
         format="%(asctime)s %(message)s",
         handlers=[logging.FileHandler(run / "train.log"), logging.StreamHandler()],
     )
-    Trainer(TrainConfig(data_dir=str(data), plan=stages), run).run()
+    Trainer(TrainConfig(data_dir=str(data), plan=stages), run).run(from_weights=from_weights)
 
 
 if __name__ == "__main__":

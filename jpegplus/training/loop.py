@@ -267,11 +267,25 @@ class Trainer:
         self._pending_optimizer = payload["optimizer"]
         return True
 
-    def run(self) -> None:
-        """Run (or continue) every stage of the plan."""
+    def start_from_weights(self) -> None:
+        """Initialise a fresh run from the installed (committed) weights instead of from scratch."""
+        from jpegplus.weights import load_model
+
+        artifacts, down = load_model("jpeg-artifacts"), load_model("jpeg-downsample")
+        self.artifact_net.load_state_dict(artifacts.reconstruct.state_dict())
+        self.down_net.load_state_dict(down.reconstruct.state_dict())
+        if down.compact is not None:
+            self.com_net.load_state_dict(down.compact.state_dict())
+        self.state["down_initialised"] = True
+        log.info("starting from %s and %s", artifacts.spec.model_id, down.spec.model_id)
+
+    def run(self, *, from_weights: bool = False) -> None:
+        """Run (or continue) every stage of the plan; a new run may start from the installed weights."""
         self.run_dir.mkdir(parents=True, exist_ok=True)
         (self.run_dir / "config.json").write_text(json.dumps(asdict(self.config), indent=2))
         resumed = self.resume()
+        if not resumed and from_weights:
+            self.start_from_weights()
         self.prepare()
         while self.state["stage"] < len(self.config.plan):
             stage = self.config.plan[self.state["stage"]]
