@@ -17,6 +17,7 @@ from PIL import Image
 from torch.nn import functional as F
 
 from jpegplus.models import ComCNN, RecCNN
+from jpegplus.quantization import condition_from_quality
 from jpegplus.runtime import autocast
 from jpegplus.training import data
 from jpegplus.training.data import PatchSet
@@ -182,7 +183,7 @@ class Trainer:
         (clean,) = augment(self.rng, self.clean_train[idx])
         target = to_tensor(clean)
         qualities = self.rng.integers(*self.config.compact_qualities, size=self.config.batch)
-        condition = torch.tensor([_condition_for(q) for q in qualities], dtype=torch.float32)
+        condition = torch.tensor([condition_from_quality(int(q)) for q in qualities], dtype=torch.float32)
         with autocast(self.device):
             compact = self.com_net(target).float()
             rounded = compact + ((compact.clamp(0, 1) * 255).round() / 255 - compact).detach()
@@ -330,9 +331,3 @@ class Trainer:
                 log.info("validation %s", self.validate(stage.kind))
                 self.checkpoint()
                 last_save = time.monotonic()
-
-
-def _condition_for(quality: int) -> tuple[float, float]:
-    from jpegplus.quantization import condition_from_quality
-
-    return condition_from_quality(int(quality))
