@@ -88,7 +88,7 @@ def parse(payload: bytes) -> Metadata:
 
 def extract(data: bytes) -> Metadata | None:
     """The jpegplus metadata of an encoded file of any supported codec, or ``None`` for a plain file."""
-    picture_format = open_image(data).format
+    picture_format = open_image(data, load=False).format
     for name in list_codecs():
         codec = get_codec(name)
         if codec.pillow_format == picture_format:

@@ -36,7 +36,7 @@ class JpegCodec(PillowCodec):
 
     def read_payload(self, data: bytes) -> bytes | None:
         """The payload of the first jpegplus APP11 segment, or ``None``."""
-        open_image(data, self.pillow_format)  # a clear error for what is not a JPEG
+        open_image(data, self.pillow_format, load=False)  # a clear error for what is not a JPEG
         for kind, body in _segments(data):
             if kind == APP11 and body.startswith(IDENTIFIER):
                 return body[len(IDENTIFIER) :]

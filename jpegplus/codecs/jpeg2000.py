@@ -47,7 +47,7 @@ class Jpeg2000Codec(PillowCodec):
 
     def read_payload(self, data: bytes) -> bytes | None:
         """The payload of the jpegplus ``uuid`` box, or ``None``."""
-        open_image(data, self.pillow_format)
+        open_image(data, self.pillow_format, load=False)
         for kind, body in _boxes(data):
             if kind == UUID_BOX and body.startswith(JPEGPLUS_UUID):
                 return body[len(JPEGPLUS_UUID) :]

@@ -57,7 +57,7 @@ class PillowCodec:
 
     def read_payload(self, data: bytes) -> bytes | None:
         """The jpegplus payload of a file of this format, or ``None``."""
-        xmp = open_image(data, self.pillow_format).info.get("xmp")
+        xmp = open_image(data, self.pillow_format, load=False).info.get("xmp")
         return payload_from_xmp(xmp.encode() if isinstance(xmp, str) else xmp) if xmp else None
 
 
@@ -80,14 +80,18 @@ def payload_from_xmp(xmp: bytes) -> bytes | None:
     return html.unescape(found.group(1).decode("ascii", "replace")).encode("ascii", "replace") if found else None
 
 
-def open_image(data: bytes, expected_format: str | None = None) -> Image.Image:
-    """Open and fully load encoded bytes with Pillow, turning every failure into one clear error."""
+def open_image(data: bytes, expected_format: str | None = None, *, load: bool = True) -> Image.Image:
+    """Open (and, unless ``load`` is false, decode) encoded bytes, turning every failure into one clear error.
+
+    ``load=False`` reads only the headers: enough for the format, size and metadata.
+    """
     if not data:
         msg = "empty input: no image data"
         raise InvalidInputError(msg)
     try:
         picture = Image.open(io.BytesIO(data))
-        picture.load()
+        if load:
+            picture.load()
     except Image.DecompressionBombError as error:
         msg = f"refused as a decompression bomb: {error}"
         raise InvalidInputError(msg) from None
