@@ -238,12 +238,13 @@ def train(
     ),
     threads: Annotated[int, typer.Option(min=1)] = 2,
     from_weights: Annotated[bool, typer.Option(help="start a new run from the installed weights")] = False,
+    architecture: Annotated[str, typer.Option(help="artifact model: RecCNN or RestoreNet")] = "RecCNN",
 ) -> None:
     """Train (or resume) the JPEG models in the alternating ComCNN/RecCNN scheme."""
     from jpegplus.training.__main__ import start
 
     try:
-        start(run, data, plan, threads, from_weights=from_weights)
+        start(run, data, plan, threads, from_weights=from_weights, architecture=architecture)
     except ValueError as error:
         fail(str(error))
         raise typer.Exit(code=1) from None

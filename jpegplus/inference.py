@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import torch
+from torch import nn
 from torch.nn import functional as F
 
-from jpegplus.models import ComCNN, RecCNN
-from jpegplus.runtime import autocast
+from jpegplus.models import ComCNN
+from jpegplus.runtime import runnable
 
 TILE = 1024  # input pixels per tile side (even): a Kodak image is one tile
-OVERLAP = 48  # context on each side; covers the RecCNN's 41-pixel half-resolution receptive field
+OVERLAP = 64  # context on each side: past the RecCNN's 82-pixel field, and on RestoreNet's 32-pixel grid
 
 TileFn = Callable[[torch.Tensor], torch.Tensor]
 
@@ -56,29 +57,29 @@ def _condition_tensor(condition: tuple[float, float]) -> torch.Tensor:
 
 
 @torch.inference_mode()
-def restore(net: RecCNN, image: torch.Tensor, condition: tuple[float, float], device: torch.device) -> torch.Tensor:
+def restore(net: nn.Module, image: torch.Tensor, condition: tuple[float, float], device: torch.device) -> torch.Tensor:
     """Remove codec artifacts from a full-resolution decode (any size)."""
     height, width = image.shape[2:]
     cond = _condition_tensor(condition).to(device)
+    model = runnable(net, device)
 
     def fn(tile: torch.Tensor) -> torch.Tensor:
-        with autocast(device):
-            return net(tile.to(device), cond).cpu()
+        return model(tile.to(device), cond).cpu()
 
     return run_tiled(fn, pad_even(image), scale=1.0)[:, :, :height, :width].clamp(0, 1)
 
 
 @torch.inference_mode()
 def upsample_restore(
-    net: RecCNN, compact: torch.Tensor, condition: tuple[float, float], size: tuple[int, int], device: torch.device
+    net: nn.Module, compact: torch.Tensor, condition: tuple[float, float], size: tuple[int, int], device: torch.device
 ) -> torch.Tensor:
     """Bicubic 2× upsampling of a decoded compact image, repaired by the RecCNN, cropped to ``size`` (h, w)."""
     cond = _condition_tensor(condition).to(device)
+    model = runnable(net, device)
 
     def fn(tile: torch.Tensor) -> torch.Tensor:
         up = F.interpolate(tile.to(device), scale_factor=2, mode="bicubic", align_corners=False)
-        with autocast(device):
-            return net(up, cond).cpu()
+        return model(up, cond).cpu()
 
     return run_tiled(fn, compact, scale=2.0, tile=TILE // 2, overlap=OVERLAP // 2)[:, :, : size[0], : size[1]].clamp(
         0, 1
@@ -89,8 +90,9 @@ def upsample_restore(
 def make_compact(net: ComCNN, image: torch.Tensor, device: torch.device) -> torch.Tensor:
     """The half-resolution compact image (size rounded up) of a full-resolution image."""
 
+    model = runnable(net, device)
+
     def fn(tile: torch.Tensor) -> torch.Tensor:
-        with autocast(device):
-            return net(tile.to(device)).cpu()
+        return model(tile.to(device)).cpu()
 
     return run_tiled(fn, pad_even(image), scale=0.5).clamp(0, 1)

@@ -18,7 +18,11 @@ class Mode(str, enum.Enum):
 
 
 MODEL_KIND = {Mode.DOWNSAMPLE: "downsample", Mode.FULL: "artifacts"}
-ARCHITECTURE = {Mode.DOWNSAMPLE: "ComCNN+RecCNN", Mode.FULL: "RecCNN"}
+
+
+def fits(architecture: str, mode: Mode) -> bool:
+    """Whether weights of ``architecture`` serve ``mode``: only the half-resolution path has a ComCNN."""
+    return architecture.startswith("ComCNN+") == (mode is Mode.DOWNSAMPLE)
 
 
 def parse_mode(mode: str | Mode) -> Mode:

@@ -14,7 +14,7 @@ from jpegplus.codecs.registry import check_quality
 from jpegplus.encoder import ModeEncoder
 from jpegplus.errors import InvalidInputError, InvalidOptionError, MetadataError, WeightsError
 from jpegplus.io import ImageSource, LoadedImage, load_image, to_image, to_tensor
-from jpegplus.modes import ARCHITECTURE, MODEL_KIND, Mode, parse_mode
+from jpegplus.modes import MODEL_KIND, Mode, fits, parse_mode
 from jpegplus.quantization import condition_from_quality, condition_from_tables
 from jpegplus.ratecontrol import bisect_quality
 from jpegplus.runtime import resolve_device
@@ -175,7 +175,7 @@ def _model_for(model_id: str, mode: Mode) -> LoadedModel:
     except WeightsError:
         msg = f"file names model {model_id!r}, which this jpegplus does not have"
         raise MetadataError(msg) from None
-    if spec.architecture != ARCHITECTURE[mode]:
+    if not fits(spec.architecture, mode):
         msg = f"file names model {model_id!r}, which does not fit mode {mode.value!r}"
         raise MetadataError(msg)
     if digest != spec.sha256[:8]:

@@ -18,7 +18,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load as load_safetensors
 
 from jpegplus.errors import WeightsError
-from jpegplus.models import ComCNN, RecCNN
+from jpegplus.models import RECONSTRUCTORS, ComCNN
 
 MANIFEST = "manifest.json"
 
@@ -50,7 +50,7 @@ class LoadedModel:
     """The networks of one weights file, in eval mode."""
 
     spec: WeightsSpec
-    reconstruct: RecCNN
+    reconstruct: torch.nn.Module
     compact: ComCNN | None
 
 
@@ -96,8 +96,12 @@ def load_model(name: str) -> LoadedModel:
     except SafetensorError as error:
         msg = f"weights file {path} is not valid safetensors: {error}"
         raise WeightsError(msg) from None
-    reconstruct = _build(RecCNN(), tensors, "rec.")
-    compact = _build(ComCNN(), tensors, "com.") if spec.architecture == "ComCNN+RecCNN" else None
+    *front, back = spec.architecture.split("+")
+    if back not in RECONSTRUCTORS or front not in ([], ["ComCNN"]):
+        msg = f"weights {spec.file} have an unknown architecture {spec.architecture!r}; upgrade jpegplus"
+        raise WeightsError(msg)
+    reconstruct = _build(RECONSTRUCTORS[back](), tensors, "rec.")
+    compact = _build(ComCNN(), tensors, "com.") if front else None
     return LoadedModel(spec, reconstruct, compact)
 
 

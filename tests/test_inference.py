@@ -3,7 +3,8 @@ from __future__ import annotations
 import torch
 
 from jpegplus.inference import pad_even, run_tiled
-from jpegplus.models import ComCNN, RecCNN
+from jpegplus.models import ComCNN, RecCNN, RestoreNet
+from jpegplus.runtime import runnable
 
 
 def _randomised(net: torch.nn.Module) -> torch.nn.Module:
@@ -47,3 +48,30 @@ def test_untrained_comcnn_is_area_downsample() -> None:
 def test_reccnn_has_twenty_weight_layers() -> None:
     convs = [m for m in RecCNN().modules() if isinstance(m, torch.nn.Conv2d)]
     assert len(convs) == 20 and all(c.kernel_size == (3, 3) for c in convs)
+
+
+@torch.no_grad()
+def test_untrained_restorenet_is_identity_on_any_size() -> None:
+    image = torch.rand(1, 3, 37, 53)  # not a multiple of the 32-pixel grid: padded inside, cropped back
+    assert torch.equal(RestoreNet()(image, torch.tensor([[0.3, 0.4]])), image)
+
+
+@torch.no_grad()
+def test_restorenet_output_depends_on_condition() -> None:
+    net = _randomised(RestoreNet(widths=(8, 16), pairs=1))
+    image = torch.rand(1, 3, 32, 32)
+    low, high = (net(image, torch.tensor([[c, c]])) for c in (0.1, 0.9))
+    assert low.shape == image.shape and (low - high).abs().max() > 1e-3
+
+
+@torch.no_grad()
+def test_bf16_inference_copy_stays_close_and_keeps_fp32_skip() -> None:
+    net = _randomised(RecCNN(channels=8, pairs=1))
+    for parameter in net.parameters():
+        parameter.mul_(0.1)
+    image, condition = torch.rand(1, 3, 16, 16), torch.tensor([[0.5, 0.5]])
+    copy = runnable(net, torch.device("cpu"))
+    out = copy(image.contiguous(memory_format=torch.channels_last), condition)
+    assert out.dtype == torch.float32 and copy is not net
+    assert next(net.parameters()).dtype == torch.float32  # the cached model itself is untouched
+    assert (out - net(image, condition)).abs().max() < 2e-2

@@ -52,3 +52,11 @@ def test_unknown_model_and_bad_manifest(weights_copy: Path) -> None:
     (weights_copy / "manifest.json").write_text(json.dumps({"x": {"file": 1}}))
     with pytest.raises(WeightsError, match="malformed"):
         weights.read_manifest()
+
+
+def test_unknown_architecture(weights_copy: Path) -> None:
+    manifest = json.loads((weights_copy / "manifest.json").read_text())
+    manifest["jpeg-artifacts"]["architecture"] = "Transformer9000"
+    (weights_copy / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(WeightsError, match="unknown architecture 'Transformer9000'"):
+        weights.load_model("jpeg-artifacts")

@@ -1,6 +1,9 @@
-"""Neural networks of jpegplus: the compact (ComCNN) and reconstruction (RecCNN) models."""
+"""Neural networks of jpegplus: the compact (ComCNN) and reconstruction (RecCNN, RestoreNet) models."""
 
 from jpegplus.models.comcnn import ComCNN
 from jpegplus.models.reccnn import RecCNN
+from jpegplus.models.restorenet import RestoreNet
 
-__all__ = ["ComCNN", "RecCNN"]
+RECONSTRUCTORS = {"RecCNN": RecCNN, "RestoreNet": RestoreNet}  # architecture name → class, as in the manifest
+
+__all__ = ["RECONSTRUCTORS", "ComCNN", "RecCNN", "RestoreNet"]

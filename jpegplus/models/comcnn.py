@@ -23,7 +23,7 @@ class ComCNN(nn.Module):
 
     Shape:
         - image: (B, 3, H, W) in [0, 1], H and W even.
-        - output: (B, 3, H/2, W/2), not clamped.
+        - output: (B, 3, H/2, W/2) in the dtype of the image, not clamped.
     """
 
     def __init__(self, channels: int = 64) -> None:
@@ -35,5 +35,5 @@ class ComCNN(nn.Module):
         nn.init.zeros_(self.conv3.bias)
 
     def forward(self, image: torch.Tensor) -> torch.Tensor:
-        hidden = F.relu(self.conv2(F.relu(self.conv1(image))))
+        hidden = F.relu(self.conv2(F.relu(self.conv1(image.to(self.conv1.weight.dtype)))))
         return F.avg_pool2d(image, 2) + self.conv3(hidden).to(image.dtype)

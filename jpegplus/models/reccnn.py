@@ -9,7 +9,7 @@ from torch.nn import functional as F
 CONDITION_CHANNELS = 2
 
 
-class _ResidualPair(nn.Module):
+class ResidualPair(nn.Module):
     """Two 3×3 convolutions with a ReLU between them and an identity skip."""
 
     def __init__(self, channels: int) -> None:
@@ -41,13 +41,13 @@ class RecCNN(nn.Module):
     Shape:
         - image: (B, 3, H, W) in [0, 1], H and W even.
         - condition: (B, 2), the normalised luma and chroma quantizer strength.
-        - output: (B, 3, H, W).
+        - output: (B, 3, H, W) in the dtype of the image; the network itself computes in its weights' dtype.
     """
 
     def __init__(self, channels: int = 64, pairs: int = 9) -> None:
         super().__init__()
         self.head = nn.Conv2d(12 + CONDITION_CHANNELS, channels, 3, padding=1)
-        self.body = nn.Sequential(*(_ResidualPair(channels) for _ in range(pairs)))
+        self.body = nn.Sequential(*(ResidualPair(channels) for _ in range(pairs)))
         self.tail = nn.Conv2d(channels, 12, 3, padding=1)
         for pair in self.body:
             nn.init.zeros_(pair.conv2.weight)
@@ -56,7 +56,7 @@ class RecCNN(nn.Module):
         nn.init.zeros_(self.tail.bias)
 
     def forward(self, image: torch.Tensor, condition: torch.Tensor) -> torch.Tensor:
-        folded = F.pixel_unshuffle(image, 2)
+        folded = F.pixel_unshuffle(image, 2).to(self.head.weight.dtype)
         planes = condition[:, :, None, None].expand(-1, -1, *folded.shape[2:])
         features = F.relu(self.head(torch.cat([folded, planes.to(folded.dtype)], dim=1)))
         residual = self.tail(self.body(features))

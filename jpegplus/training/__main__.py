@@ -8,6 +8,7 @@ from pathlib import Path
 
 import torch
 
+from jpegplus.models import RECONSTRUCTORS
 from jpegplus.training.loop import TrainConfig, Trainer, parse_plan
 
 
@@ -19,12 +20,19 @@ def main() -> None:
     parser.add_argument("--plan", default="artifacts:45,down-rec:20,down-com:8,down-rec:15")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--from-weights", action="store_true", help="start a new run from the installed weights")
+    parser.add_argument("--architecture", default="RecCNN", choices=sorted(RECONSTRUCTORS), help="artifact model")
     args = parser.parse_args()
-    start(args.run, Path(args.data), args.plan, args.threads, from_weights=args.from_weights)
+    options = {"from_weights": args.from_weights, "architecture": args.architecture}
+    start(args.run, Path(args.data), args.plan, args.threads, **options)
 
 
-def start(run: Path, data: Path, plan: str, threads: int, *, from_weights: bool = False) -> None:
-    """Log to ``run/train.log`` and run (or resume) ``plan``."""
+def start(
+    run: Path, data: Path, plan: str, threads: int, *, from_weights: bool = False, architecture: str = "RecCNN"
+) -> None:
+    """Log to ``run/train.log`` and run (or resume) ``plan`` with ``architecture`` as the artifact model."""
+    if architecture not in RECONSTRUCTORS:
+        msg = f"unknown architecture {architecture!r}; known: {', '.join(sorted(RECONSTRUCTORS))}"
+        raise ValueError(msg)
     stages = parse_plan(plan)
     torch.set_num_threads(threads)
     run.mkdir(parents=True, exist_ok=True)
@@ -33,7 +41,8 @@ def start(run: Path, data: Path, plan: str, threads: int, *, from_weights: bool 
         format="%(asctime)s %(message)s",
         handlers=[logging.FileHandler(run / "train.log"), logging.StreamHandler()],
     )
-    Trainer(TrainConfig(data_dir=str(data), plan=stages), run).run(from_weights=from_weights)
+    config = TrainConfig(data_dir=str(data), plan=stages, artifact_architecture=architecture)
+    Trainer(config, run).run(from_weights=from_weights)
 
 
 if __name__ == "__main__":

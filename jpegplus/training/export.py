@@ -11,9 +11,9 @@ from safetensors.torch import save
 
 from jpegplus.weights import MANIFEST
 
-# manifest name → (architecture, {tensor prefix: checkpoint entry})
+# manifest name → (architecture, {tensor prefix: checkpoint entry}); "{artifact_net}" is the trained class
 EXPORTS = {
-    "jpeg-artifacts": ("RecCNN", {"rec.": "artifact_net"}),
+    "jpeg-artifacts": ("{artifact_net}", {"rec.": "artifact_net"}),
     "jpeg-downsample": ("ComCNN+RecCNN", {"com.": "com_net", "rec.": "down_net"}),
 }
 
@@ -25,7 +25,8 @@ def export(checkpoint: Path, out_dir: Path, names: list[str]) -> dict[str, str]:
     manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
     written = {}
     for name in names:
-        architecture, parts = EXPORTS[name]
+        template, parts = EXPORTS[name]
+        architecture = template.format(**payload.get("architectures", {"artifact_net": "RecCNN"}))
         tensors = {
             prefix + key: value.to(torch.float16).contiguous()
             for prefix, entry in parts.items()

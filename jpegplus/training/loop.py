@@ -16,7 +16,7 @@ import torch
 from PIL import Image
 from torch.nn import functional as F
 
-from jpegplus.models import ComCNN, RecCNN
+from jpegplus.models import RECONSTRUCTORS, ComCNN, RecCNN
 from jpegplus.quantization import condition_from_quality
 from jpegplus.runtime import autocast
 from jpegplus.training import data
@@ -48,6 +48,7 @@ class TrainConfig:
     warmup_steps: int = 100
     artifact_qualities: tuple[int, int] = (5, 95)
     compact_qualities: tuple[int, int] = (10, 95)
+    artifact_architecture: str = "RecCNN"
     com_anchor_weight: float = 0.1
     validation_images: int = 10
     checkpoint_minutes: float = 3.0
@@ -107,7 +108,7 @@ class Trainer:
         self.run_dir = run_dir
         self.device = torch.device("cpu")
         self.rng = np.random.default_rng(config.seed)
-        self.artifact_net = RecCNN().to(memory_format=torch.channels_last)
+        self.artifact_net = RECONSTRUCTORS[config.artifact_architecture]().to(memory_format=torch.channels_last)
         self.down_net = RecCNN().to(memory_format=torch.channels_last)
         self.com_net = ComCNN().to(memory_format=torch.channels_last)
         self.state = {"stage": 0, "step": 0, "elapsed": 0.0, "down_initialised": False}
@@ -226,7 +227,7 @@ class Trainer:
         for net in (self.artifact_net, self.down_net, self.com_net):
             net.requires_grad_(False)
             net.eval()
-        if kind.startswith("down") and not self.state["down_initialised"]:
+        if kind.startswith("down") and not self.state["down_initialised"] and isinstance(self.artifact_net, RecCNN):
             self.down_net.load_state_dict(self.artifact_net.state_dict())
             self.state["down_initialised"] = True
         if kind == "down-rec":
@@ -251,6 +252,7 @@ class Trainer:
             "down_net": self.down_net.state_dict(),
             "com_net": self.com_net.state_dict(),
             "optimizer": self.optimizer.state_dict() if self.optimizer else None,
+            "architectures": {"artifact_net": self.config.artifact_architecture},
         }
         tmp = self.run_dir / "checkpoint.pt.tmp"
         torch.save(payload, tmp)
@@ -273,7 +275,8 @@ class Trainer:
         from jpegplus.weights import load_model
 
         artifacts, down = load_model("jpeg-artifacts"), load_model("jpeg-downsample")
-        self.artifact_net.load_state_dict(artifacts.reconstruct.state_dict())
+        if isinstance(artifacts.reconstruct, type(self.artifact_net)):
+            self.artifact_net.load_state_dict(artifacts.reconstruct.state_dict())
         self.down_net.load_state_dict(down.reconstruct.state_dict())
         if down.compact is not None:
             self.com_net.load_state_dict(down.compact.state_dict())
