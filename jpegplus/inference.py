@@ -12,7 +12,7 @@ from jpegplus.models import ComCNN
 from jpegplus.runtime import runnable
 
 TILE = 1024  # input pixels per tile side (even): a Kodak image is one tile
-OVERLAP = 64  # context on each side: past the RecCNN's 82-pixel field, and on RestoreNet's 32-pixel grid
+OVERLAP = 64  # context on each side: past the RecCNN's 82-pixel field, a multiple of RestoreNet's 16-pixel grid
 
 TileFn = Callable[[torch.Tensor], torch.Tensor]
 

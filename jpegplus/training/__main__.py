@@ -22,8 +22,14 @@ def main() -> None:
     parser.add_argument("--from-weights", action="store_true", help="start a new run from the installed weights")
     parser.add_argument("--architecture", default="RecCNN", choices=sorted(RECONSTRUCTORS), help="artifact model")
     args = parser.parse_args()
-    options = {"from_weights": args.from_weights, "architecture": args.architecture}
-    start(args.run, Path(args.data), args.plan, args.threads, **options)
+    start(
+        args.run,
+        Path(args.data),
+        args.plan,
+        args.threads,
+        from_weights=args.from_weights,
+        architecture=args.architecture,
+    )
 
 
 def start(
