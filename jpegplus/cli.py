@@ -239,12 +239,28 @@ def train(
     threads: Annotated[int, typer.Option(min=1)] = 2,
     from_weights: Annotated[bool, typer.Option(help="start a new run from the installed weights")] = False,
     architecture: Annotated[str, typer.Option(help="artifact model: RecCNN or RestoreNet")] = "RecCNN",
+    patch: Annotated[int, typer.Option(min=32, help="training patch side in pixels")] = 128,
+    learning_rate: Annotated[float, typer.Option(help="peak learning rate of each stage")] = 3e-4,
+    artifact_crops: Annotated[int, typer.Option(min=1, help="crops per codec encode of a photo")] = 5,
+    artifact_encodes: Annotated[int, typer.Option(min=1, help="random codec encodes per photo")] = 8,
+    codec: Annotated[str, typer.Option(help="codec whose decodes the artifact model learns to repair")] = "jpeg",
 ) -> None:
     """Train (or resume) the JPEG models in the alternating ComCNN/RecCNN scheme."""
     from jpegplus.training.__main__ import start
+    from jpegplus.training.loop import TrainConfig, parse_plan
 
     try:
-        start(run, data, plan, threads, from_weights=from_weights, architecture=architecture)
+        config = TrainConfig(
+            data_dir=str(data),
+            plan=parse_plan(plan),
+            patch=patch,
+            learning_rate=learning_rate,
+            artifact_crops=artifact_crops,
+            artifact_encodes=artifact_encodes,
+            artifact_architecture=architecture,
+            codec=codec,
+        )
+        start(run, config, threads, from_weights=from_weights)
     except ValueError as error:
         fail(str(error))
         raise typer.Exit(code=1) from None

@@ -50,10 +50,9 @@ def run_bench(
     shown = report.crops(reference, decodes, results["records"], out)
     report.write_results(results, out)
     page = report.write_html(results, plots, shown, out)
-    summary = report.markdown_summary(results, str(plots[0]))
-    (out / "summary.md").write_text(summary + "\n")
+    (out / "summary.md").write_text(report.markdown_summary(results, plots[0].name) + "\n")  # beside its plot
     if readme is not None:
-        report.splice_readme(readme, summary)
+        report.splice_readme(readme, report.markdown_summary(results, str(plots[0])))
     lines = [
         f"{curve}: " + ", ".join(f"{k} {v:+.1f}%" for k, v in row.items()) for curve, row in results["bd_rate"].items()
     ]

@@ -45,7 +45,8 @@ class RestoreNet(nn.Module):
     def forward(self, image: torch.Tensor, condition: torch.Tensor) -> torch.Tensor:
         height, width = image.shape[2:]
         multiple = 2 ** len(self.downs) * 2
-        padded = F.pad(image, (0, -width % multiple, 0, -height % multiple), mode="replicate")
+        pad_h, pad_w = -height % multiple, -width % multiple
+        padded = F.pad(image, (0, pad_w, 0, pad_h), mode="replicate") if pad_h or pad_w else image
         folded = F.pixel_unshuffle(padded, 2).to(self.head.weight.dtype)
         planes = condition[:, :, None, None].expand(-1, -1, *folded.shape[2:])
         x = self.head(torch.cat([folded, planes.to(folded.dtype)], dim=1))

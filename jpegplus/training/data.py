@@ -9,7 +9,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from jpegplus.quantization import condition_from_tables, standard_tables
+from jpegplus.codecs import CodecName, get_codec
+from jpegplus.quantization import condition_from_quality, condition_from_tables, standard_tables
 
 SUBSAMPLINGS = ("4:2:0", "4:2:0", "4:2:0", "4:2:2", "4:4:4")
 GRID = 16  # crops start on the 4:2:0 MCU grid so block boundaries sit where a decoder put them
@@ -60,7 +61,7 @@ def random_jpeg(image: np.ndarray, rng: np.random.Generator, qualities: tuple[in
     picture = Image.fromarray(image).convert("L") if gray else Image.fromarray(image)
     options: dict[str, object] = {"subsampling": SUBSAMPLINGS[rng.integers(len(SUBSAMPLINGS))]}
     if rng.random() < 0.15:  # custom tables: luma and chroma from unrelated qualities, jittered
-        tables = [standard_tables(int(rng.integers(*qualities)))[i] for i in (0, 1)]
+        tables = [standard_tables(int(rng.integers(qualities[0], qualities[1] + 1)))[i] for i in (0, 1)]
         tables = [np.clip(t * rng.uniform(0.8, 1.25, 64), 1, 255).astype(int).tolist() for t in tables]
         options["qtables"] = tables[:1] if gray else tables
     else:
@@ -78,17 +79,40 @@ def decode_jpeg(data: bytes) -> tuple[np.ndarray, tuple[float, float]]:
     return np.asarray(picture.convert("RGB")), condition
 
 
+def random_round_trip(
+    image: np.ndarray, rng: np.random.Generator, codec: str, qualities: tuple[int, int]
+) -> tuple[np.ndarray, tuple[float, float], bool]:
+    """Encode and decode once at a random setting: (decoded RGB, model condition, whether grayscale).
+
+    JPEG draws tables, subsampling and gray as :func:`random_jpeg`; the other codecs draw a quality,
+    which is also their condition (they have no tables to read).
+    """
+    if codec == CodecName.JPEG.value:
+        data, gray = random_jpeg(image, rng, qualities)
+        decoded, condition = decode_jpeg(data)
+        return decoded, condition, gray
+    quality = int(rng.integers(qualities[0], qualities[1] + 1))
+    chosen = get_codec(codec)
+    return chosen.decode(chosen.encode(image, quality)), condition_from_quality(quality), False
+
+
 def artifact_patches(
-    paths: list[Path], *, patch: int, crops: int, encodes: int, qualities: tuple[int, int], seed: int
+    paths: list[Path],
+    *,
+    patch: int,
+    crops: int,
+    encodes: int,
+    qualities: tuple[int, int],
+    seed: int,
+    codec: str = CodecName.JPEG.value,
 ) -> PatchSet:
-    """Pairs for artifact removal: each photo JPEG-encoded ``encodes`` times, ``crops`` crops each."""
+    """Pairs for artifact removal: each photo encoded ``encodes`` times by ``codec``, ``crops`` crops each."""
     rng = np.random.default_rng(seed)
     clean, degraded, condition = [], [], []
     for path in paths:
         image = np.asarray(Image.open(path).convert("RGB"))
         for _ in range(encodes):
-            data, gray = random_jpeg(image, rng, qualities)
-            decoded, cond = decode_jpeg(data)
+            decoded, cond, gray = random_round_trip(image, rng, codec, qualities)
             reference = np.repeat(np.asarray(Image.fromarray(image).convert("L"))[:, :, None], 3, 2) if gray else image
             for top, left in _grid_crops(image.shape, patch, crops, rng):
                 clean.append(reference[top : top + patch, left : left + patch])

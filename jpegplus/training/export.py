@@ -11,21 +11,22 @@ from safetensors.torch import save
 
 from jpegplus.weights import MANIFEST
 
-# manifest name → (architecture, {tensor prefix: checkpoint entry}); "{artifact_net}" is the trained class
+# model kind → (architecture, {tensor prefix: checkpoint entry}); "{artifact_net}" is the trained class
 EXPORTS = {
-    "jpeg-artifacts": ("{artifact_net}", {"rec.": "artifact_net"}),
-    "jpeg-downsample": ("ComCNN+RecCNN", {"com.": "com_net", "rec.": "down_net"}),
+    "artifacts": ("{artifact_net}", {"rec.": "artifact_net"}),
+    "downsample": ("ComCNN+RecCNN", {"com.": "com_net", "rec.": "down_net"}),
 }
 
 
-def export(checkpoint: Path, out_dir: Path, names: list[str]) -> dict[str, str]:
-    """Write ``<name>-<sha8>.safetensors`` for each name and update the manifest; returns name → file."""
+def export(checkpoint: Path, out_dir: Path, kinds: list[str]) -> dict[str, str]:
+    """Write ``<codec>-<kind>-<sha8>.safetensors`` per kind and update the manifest; returns name → file."""
     payload = torch.load(checkpoint, weights_only=True, map_location="cpu")
     manifest_path = out_dir / MANIFEST
     manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
     written = {}
-    for name in names:
-        template, parts = EXPORTS[name]
+    for kind in kinds:
+        name = f"{payload.get('codec', 'jpeg')}-{kind}"
+        template, parts = EXPORTS[kind]
         architecture = template.format(**payload.get("architectures", {"artifact_net": "RecCNN"}))
         tensors = {
             prefix + key: value.to(torch.float16).contiguous()
@@ -48,6 +49,6 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("checkpoint", type=Path)
     parser.add_argument("--out", type=Path, default=Path("weights"))
-    parser.add_argument("--names", default=",".join(EXPORTS))
+    parser.add_argument("--kinds", default=",".join(EXPORTS), help=f"comma-separated, of: {', '.join(EXPORTS)}")
     arguments = parser.parse_args()
-    print(export(arguments.checkpoint, arguments.out, arguments.names.split(",")))
+    print(export(arguments.checkpoint, arguments.out, arguments.kinds.split(",")))

@@ -47,8 +47,11 @@ class TrainConfig:
     final_learning_rate: float = 2e-6
     warmup_steps: int = 100
     artifact_qualities: tuple[int, int] = (5, 95)
+    artifact_crops: int = 5  # crops per encode of each photo
+    artifact_encodes: int = 8  # random JPEG encodes of each photo
     compact_qualities: tuple[int, int] = (10, 95)
     artifact_architecture: str = "RecCNN"
+    codec: str = "jpeg"  # the codec whose decodes the artifact model learns to repair
     com_anchor_weight: float = 0.1
     validation_images: int = 10
     checkpoint_minutes: float = 3.0
@@ -121,13 +124,21 @@ class Trainer:
         paths = data.training_images(Path(self.config.data_dir))
         train, val = data.split_validation(paths, self.config.validation_images)
         cfg = self.config
+
+        def pairs(subset: list[Path], crops: int, encodes: int, seed: int) -> PatchSet:
+            return data.artifact_patches(
+                subset,
+                patch=cfg.patch,
+                crops=crops,
+                encodes=encodes,
+                qualities=cfg.artifact_qualities,
+                seed=seed,
+                codec=cfg.codec,
+            )
+
         specs = {
-            "artifacts_train": lambda: data.artifact_patches(
-                train, patch=cfg.patch, crops=5, encodes=8, qualities=cfg.artifact_qualities, seed=cfg.seed
-            ),
-            "artifacts_val": lambda: data.artifact_patches(
-                val, patch=cfg.patch, crops=4, encodes=4, qualities=cfg.artifact_qualities, seed=cfg.seed + 1
-            ),
+            "artifacts_train": lambda: pairs(train, cfg.artifact_crops, cfg.artifact_encodes, cfg.seed),
+            "artifacts_val": lambda: pairs(val, 4, 4, cfg.seed + 1),
         }
         for name, build in specs.items():
             path = self.run_dir / f"{name}.npz"
@@ -253,6 +264,7 @@ class Trainer:
             "com_net": self.com_net.state_dict(),
             "optimizer": self.optimizer.state_dict() if self.optimizer else None,
             "architectures": {"artifact_net": self.config.artifact_architecture},
+            "codec": self.config.codec,
         }
         tmp = self.run_dir / "checkpoint.pt.tmp"
         torch.save(payload, tmp)
@@ -272,9 +284,11 @@ class Trainer:
 
     def start_from_weights(self) -> None:
         """Initialise a fresh run from the installed (committed) weights instead of from scratch."""
+        from jpegplus.modes import Mode, model_name
         from jpegplus.weights import load_model
 
-        artifacts, down = load_model("jpeg-artifacts"), load_model("jpeg-downsample")
+        artifacts = load_model(model_name(self.config.codec, Mode.FULL))
+        down = load_model("jpeg-downsample")
         if isinstance(artifacts.reconstruct, type(self.artifact_net)):
             self.artifact_net.load_state_dict(artifacts.reconstruct.state_dict())
         self.down_net.load_state_dict(down.reconstruct.state_dict())

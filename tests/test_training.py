@@ -1,0 +1,76 @@
+"""Training plumbing (data preparation and export), without training anything."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+from safetensors import safe_open
+from typer.testing import CliRunner
+
+from jpegplus.cli import app
+from jpegplus.models import RestoreNet
+from jpegplus.quantization import condition_from_quality
+from jpegplus.training.data import artifact_patches, random_round_trip
+from jpegplus.training.export import export
+
+
+@pytest.mark.parametrize("codec", ["webp", "jpeg2000", "avif"])
+def test_round_trip_of_other_codecs_is_conditioned_on_its_quality(codec: str, photo: np.ndarray) -> None:
+    rng = np.random.default_rng(3)
+    decoded, condition, gray = random_round_trip(photo, rng, codec, (20, 20))
+    assert decoded.shape == photo.shape and decoded.dtype == np.uint8
+    assert condition == condition_from_quality(20)
+    assert not gray
+    assert 0 < np.abs(decoded.astype(int) - photo.astype(int)).mean() < 20  # lossy, but the same picture
+
+
+def test_jpeg_round_trip_reads_its_tables(photo: np.ndarray) -> None:
+    rng = np.random.default_rng(0)
+    conditions = {random_round_trip(photo, rng, "jpeg", (10, 10))[1] for _ in range(12)}
+    assert condition_from_quality(10) in conditions  # standard tables at quality 10 (custom ones sometimes)
+
+
+def test_artifact_patches_are_aligned_crops(tmp_path: Path, photo: np.ndarray) -> None:
+    Image.fromarray(photo).save(tmp_path / "a.png")
+    pairs = artifact_patches(
+        [tmp_path / "a.png"], patch=32, crops=3, encodes=2, qualities=(30, 30), seed=1, codec="webp"
+    )
+    assert pairs.clean.shape == pairs.degraded.shape == (6, 32, 32, 3)
+    assert pairs.condition.shape == (6, 2)
+    for clean in pairs.clean:  # every clean patch is a crop of the photo at a 16-pixel grid position
+        assert any(
+            np.array_equal(photo[top : top + 32, left : left + 32], clean)
+            for top in range(0, 96 - 31, 16)
+            for left in range(0, 128 - 31, 16)
+        )
+
+
+def test_export_names_the_model_after_the_codec(tmp_path: Path) -> None:
+    net = RestoreNet()
+    checkpoint = tmp_path / "checkpoint.pt"
+    torch.save(
+        {"artifact_net": net.state_dict(), "architectures": {"artifact_net": "RestoreNet"}, "codec": "webp"}, checkpoint
+    )
+    written = export(checkpoint, tmp_path, ["artifacts"])
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    assert list(written) == ["webp-artifacts"]
+    assert manifest["webp-artifacts"]["architecture"] == "RestoreNet"
+    with safe_open(tmp_path / written["webp-artifacts"], "pt") as tensors:
+        first = next(iter(net.state_dict()))
+        assert tensors.get_tensor("rec." + first).dtype == torch.float16
+        assert torch.allclose(tensors.get_tensor("rec." + first).float(), net.state_dict()[first], atol=1e-3)
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [("--codec", "gif", "unknown codec 'gif'"), ("--architecture", "Big", "unknown architecture 'Big'")],
+)
+def test_train_rejects_unknown_names_before_any_work(tmp_path: Path, option: str, value: str, message: str) -> None:
+    result = CliRunner().invoke(app, ["train", "--run", str(tmp_path / "run"), "--data", str(tmp_path), option, value])
+    assert result.exit_code == 1 and message in result.stderr, result.stderr
+    assert not (tmp_path / "run").exists()
