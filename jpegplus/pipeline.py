@@ -23,9 +23,10 @@ from jpegplus.weights import LoadedModel, get_spec, load_model
 log = logging.getLogger(__name__)
 
 
-# Below this many bits per pixel the half-resolution path reconstructs better for the same bytes
-# (0.377 bpp measured on the 10 held-out training photos; see weights/jpeg-downsample.md).
-AUTO_CROSSOVER_BPP = 0.38
+# Per codec, below this many bits per pixel the half-resolution path reconstructs better for the
+# same bytes: where the full and downsample RD curves cross on the 10 held-out training photos
+# (`crossover_bpp` of `jpegplus bench runs/heldout --codecs C --modes full,downsample`; model cards).
+AUTO_CROSSOVER_BPP = {CodecName.JPEG: 0.32, CodecName.WEBP: 0.32, CodecName.JPEG2000: 0.0, CodecName.AVIF: 0.0}
 
 
 def compress(
@@ -63,23 +64,23 @@ def compress(
         return ModeEncoder.prepare(loaded, adapter, for_mode, device, saliency=saliency)
 
     if target_size is not None:
-        return _to_size(encoder(_mode_for_size(chosen, target_size, loaded)), target_size)
+        return _to_size(encoder(_mode_for_size(chosen, CodecName(codec), target_size, loaded)), target_size)
     if target_psnr is not None:
         modes = [Mode.DOWNSAMPLE, Mode.FULL] if chosen is Mode.AUTO else [chosen]
         return min((_to_psnr(encoder(m), target_psnr, device) for m in modes), key=len)
     if chosen is not Mode.AUTO:
         return encoder(chosen).encode(quality)
     full = encoder(Mode.FULL).encode(quality)
-    if len(full) * 8 / loaded.pixels.shape[0] / loaded.pixels.shape[1] >= AUTO_CROSSOVER_BPP:
+    if len(full) * 8 / loaded.pixels.shape[0] / loaded.pixels.shape[1] >= AUTO_CROSSOVER_BPP[CodecName(codec)]:
         return full
     return bisect_quality(encoder(Mode.DOWNSAMPLE).encode, lambda d: len(d) <= len(full), highest=True) or full
 
 
-def _mode_for_size(mode: Mode, target_size: int, loaded: LoadedImage) -> Mode:
+def _mode_for_size(mode: Mode, codec: CodecName, target_size: int, loaded: LoadedImage) -> Mode:
     if mode is not Mode.AUTO:
         return mode
     bpp = target_size * 8 / loaded.pixels.shape[0] / loaded.pixels.shape[1]
-    return Mode.DOWNSAMPLE if bpp < AUTO_CROSSOVER_BPP else Mode.FULL
+    return Mode.DOWNSAMPLE if bpp < AUTO_CROSSOVER_BPP[codec] else Mode.FULL
 
 
 def _to_size(encoder: ModeEncoder, target_size: int) -> bytes:
