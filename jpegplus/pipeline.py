@@ -25,7 +25,8 @@ log = logging.getLogger(__name__)
 
 # Per codec, below this many bits per pixel the half-resolution path reconstructs better for the
 # same bytes: where the full and downsample RD curves cross on the 10 held-out training photos
-# (`crossover_bpp` of `jpegplus bench runs/heldout --codecs C --modes full,downsample`; model cards).
+# (`crossover_bpp` of `jpegplus bench runs/heldout --codecs C --modes full,downsample`; model cards);
+# 0 means the half-resolution path never won for that codec.
 AUTO_CROSSOVER_BPP = {CodecName.JPEG: 0.32, CodecName.WEBP: 0.32, CodecName.JPEG2000: 0.0, CodecName.AVIF: 0.0}
 
 

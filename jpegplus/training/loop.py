@@ -48,7 +48,7 @@ class TrainConfig:
     warmup_steps: int = 100
     artifact_qualities: tuple[int, int] = (5, 95)
     artifact_crops: int = 5  # crops per encode of each photo
-    artifact_encodes: int = 8  # random JPEG encodes of each photo
+    artifact_encodes: int = 8  # random codec encodes of each photo
     compact_qualities: tuple[int, int] = (10, 95)
     artifact_architecture: str = "RecCNN"
     codec: str = "jpeg"  # the codec whose decodes the artifact model learns to repair
