@@ -14,7 +14,7 @@ from jpegplus.codecs.registry import check_quality
 from jpegplus.encoder import ModeEncoder
 from jpegplus.errors import InvalidInputError, InvalidOptionError, MetadataError, WeightsError
 from jpegplus.io import ImageSource, LoadedImage, load_image, to_image, to_tensor
-from jpegplus.modes import MODEL_KIND, Mode, fits, parse_mode
+from jpegplus.modes import Mode, fits, model_name, parse_mode
 from jpegplus.quantization import condition_from_quality, condition_from_tables
 from jpegplus.ratecontrol import bisect_quality
 from jpegplus.runtime import resolve_device
@@ -55,6 +55,7 @@ def compress(
     """
     loaded = load_image(image)
     adapter = get_codec(codec)
+    crossover_bpp = AUTO_CROSSOVER_BPP[CodecName(codec)]
     quality = check_quality(quality)
     chosen = parse_mode(mode)
     if target_size is not None and target_psnr is not None:
@@ -65,23 +66,23 @@ def compress(
         return ModeEncoder.prepare(loaded, adapter, for_mode, device, saliency=saliency)
 
     if target_size is not None:
-        return _to_size(encoder(_mode_for_size(chosen, CodecName(codec), target_size, loaded)), target_size)
+        return _to_size(encoder(_mode_for_size(chosen, crossover_bpp, target_size, loaded)), target_size)
     if target_psnr is not None:
         modes = [Mode.DOWNSAMPLE, Mode.FULL] if chosen is Mode.AUTO else [chosen]
         return min((_to_psnr(encoder(m), target_psnr, device) for m in modes), key=len)
     if chosen is not Mode.AUTO:
         return encoder(chosen).encode(quality)
     full = encoder(Mode.FULL).encode(quality)
-    if len(full) * 8 / loaded.pixels.shape[0] / loaded.pixels.shape[1] >= AUTO_CROSSOVER_BPP[CodecName(codec)]:
+    if len(full) * 8 / loaded.pixels.shape[0] / loaded.pixels.shape[1] >= crossover_bpp:
         return full
     return bisect_quality(encoder(Mode.DOWNSAMPLE).encode, lambda d: len(d) <= len(full), highest=True) or full
 
 
-def _mode_for_size(mode: Mode, codec: CodecName, target_size: int, loaded: LoadedImage) -> Mode:
+def _mode_for_size(mode: Mode, crossover_bpp: float, target_size: int, loaded: LoadedImage) -> Mode:
     if mode is not Mode.AUTO:
         return mode
     bpp = target_size * 8 / loaded.pixels.shape[0] / loaded.pixels.shape[1]
-    return Mode.DOWNSAMPLE if bpp < AUTO_CROSSOVER_BPP[codec] else Mode.FULL
+    return Mode.DOWNSAMPLE if bpp < crossover_bpp else Mode.FULL
 
 
 def _to_size(encoder: ModeEncoder, target_size: int) -> bytes:
@@ -153,7 +154,7 @@ def enhance_image(data: bytes, *, strength: int | None = None, device: str | Non
     else:
         condition = _condition(picture, None)
     decoded = load_image(picture)
-    model = load_model(f"{CodecName.JPEG.value}-{MODEL_KIND[Mode.FULL]}")
+    model = load_model(model_name(CodecName.JPEG.value, Mode.FULL))
     restored = inference.restore(model.reconstruct, to_tensor(decoded.pixels), condition, resolve_device(device))
     return LoadedImage(to_image(restored, gray=decoded.pixels.ndim == 2), decoded.exif, decoded.icc)
 
