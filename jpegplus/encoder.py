@@ -67,4 +67,5 @@ class ModeEncoder:
         if self.saliency is not None and self.codec.name == CodecName.JPEG.value:
             salient = encode_salient(self.stored, quality, self.saliency, exif=exif, icc=icc)
             return self.codec.attach(salient, payload)
-        return self.codec.encode(self.stored, quality, exif=exif, icc=icc, payload=payload)
+        restoration = self.mode is Mode.FULL  # the half-resolution model learned standard tables
+        return self.codec.encode(self.stored, quality, exif=exif, icc=icc, payload=payload, restoration=restoration)

@@ -34,12 +34,35 @@ def _quality_scale(quality: int) -> int:
     return 5000 // quality if quality < 50 else 200 - 2 * quality
 
 
+# Tables for files that jpegplus's network restores (compress's full mode for JPEG). Annex K's
+# tables weight steps for a viewer's eye; once a network removes the blocking, fidelity per byte
+# is what counts, so the shape is flattened (each step's ratio to the table's geometric mean raised
+# to RESTORATION_SHAPE) and chroma gets finer steps. Chosen on 10 Urban100 training photos and 4
+# scikit-image photos, with the artifact model restoring: -11% BD-rate (PSNR) against standard
+# tables restored by the same model, MS-SSIM +2.5%, and flatter or finer-chroma tables cost more
+# MS-SSIM than they gained PSNR.
+RESTORATION_SHAPE = 0.5
+RESTORATION_CHROMA = 0.55
+
+
+def _scaled(base: np.ndarray, quality: int) -> np.ndarray:
+    """``base`` at libjpeg's ``quality`` scale, rounded as libjpeg and kept baseline (1–255)."""
+    return np.clip(np.floor((base * _quality_scale(quality) + 50.0) / 100.0), 1, 255)
+
+
 def standard_tables(quality: int) -> tuple[np.ndarray, np.ndarray]:
     """The luma and chroma tables libjpeg writes for ``quality`` (baseline, 1–255)."""
-    scale = _quality_scale(quality)
-    return tuple(  # type: ignore[return-value]
-        np.clip(np.floor((base * scale + 50.0) / 100.0), 1, 255) for base in (STANDARD_LUMA, STANDARD_CHROMA)
-    )
+    return _scaled(STANDARD_LUMA, quality), _scaled(STANDARD_CHROMA, quality)
+
+
+def restoration_tables(quality: int) -> tuple[np.ndarray, np.ndarray]:
+    """Luma and chroma tables for a JPEG that jpegplus's network will restore, on libjpeg's quality scale."""
+
+    def flattened(base: np.ndarray) -> np.ndarray:
+        mean = np.exp(np.log(base).mean())
+        return mean * (base / mean) ** RESTORATION_SHAPE
+
+    return _scaled(flattened(STANDARD_LUMA), quality), _scaled(flattened(STANDARD_CHROMA) * RESTORATION_CHROMA, quality)
 
 
 def estimate_quality(luma_table: Sequence[int]) -> float:

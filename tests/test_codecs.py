@@ -10,6 +10,7 @@ from conftest import psnr
 from jpegplus.codecs import CodecName, get_codec, list_codecs
 from jpegplus.codecs.jpeg2000 import compression_ratio
 from jpegplus.errors import InvalidInputError, InvalidOptionError
+from jpegplus.quantization import restoration_tables
 
 ALL = [c.value for c in CodecName]
 
@@ -50,6 +51,21 @@ def test_gray_decodes_to_gray_values(name: str, gray_photo: np.ndarray) -> None:
 def test_jpeg_is_420_optimized(photo: np.ndarray) -> None:
     picture = Image.open(io.BytesIO(get_codec("jpeg").encode(photo, 75)))
     assert picture.layer[0][1:3] == (2, 2)  # luma sampled 2×2: 4:2:0
+
+
+def test_jpeg_for_restoration_carries_restoration_tables(photo: np.ndarray, gray_photo: np.ndarray) -> None:
+    picture = Image.open(io.BytesIO(get_codec("jpeg").encode(photo, 40, restoration=True)))
+    assert [list(picture.quantization[i]) for i in (0, 1)] == [t.astype(int).tolist() for t in restoration_tables(40)]
+    assert picture.layer[0][1:3] == (2, 2)
+    gray = Image.open(io.BytesIO(get_codec("jpeg").encode(gray_photo, 40, restoration=True)))
+    assert gray.mode == "L" and list(gray.quantization[0]) == restoration_tables(40)[0].astype(int).tolist()
+
+
+@pytest.mark.parametrize("name", ["webp", "jpeg2000", "avif"])
+def test_other_codecs_encode_the_same_for_restoration(name: str, photo: np.ndarray) -> None:
+    codec = get_codec(name)
+    decoded = [codec.decode(codec.encode(photo, 40, restoration=flag)) for flag in (True, False)]
+    assert np.array_equal(*decoded)
 
 
 def test_jpeg2000_ratio_mapping() -> None:

@@ -13,6 +13,7 @@ from conftest import jpeg_bytes, psnr, retag
 from jpegplus import container
 from jpegplus.codecs import CodecName, get_codec
 from jpegplus.errors import InvalidInputError, InvalidOptionError, MetadataError
+from jpegplus.quantization import restoration_tables, standard_tables
 
 CODECS = [c.value for c in CodecName]
 MODES = ["downsample", "full"]
@@ -49,6 +50,7 @@ def test_full_mode_beats_plain_jpeg(photo: np.ndarray) -> None:
     data = jpegplus.compress(photo, codec="jpeg", quality=20, mode="full")
     plain = get_codec("jpeg").decode(data)
     assert psnr(jpegplus.decompress(data), photo) > psnr(plain, photo) + 0.3
+    assert list(Image.open(io.BytesIO(data)).quantization[0]) == restoration_tables(20)[0].astype(int).tolist()
 
 
 def test_downsample_beats_bicubic_of_the_compact() -> None:
@@ -57,6 +59,7 @@ def test_downsample_beats_bicubic_of_the_compact() -> None:
     compact = get_codec("jpeg").decode(data)
     bicubic = np.asarray(Image.fromarray(compact).resize((256, 256), Image.Resampling.BICUBIC))
     assert psnr(jpegplus.decompress(data), photo) > psnr(bicubic, photo) + 0.5
+    assert list(Image.open(io.BytesIO(data)).quantization[0]) == standard_tables(70)[0].astype(int).tolist()
 
 
 @pytest.mark.parametrize("mode", MODES)

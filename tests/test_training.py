@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from jpegplus.cli import app
 from jpegplus.models import RestoreNet
-from jpegplus.quantization import condition_from_quality
+from jpegplus.quantization import condition_from_quality, condition_from_tables, restoration_tables
 from jpegplus.training.data import artifact_patches, random_round_trip
 from jpegplus.training.export import export
 
@@ -31,8 +31,9 @@ def test_round_trip_of_other_codecs_is_conditioned_on_its_quality(codec: str, ph
 
 def test_jpeg_round_trip_reads_its_tables(photo: np.ndarray) -> None:
     rng = np.random.default_rng(0)
-    conditions = {random_round_trip(photo, rng, "jpeg", (10, 10))[1] for _ in range(12)}
-    assert condition_from_quality(10) in conditions  # standard tables at quality 10 (custom ones sometimes)
+    conditions = {random_round_trip(photo, rng, "jpeg", (10, 10))[1] for _ in range(24)}
+    assert condition_from_quality(10) in conditions  # standard tables at quality 10
+    assert condition_from_tables(*restoration_tables(10)) in conditions  # compress's full-mode tables
 
 
 def test_artifact_patches_are_aligned_crops(tmp_path: Path, photo: np.ndarray) -> None:

@@ -15,5 +15,5 @@ class AvifCodec(PillowCodec):
     extension = ".avif"
     pillow_format = "AVIF"
 
-    def save_options(self, quality: int, mode: str) -> dict[str, Any]:
+    def save_options(self, quality: int, mode: str, restoration: bool) -> dict[str, Any]:
         return {"quality": quality, "speed": 6}

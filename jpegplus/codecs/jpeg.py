@@ -7,6 +7,7 @@ from typing import Any
 
 from jpegplus.codecs.pillow_codec import PillowCodec, open_image
 from jpegplus.codecs.registry import CodecName, register_codec
+from jpegplus.quantization import restoration_tables
 
 APP11 = 0xEB
 IDENTIFIER = b"JPEGPLUS\0"
@@ -24,8 +25,14 @@ class JpegCodec(PillowCodec):
     pillow_format = "JPEG"
     payload_in_xmp = False
 
-    def save_options(self, quality: int, mode: str) -> dict[str, Any]:
-        return {"quality": quality, "optimize": True, "subsampling": "4:2:0"}
+    def save_options(self, quality: int, mode: str, restoration: bool) -> dict[str, Any]:
+        """Standard tables of ``quality``, or for restoration the flatter tables on the same scale."""
+        options: dict[str, Any] = {"optimize": True, "subsampling": "4:2:0"}
+        if not restoration:
+            return {"quality": quality, **options}
+        luma, chroma = restoration_tables(quality)
+        tables = [luma] if mode == "L" else [luma, chroma]
+        return {"qtables": [table.astype(int).tolist() for table in tables], **options}
 
     def attach(self, data: bytes, payload: bytes) -> bytes:
         """Insert an APP11 segment after the leading APP segments (JFIF, EXIF, ICC)."""

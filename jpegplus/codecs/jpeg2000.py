@@ -32,7 +32,7 @@ class Jpeg2000Codec(PillowCodec):
     pillow_format = "JPEG2000"
     payload_in_xmp = False
 
-    def save_options(self, quality: int, mode: str) -> dict[str, Any]:
+    def save_options(self, quality: int, mode: str, restoration: bool) -> dict[str, Any]:
         return {
             "quality_mode": "rates",
             "quality_layers": [compression_ratio(quality)],

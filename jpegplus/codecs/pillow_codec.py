@@ -22,8 +22,8 @@ class PillowCodec:
     carries_gray = True  # False: the format stores gray as RGB, so it is widened first
     payload_in_xmp = True  # False: the subclass's ``attach`` places the payload itself
 
-    def save_options(self, quality: int, mode: str) -> dict[str, Any]:
-        """Format-specific keyword arguments of ``PIL.Image.save``."""
+    def save_options(self, quality: int, mode: str, restoration: bool) -> dict[str, Any]:
+        """Format-specific keyword arguments of ``PIL.Image.save`` (``restoration``: see ``encode``)."""
         raise NotImplementedError
 
     def encode(
@@ -34,8 +34,12 @@ class PillowCodec:
         exif: bytes | None = None,
         icc: bytes | None = None,
         payload: bytes | None = None,
+        restoration: bool = False,
     ) -> bytes:
-        """Encode a uint8 RGB or gray array; EXIF, ICC and the jpegplus payload (as XMP) ride along."""
+        """Encode a uint8 RGB or gray array; EXIF, ICC and the jpegplus payload (as XMP) ride along.
+
+        ``restoration=True`` marks a file that jpegplus's network will restore (see ``Codec.encode``).
+        """
         if image.ndim == 2 and not self.carries_gray:
             image = np.repeat(image[:, :, None], 3, axis=2)
         picture = Image.fromarray(np.ascontiguousarray(image))
@@ -43,7 +47,7 @@ class PillowCodec:
         extras = {"exif": exif, "icc_profile": icc, "xmp": xmp}
         options = {key: value for key, value in extras.items() if value}
         buffer = io.BytesIO()
-        picture.save(buffer, self.pillow_format, **self.save_options(quality, picture.mode), **options)
+        picture.save(buffer, self.pillow_format, **self.save_options(quality, picture.mode, restoration), **options)
         data = buffer.getvalue()
         return self.attach(data, payload) if payload and not self.payload_in_xmp else data
 

@@ -38,8 +38,13 @@ class Codec(Protocol):
         exif: bytes | None = None,
         icc: bytes | None = None,
         payload: bytes | None = None,
+        restoration: bool = False,
     ) -> bytes:
-        """Encode ``image`` at ``quality``; EXIF, ICC and the jpegplus payload travel inside the file."""
+        """Encode ``image`` at ``quality``; EXIF, ICC and the jpegplus payload travel inside the file.
+
+        ``restoration=True``: the file is for jpegplus's network to restore, so a codec may trade
+        what suits a plain viewer for fidelity per byte (JPEG: flatter quantization tables).
+        """
         ...
 
     def decode(self, data: bytes) -> np.ndarray:

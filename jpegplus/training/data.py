@@ -10,7 +10,12 @@ import numpy as np
 from PIL import Image
 
 from jpegplus.codecs import CodecName, get_codec
-from jpegplus.quantization import condition_from_quality, condition_from_tables, standard_tables
+from jpegplus.quantization import (
+    condition_from_quality,
+    condition_from_tables,
+    restoration_tables,
+    standard_tables,
+)
 
 SUBSAMPLINGS = ("4:2:0", "4:2:0", "4:2:0", "4:2:2", "4:4:4")
 GRID = 16  # crops start on the 4:2:0 MCU grid so block boundaries sit where a decoder put them
@@ -53,19 +58,26 @@ def split_validation(paths: list[Path], count: int) -> tuple[list[Path], list[Pa
 
 
 def random_jpeg(image: np.ndarray, rng: np.random.Generator, qualities: tuple[int, int]) -> tuple[bytes, bool]:
-    """Encode with a random quality, chroma subsampling and occasionally a custom table pair.
+    """Encode with a random quality, chroma subsampling and tables: standard, compress's restoration
+    tables (a quarter of the time) or a custom pair (jittered tables of unrelated qualities).
 
     Returns the JPEG and whether it is grayscale.
     """
     gray = rng.random() < 0.15
     picture = Image.fromarray(image).convert("L") if gray else Image.fromarray(image)
     options: dict[str, object] = {"subsampling": SUBSAMPLINGS[rng.integers(len(SUBSAMPLINGS))]}
-    if rng.random() < 0.15:  # custom tables: luma and chroma from unrelated qualities, jittered
-        tables = [standard_tables(int(rng.integers(qualities[0], qualities[1] + 1)))[i] for i in (0, 1)]
-        tables = [np.clip(t * rng.uniform(0.8, 1.25, 64), 1, 255).astype(int).tolist() for t in tables]
-        options["qtables"] = tables[:1] if gray else tables
+    quality = int(rng.integers(qualities[0], qualities[1] + 1))
+    kind = rng.random()
+    if kind < 0.6:
+        options["quality"] = quality
     else:
-        options["quality"] = int(rng.integers(qualities[0], qualities[1] + 1))
+        if kind < 0.85:
+            tables = restoration_tables(quality)
+        else:
+            luma = standard_tables(quality)[0]
+            chroma = standard_tables(int(rng.integers(qualities[0], qualities[1] + 1)))[1]
+            tables = tuple(np.clip(t * rng.uniform(0.8, 1.25, 64), 1, 255) for t in (luma, chroma))
+        options["qtables"] = [t.astype(int).tolist() for t in tables[: 1 if gray else 2]]
     buffer = io.BytesIO()
     picture.save(buffer, "JPEG", **options)
     return buffer.getvalue(), gray
