@@ -10,7 +10,7 @@ from jpegplus import container, inference
 from jpegplus.codecs import Codec, CodecName
 from jpegplus.io import LoadedImage, to_image, to_tensor
 from jpegplus.modes import Mode, model_name
-from jpegplus.regionquant import encode_salient, prefilter
+from jpegplus.regionquant import MAX_THRESHOLD, encode_salient, prefilter
 from jpegplus.runtime import resolve_device
 from jpegplus.saliency import saliency_map
 from jpegplus.weights import load_model
@@ -46,12 +46,20 @@ class ModeEncoder:
         return cls(loaded, codec, mode, stored, model.spec.model_id, salient)
 
     @property
+    def region_quantized(self) -> bool:
+        """Whether saliency acts per block (JPEG) rather than by a pre-filter."""
+        return self.saliency is not None and self.codec.name == CodecName.JPEG.value
+
+    @property
     def pixels(self) -> int:
         """Pixels of the original image (the denominator of bits per pixel)."""
         return self.loaded.pixels.shape[0] * self.loaded.pixels.shape[1]
 
-    def encode(self, quality: int) -> bytes:
-        """A standard file of the codec with the jpegplus payload, EXIF and ICC."""
+    def encode(self, quality: int, *, dead_zone: float = MAX_THRESHOLD) -> bytes:
+        """A standard file of the codec with the jpegplus payload, EXIF and ICC.
+
+        ``dead_zone``: with saliency on JPEG, that of the least salient blocks (see :mod:`jpegplus.regionquant`).
+        """
         original = self.loaded.pixels
         metadata = container.Metadata(
             width=original.shape[1],
@@ -64,8 +72,9 @@ class ModeEncoder:
         )
         payload = container.serialise(metadata)
         exif, icc = self.loaded.exif, self.loaded.icc
-        if self.saliency is not None and self.codec.name == CodecName.JPEG.value:
-            salient = encode_salient(self.stored, quality, self.saliency, exif=exif, icc=icc)
-            return self.codec.attach(salient, payload)
         restoration = self.mode is Mode.FULL  # the half-resolution model learned standard tables
+        if self.region_quantized:
+            options = {"max_threshold": dead_zone, "restoration": restoration, "exif": exif, "icc": icc}
+            salient = encode_salient(self.stored, quality, self.saliency, **options)
+            return self.codec.attach(salient, payload)
         return self.codec.encode(self.stored, quality, exif=exif, icc=icc, payload=payload, restoration=restoration)

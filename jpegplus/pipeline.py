@@ -7,7 +7,7 @@ import logging
 import numpy as np
 from PIL import Image
 
-from jpegplus import container, inference
+from jpegplus import consistency, container, inference
 from jpegplus.codecs import CodecName, get_codec
 from jpegplus.codecs.pillow_codec import open_image, to_array
 from jpegplus.codecs.registry import check_quality
@@ -17,6 +17,7 @@ from jpegplus.io import ImageSource, LoadedImage, load_image, to_image, to_tenso
 from jpegplus.modes import Mode, fits, model_name, parse_mode
 from jpegplus.quantization import condition_from_quality, condition_from_tables
 from jpegplus.ratecontrol import bisect_quality
+from jpegplus.regionquant import MAX_THRESHOLD
 from jpegplus.runtime import resolve_device
 from jpegplus.weights import LoadedModel, get_spec, load_model
 
@@ -28,6 +29,7 @@ log = logging.getLogger(__name__)
 # (`crossover_bpp` of `jpegplus bench runs/heldout --codecs C --modes full,downsample`; model cards);
 # 0 means the half-resolution path never won for that codec.
 AUTO_CROSSOVER_BPP = {CodecName.JPEG: 0.32, CodecName.WEBP: 0.32, CodecName.JPEG2000: 0.0, CodecName.AVIF: 0.0}
+DEAD_ZONE_STEPS = 6  # bisection steps of the saliency dead zone after a size search (1/64 of its range)
 
 
 def compress(
@@ -92,7 +94,24 @@ def _to_size(encoder: ModeEncoder, target_size: int) -> bytes:
     if found is None:
         msg = f"cannot fit in {target_size} bytes even at quality 1 (that needs {len(encoder.encode(1))})"
         raise InvalidOptionError(msg)
-    return found
+    if not encoder.region_quantized:
+        return found
+    metadata = container.extract(found)
+    assert metadata is not None  # the encoder wrote it
+    return _narrowest_dead_zone(encoder, metadata.quality, target_size) or found
+
+
+def _narrowest_dead_zone(encoder: ModeEncoder, quality: int, target_size: int) -> bytes | None:
+    """At the quality found, the narrowest background dead zone that still fits: spare bytes go back to it."""
+    low, high, best = 0.0, MAX_THRESHOLD, None
+    for _ in range(DEAD_ZONE_STEPS):
+        middle = (low + high) / 2
+        data = encoder.encode(quality, dead_zone=middle)
+        if len(data) <= target_size:
+            best, high = data, middle
+        else:
+            low = middle
+    return best
 
 
 def _to_psnr(encoder: ModeEncoder, target_psnr: float, device: str | None) -> bytes:
@@ -143,7 +162,8 @@ def enhance(data: bytes, *, strength: int | None = None, device: str | None = No
     """Decode an ordinary JPEG and remove its compression artifacts.
 
     The strength comes from the file's quantization tables; ``strength`` (an equivalent
-    libjpeg quality, 1–100) overrides it for images re-compressed or resized after JPEG.
+    libjpeg quality, 1–100) overrides it for images re-compressed or resized after JPEG. The
+    result's luma is kept within the quantization cells the file proves (:mod:`jpegplus.consistency`).
     """
     return enhance_image(data, strength=strength, device=device).pixels
 
@@ -158,6 +178,7 @@ def enhance_image(data: bytes, *, strength: int | None = None, device: str | Non
     decoded = load_image(picture)
     model = load_model(model_name(CodecName.JPEG.value, Mode.FULL))
     restored = inference.restore(model.reconstruct, to_tensor(decoded.pixels), condition, resolve_device(device))
+    restored = consistency.project(restored, consistency.LumaCells.read(data))
     return LoadedImage(to_image(restored, gray=decoded.pixels.ndim == 2), decoded.exif, decoded.icc)
 
 

@@ -12,7 +12,9 @@ import jpegplus
 from conftest import jpeg_bytes, psnr, retag
 from jpegplus import container
 from jpegplus.codecs import CodecName, get_codec
+from jpegplus.consistency import LumaCells, project
 from jpegplus.errors import InvalidInputError, InvalidOptionError, MetadataError
+from jpegplus.io import to_image, to_tensor
 from jpegplus.quantization import restoration_tables, standard_tables
 
 CODECS = [c.value for c in CodecName]
@@ -139,7 +141,10 @@ def test_truncated_file_is_refused(photo: np.ndarray) -> None:
 def test_enhance_removes_artifacts(photo: np.ndarray) -> None:
     data = jpeg_bytes(photo, 15)
     plain = get_codec("jpeg").decode(data)
-    assert psnr(jpegplus.enhance(data), photo) > psnr(plain, photo) + 0.3
+    enhanced = jpegplus.enhance(data)
+    assert psnr(enhanced, photo) > psnr(plain, photo) + 0.3
+    again = to_image(project(to_tensor(enhanced), LumaCells.read(data)), gray=False)
+    assert np.abs(again.astype(int) - enhanced).mean() < 0.05  # its luma already lies in the file's cells
 
 
 def test_enhance_gray_and_strength(gray_photo: np.ndarray) -> None:

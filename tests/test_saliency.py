@@ -13,8 +13,9 @@ from skimage import data
 
 import jpegplus
 from conftest import psnr
-from jpegplus.bench.saliency_bench import masked_psnr
+from jpegplus.bench.saliency_bench import masked_psnr, run_saliency_bench
 from jpegplus.codecs import get_codec
+from jpegplus.quantization import restoration_tables, standard_tables
 from jpegplus.regionquant import block_coarseness, dead_zone, encode_salient
 from jpegplus.saliency import saliency_map
 
@@ -68,6 +69,8 @@ def test_salient_jpeg_is_smaller_and_keeps_the_subject(scene: np.ndarray) -> Non
 def test_compress_with_saliency_decodes_everywhere(scene: np.ndarray, mode: str, tmp_path: Path) -> None:
     data_ = jpegplus.compress(scene, quality=60, mode=mode, saliency=True)
     assert psnr(jpegplus.decompress(data_), scene) > 22
+    tables = restoration_tables(60) if mode == "full" else standard_tables(60)  # what each mode's model expects
+    assert list(Image.open(io.BytesIO(data_)).quantization[0]) == tables[0].astype(int).tolist()
     stored = np.asarray(Image.open(io.BytesIO(data_)))
     assert cv2.imdecode(np.frombuffer(data_, np.uint8), cv2.IMREAD_COLOR).shape == stored.shape
     if shutil.which("djpeg"):
@@ -88,3 +91,24 @@ def test_other_codecs_prefilter(scene: np.ndarray) -> None:
     plain = jpegplus.compress(scene, codec="webp", quality=60, mode="full")
     salient = jpegplus.compress(scene, codec="webp", quality=60, mode="full", saliency=True)
     assert len(salient) < len(plain)
+
+
+def test_saliency_bench_compares_three_files_of_one_size(tmp_path: Path) -> None:
+    folder = tmp_path / "set"
+    folder.mkdir()
+    Image.fromarray(data.astronaut()[::2, ::2]).save(folder / "a.png")
+    results = run_saliency_bench(folder, tmp_path, (40,), None)
+    (row,) = results["rows"]
+    assert row["tables_bytes"] <= row["uniform_bytes"] and row["salient_bytes"] <= row["uniform_bytes"]
+    assert row["tables_salient_psnr"] > row["uniform_salient_psnr"]  # the restoration tables keep more per byte
+    summary = results["summary"]["40"]
+    assert summary["images"] == 1 and summary["salient_psnr_gain_db"] == pytest.approx(
+        row["salient_salient_psnr"] - row["uniform_salient_psnr"]
+    )
+    assert (tmp_path / "side_by_side_q40.png").exists()
+
+
+def test_target_size_with_saliency_fills_the_budget(scene: np.ndarray) -> None:
+    target = len(get_codec("jpeg").encode(scene, 45))
+    data_ = jpegplus.compress(scene, mode="full", saliency=True, target_size=target)
+    assert 0.98 * target <= len(data_) <= target  # the dead zone narrows until the spare bytes are spent

@@ -1,4 +1,9 @@
-"""Saliency-guided JPEG against uniform JPEG at equal file size: salient-region PSNR and MS-SSIM."""
+"""Saliency-guided JPEG against uniform JPEG at equal file size: salient-region PSNR and MS-SSIM.
+
+The salient files are what ``compress --saliency --target-size`` writes (full mode, so with the
+restoration tables); a third file, the same without saliency ("tables"), shows how much of the
+gain is the tables' and how much the saliency's.
+"""
 
 from __future__ import annotations
 
@@ -9,17 +14,15 @@ import numpy as np
 from PIL import Image
 from rich.progress import track
 
+import jpegplus
 from jpegplus.bench.metrics import ms_ssim
 from jpegplus.bench.report import centre_crop
 from jpegplus.bench.runner import dataset_images
 from jpegplus.codecs import get_codec
-from jpegplus.regionquant import encode_salient
 from jpegplus.saliency import saliency_map
 
-SIZE_TOLERANCE = 0.02
+SIZE_TOLERANCE = 0.02  # "equal file size": within 2% below the uniform JPEG
 SHOWN = 256  # side-by-side pictures are centre crops: the evaluation images are never copied whole
-QUALITY_STEPS = (4, 8, 12, 16, 24)  # how much finer the salient blocks are than the uniform quality
-MS_SSIM_BUDGET = 0.004  # the encoder (which has the original) keeps the MS-SSIM loss below this
 
 
 def masked_psnr(reference: np.ndarray, test: np.ndarray, mask: np.ndarray) -> float:
@@ -28,39 +31,17 @@ def masked_psnr(reference: np.ndarray, test: np.ndarray, mask: np.ndarray) -> fl
     return float(10 * np.log10(255.0**2 / max(np.mean(error**2), 1e-12)))
 
 
-def salient_at_size(image: np.ndarray, saliency: np.ndarray, size: int, quality: int, mask: np.ndarray) -> bytes | None:
-    """The salient JPEG within 2% below ``size`` with the best salient PSNR inside the MS-SSIM budget.
-
-    The encoder has the original, so it measures its own candidates (one per start quality).
-    """
-    uniform_ms_ssim = ms_ssim(image, _decode(get_codec("jpeg").encode(image, quality)))
-    chosen, chosen_psnr = None, -np.inf
-    for step in QUALITY_STEPS:
-        fine = min(quality + step, 95)
-        low, high, best = 0.0, 30.0, None
-        for _ in range(12):  # bisection on the widest dead zone: size falls as it grows
-            threshold = (low + high) / 2
-            data = encode_salient(image, fine, saliency, max_threshold=threshold)
-            if len(data) <= size:
-                best, high = data, threshold
-            else:
-                low = threshold
-        if best is None or len(best) < size * (1 - SIZE_TOLERANCE):
-            continue
-        decoded = _decode(best)
-        if uniform_ms_ssim - ms_ssim(image, decoded) > MS_SSIM_BUDGET:
-            break  # finer starts only coarsen the background further
-        if masked_psnr(image, decoded, mask) > chosen_psnr:
-            chosen, chosen_psnr = best, masked_psnr(image, decoded, mask)
-    return chosen
-
-
 def _decode(data: bytes) -> np.ndarray:
     return np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))
 
 
 def run_saliency_bench(dataset: Path, out: Path, qualities: tuple[int, ...], limit: int | None) -> dict:
-    """Per image and quality: sizes, salient-25% PSNR and MS-SSIM of uniform and salient JPEG."""
+    """Per image and quality: sizes, salient-25% PSNR and MS-SSIM of three files of one size, decoded plainly.
+
+    ``uniform`` is plain JPEG at the quality; ``tables`` and ``salient`` are what
+    ``jpegplus.compress(image, mode="full", target_size=len(uniform))`` writes without and with
+    ``saliency=True``: the restoration tables alone, and the tables plus the saliency dead zones.
+    """
     rows = []
     for path in track(dataset_images(dataset, limit), description="saliency"):
         image = np.asarray(Image.open(path).convert("RGB"))
@@ -70,13 +51,15 @@ def run_saliency_bench(dataset: Path, out: Path, qualities: tuple[int, ...], lim
             Image.fromarray(centre_crop((saliency * 255).astype(np.uint8), SHOWN)).save(out / "saliency_crop.png")
         for quality in qualities:
             uniform = get_codec("jpeg").encode(image, quality)
-            salient = salient_at_size(image, saliency, len(uniform), quality, mask)
-            if salient is None:
-                continue
-            decoded = {"uniform": _decode(uniform), "salient": _decode(salient)}
+            files = {
+                "uniform": uniform,
+                "tables": jpegplus.compress(image, mode="full", target_size=len(uniform)),
+                "salient": jpegplus.compress(image, mode="full", target_size=len(uniform), saliency=True),
+            }
+            decoded = {name: _decode(data) for name, data in files.items()}
             rows.append({
                 "image": path.name, "quality": quality,
-                "uniform_bytes": len(uniform), "salient_bytes": len(salient),
+                **{f"{n}_bytes": len(d) for n, d in files.items()},
                 **{f"{n}_salient_psnr": masked_psnr(image, d, mask) for n, d in decoded.items()},
                 **{f"{n}_ms_ssim": ms_ssim(image, d) for n, d in decoded.items()},
             })  # fmt: skip
@@ -88,15 +71,20 @@ def run_saliency_bench(dataset: Path, out: Path, qualities: tuple[int, ...], lim
                 ]
                 side_by_side = np.concatenate(crops, axis=1)  # original | uniform | salient
                 Image.fromarray(side_by_side).save(out / f"side_by_side_q{quality}.png")
-    summary = {}
-    for quality in qualities:
-        group = [r for r in rows if r["quality"] == quality]
-        summary[str(quality)] = {
-            "images": len(group),
-            "size_ratio": float(np.mean([r["salient_bytes"] / r["uniform_bytes"] for r in group])),
-            "salient_psnr_gain_db": float(
-                np.mean([r["salient_salient_psnr"] - r["uniform_salient_psnr"] for r in group])
-            ),
-            "ms_ssim_change": float(np.mean([r["salient_ms_ssim"] - r["uniform_ms_ssim"] for r in group])),
-        }
-    return {"summary": summary, "rows": rows}
+    return {"summary": {str(q): _summary([r for r in rows if r["quality"] == q]) for q in qualities}, "rows": rows}
+
+
+def _summary(group: list[dict]) -> dict[str, float]:
+    def mean_change(metric: str, name: str) -> float:
+        return float(np.mean([r[f"{name}_{metric}"] - r[f"uniform_{metric}"] for r in group]))
+
+    ratios = [r["salient_bytes"] / r["uniform_bytes"] for r in group]
+    return {
+        "images": len(group),
+        "within_size_tolerance": sum(1 - SIZE_TOLERANCE <= ratio <= 1 for ratio in ratios),
+        "size_ratio": float(np.mean(ratios)),
+        "salient_psnr_gain_db": mean_change("salient_psnr", "salient"),
+        "ms_ssim_change": mean_change("ms_ssim", "salient"),
+        "tables_only_salient_psnr_gain_db": mean_change("salient_psnr", "tables"),
+        "tables_only_ms_ssim_change": mean_change("ms_ssim", "tables"),
+    }

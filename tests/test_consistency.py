@@ -1,0 +1,63 @@
+"""Clamping a restored JPEG's luma back into the quantization cells its file proves."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from conftest import jpeg_bytes, psnr
+from jpegplus.consistency import LumaCells, project
+from jpegplus.io import to_image, to_tensor
+from jpegplus.quantization import standard_tables
+
+
+def _decode(data: bytes) -> np.ndarray:
+    return np.asarray(Image.open(io.BytesIO(data)))
+
+
+def test_reads_the_luma_table_and_block_grid(photo: np.ndarray) -> None:
+    cells = LumaCells.read(jpeg_bytes(photo[:90, :101], 50))
+    assert cells.table.flatten().tolist() == standard_tables(50)[0].tolist()
+    assert cells.coefficients.shape[:2] == (8, 8)
+    assert cells.coefficients.shape[2] * 8 >= 90 and cells.coefficients.shape[3] * 8 >= 101
+
+
+@pytest.mark.parametrize("gray", [False, True])
+def test_plain_decode_is_already_consistent(gray: bool, photo: np.ndarray, gray_photo: np.ndarray) -> None:
+    image = gray_photo if gray else photo
+    data = jpeg_bytes(image, 30, subsampling="4:4:4")
+    decoded = to_tensor(_decode(data))
+    projected = project(decoded, LumaCells.read(data))
+    assert projected.shape == decoded.shape
+    assert (projected - decoded).abs().mean() * 255 < 0.1  # only the decoder's rounding lies outside the cells
+
+
+@pytest.mark.parametrize("gray", [False, True])
+def test_clamping_removes_error_the_file_rules_out(gray: bool, photo: np.ndarray, gray_photo: np.ndarray) -> None:
+    image = gray_photo[:77, :93] if gray else photo[:77, :93]  # sizes off the 8-pixel grid
+    data = jpeg_bytes(image, 90)  # fine steps: narrow cells
+    noise = np.random.default_rng(0).normal(0, 8, image.shape[:2])
+    noisy = np.clip(np.round(_decode(data) + (noise if gray else noise[:, :, None])), 0, 255).astype(np.uint8)
+    projected = to_image(project(to_tensor(noisy), LumaCells.read(data)), gray=gray)
+    assert projected.shape == image.shape
+    assert psnr(projected, image) > psnr(noisy, image) + 3
+
+
+def test_strips_change_nothing(photo: np.ndarray, monkeypatch: pytest.MonkeyPatch) -> None:
+    data = jpeg_bytes(photo[:93], 20)
+    restored = to_tensor(_decode(data)) + 0.02  # off the cells everywhere
+    whole = project(restored, LumaCells.read(data))
+    monkeypatch.setattr("jpegplus.consistency.STRIP_ROWS", 3)
+    assert torch.equal(project(restored, LumaCells.read(data)), whole)
+
+
+def test_cmyk_jpeg_has_no_luma_to_clamp(photo: np.ndarray) -> None:
+    buffer = io.BytesIO()
+    Image.fromarray(photo).convert("CMYK").save(buffer, "JPEG", quality=50)
+    assert LumaCells.read(buffer.getvalue()) is None
+    image = to_tensor(photo)
+    assert project(image, None) is image
