@@ -2,7 +2,7 @@
 
 The metadata is a short ASCII payload, ``v=1;w=768;h=512;c=3;m=downsample;k=jpeg;q=50;id=NAME@SHA8``,
 that each codec adapter stores where its format has room: a JPEG APP11 segment, an XMP packet
-in WebP and AVIF, a ``uuid`` box in JP2. ``serialise``/``parse`` convert; ``extract`` finds it.
+in WebP, a trailing ``uuid`` box in JP2 and AVIF. ``serialise``/``parse`` convert; ``extract`` finds it.
 """
 
 from __future__ import annotations

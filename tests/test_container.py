@@ -1,12 +1,15 @@
 from __future__ import annotations
 
 import dataclasses
+import io
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from jpegplus import container
 from jpegplus.codecs import CodecName, get_codec
+from jpegplus.codecs.pillow_codec import xmp_packet
 from jpegplus.container import Metadata
 from jpegplus.errors import MetadataError
 
@@ -25,11 +28,21 @@ def test_plain_file_has_no_metadata(codec: str) -> None:
     assert container.extract(get_codec(codec).encode(np.zeros((4, 7, 3), np.uint8), 50)) is None
 
 
-def test_jpeg_payload_is_small() -> None:
+HEADERS = {"jpeg": 4 + len(b"JPEGPLUS\0"), "avif": 8 + 16, "jpeg2000": 8 + 16}  # APP11 segment, uuid box
+
+
+@pytest.mark.parametrize(("codec", "header"), HEADERS.items())
+def test_payload_costs_only_its_own_bytes(codec: str, header: int) -> None:
     image = np.zeros((16, 16, 3), np.uint8)
-    codec = get_codec("jpeg")
-    overhead = len(codec.encode(image, 50, payload=container.serialise(META))) - len(codec.encode(image, 50))
-    assert overhead == 4 + len(b"JPEGPLUS\0") + len(container.serialise(META)) < 100
+    adapter = get_codec(codec)
+    overhead = len(adapter.encode(image, 50, payload=container.serialise(META))) - len(adapter.encode(image, 50))
+    assert overhead == header + len(container.serialise(META)) < 100
+
+
+def test_avif_payload_in_xmp_is_still_read() -> None:
+    buffer = io.BytesIO()  # how jpegplus wrote AVIF before session 4
+    Image.new("RGB", (8, 8)).save(buffer, "AVIF", xmp=xmp_packet(container.serialise(META)))
+    assert container.extract(buffer.getvalue()) == META
 
 
 def test_stored_size_rounds_up() -> None:

@@ -61,12 +61,14 @@ def crossover_rate(low_rate_curve: tuple[Sequence[float], Sequence[float]],
                    high_rate_curve: tuple[Sequence[float], Sequence[float]]) -> float:  # fmt: skip
     """The lowest rate (on a fine log grid) from which ``high_rate_curve`` is at least as good.
 
-    Each curve is (rates, quality); NaN when the curves do not overlap.
+    Each curve is (rates, quality); NaN when the curves do not cross inside their overlap: where
+    ``high_rate_curve`` already wins at the lowest shared rate the crossing lies lower, and the
+    curves need points at lower rates to find it.
     """
     rates = np.geomspace(
         max(min(low_rate_curve[0]), min(high_rate_curve[0])), min(max(low_rate_curve[0]), max(high_rate_curve[0])), 200
     )
-    for rate in rates:
-        if quality_at_rate(*high_rate_curve, rate) >= quality_at_rate(*low_rate_curve, rate):
-            return float(rate)
-    return float("nan")
+    wins = [quality_at_rate(*high_rate_curve, rate) >= quality_at_rate(*low_rate_curve, rate) for rate in rates]
+    if not any(wins) or wins[0]:
+        return float("nan")
+    return float(rates[wins.index(True)])

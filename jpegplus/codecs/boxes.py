@@ -1,0 +1,59 @@
+"""The jpegplus payload as a ``uuid`` box at the end of an ISO base media file (JP2, AVIF).
+
+Readers of box-structured files skip top-level boxes they do not know, so the payload costs
+8 + 16 + its length bytes (about 90) and nothing else in the file changes.
+"""
+
+from __future__ import annotations
+
+import struct
+
+from jpegplus.codecs.pillow_codec import PillowCodec, open_image
+
+UUID_BOX = b"uuid"
+JPEGPLUS_UUID = bytes.fromhex("6a7065677090c0de4b1e5a1d0e7f2a01")  # fixed id of jpegplus boxes
+
+
+def append_payload(data: bytes, payload: bytes) -> bytes:
+    """``data`` with a jpegplus ``uuid`` box appended after its last box."""
+    return data + struct.pack(">I", 8 + 16 + len(payload)) + UUID_BOX + JPEGPLUS_UUID + payload
+
+
+def find_payload(data: bytes) -> bytes | None:
+    """The payload of the first top-level jpegplus ``uuid`` box, or ``None``."""
+    for kind, body in _boxes(data):
+        if kind == UUID_BOX and body.startswith(JPEGPLUS_UUID):
+            return body[len(JPEGPLUS_UUID) :]
+    return None
+
+
+class BoxPayloadCodec(PillowCodec):
+    """A Pillow codec of a box-structured format whose jpegplus payload rides in a trailing ``uuid`` box."""
+
+    payload_in_xmp = False
+
+    def attach(self, data: bytes, payload: bytes) -> bytes:
+        """Append the jpegplus ``uuid`` box."""
+        return append_payload(data, payload)
+
+    def read_payload(self, data: bytes) -> bytes | None:
+        """The payload of the jpegplus ``uuid`` box, or ``None``."""
+        open_image(data, self.pillow_format, load=False)  # a clear error for a file of another format
+        return find_payload(data)
+
+
+def _boxes(data: bytes) -> list[tuple[bytes, bytes]]:
+    """(type, body) of the top-level boxes."""
+    found, offset = [], 0
+    while offset + 8 <= len(data):
+        length, kind = struct.unpack(">I4s", data[offset : offset + 8])
+        header = 8
+        if length == 1 and offset + 16 <= len(data):
+            length, header = struct.unpack(">Q", data[offset + 8 : offset + 16])[0], 16
+        elif length == 0:
+            length = len(data) - offset
+        if length < header:
+            break
+        found.append((kind, data[offset + header : offset + length]))
+        offset += length
+    return found
