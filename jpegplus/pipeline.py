@@ -25,10 +25,11 @@ log = logging.getLogger(__name__)
 
 
 # Per codec, below this many bits per pixel the half-resolution path reconstructs better for the
-# same bytes: where the full and downsample RD curves cross on the 10 held-out training photos
-# (`crossover_bpp` of `jpegplus bench runs/heldout --codecs C --modes full,downsample`; model cards);
-# 0 means the half-resolution path never won for that codec.
-AUTO_CROSSOVER_BPP = {CodecName.JPEG: 0.32, CodecName.WEBP: 0.32, CodecName.JPEG2000: 0.0, CodecName.AVIF: 0.0}
+# same bytes: where the full and downsample RD curves cross on held-out photos (`crossover_bpp` of
+# `jpegplus bench HELDOUT --codecs C --modes full,downsample`; model cards). JPEG: the 10 held-out
+# training photos plus 4 scikit-image photos, qualities 1-90, with the restoration tables; the
+# others: the 10 held-out photos. 0 means the half-resolution path never won for that codec.
+AUTO_CROSSOVER_BPP = {CodecName.JPEG: 0.22, CodecName.WEBP: 0.32, CodecName.JPEG2000: 0.0, CodecName.AVIF: 0.0}
 DEAD_ZONE_STEPS = 6  # bisection steps of the saliency dead zone after a size search (1/64 of its range)
 
 
