@@ -15,6 +15,8 @@ from jpegplus.runtime import resolve_device
 from jpegplus.saliency import saliency_map
 from jpegplus.weights import load_model
 
+DEAD_ZONE_STEPS = 6  # bisection steps of the saliency dead zone after a size search (1/64 of its range)
+
 
 @dataclass(frozen=True)
 class ModeEncoder:
@@ -78,3 +80,18 @@ class ModeEncoder:
             salient = encode_salient(self.stored, quality, self.saliency, **options)
             return self.codec.attach(salient, payload)
         return self.codec.encode(self.stored, quality, exif=exif, icc=icc, payload=payload, restoration=restoration)
+
+    def narrowest_dead_zone(self, quality: int, target_size: int) -> bytes | None:
+        """With saliency on JPEG, at ``quality`` the narrowest background dead zone that fits ``target_size``.
+
+        Called after a size search found ``quality``: the spare bytes go back to the background.
+        """
+        low, high, best = 0.0, MAX_THRESHOLD, None
+        for _ in range(DEAD_ZONE_STEPS):
+            middle = (low + high) / 2
+            data = self.encode(quality, dead_zone=middle)
+            if len(data) <= target_size:
+                best, high = data, middle
+            else:
+                low = middle
+        return best

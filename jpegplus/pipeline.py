@@ -17,7 +17,6 @@ from jpegplus.io import ImageSource, LoadedImage, load_image, to_image, to_tenso
 from jpegplus.modes import Mode, fits, model_name, parse_mode
 from jpegplus.quantization import condition_from_quality, condition_from_tables
 from jpegplus.ratecontrol import bisect_quality
-from jpegplus.regionquant import MAX_THRESHOLD
 from jpegplus.runtime import resolve_device
 from jpegplus.weights import LoadedModel, get_spec, load_model
 
@@ -30,7 +29,6 @@ log = logging.getLogger(__name__)
 # training photos plus 4 scikit-image photos, qualities 1-90, with the restoration tables; the
 # others: the 10 held-out photos. 0 means the half-resolution path never won for that codec.
 AUTO_CROSSOVER_BPP = {CodecName.JPEG: 0.22, CodecName.WEBP: 0.32, CodecName.JPEG2000: 0.0, CodecName.AVIF: 0.0}
-DEAD_ZONE_STEPS = 6  # bisection steps of the saliency dead zone after a size search (1/64 of its range)
 
 
 def compress(
@@ -99,20 +97,7 @@ def _to_size(encoder: ModeEncoder, target_size: int) -> bytes:
         return found
     metadata = container.extract(found)
     assert metadata is not None  # the encoder wrote it
-    return _narrowest_dead_zone(encoder, metadata.quality, target_size) or found
-
-
-def _narrowest_dead_zone(encoder: ModeEncoder, quality: int, target_size: int) -> bytes | None:
-    """At the quality found, the narrowest background dead zone that still fits: spare bytes go back to it."""
-    low, high, best = 0.0, MAX_THRESHOLD, None
-    for _ in range(DEAD_ZONE_STEPS):
-        middle = (low + high) / 2
-        data = encoder.encode(quality, dead_zone=middle)
-        if len(data) <= target_size:
-            best, high = data, middle
-        else:
-            low = middle
-    return best
+    return encoder.narrowest_dead_zone(metadata.quality, target_size) or found
 
 
 def _to_psnr(encoder: ModeEncoder, target_psnr: float, device: str | None) -> bytes:

@@ -29,7 +29,6 @@ class Jpeg2000Codec(BoxPayloadCodec):
 
     extension = ".jp2"
     pillow_format = "JPEG2000"
-    payload_in_xmp = False
 
     def save_options(self, quality: int, mode: str, restoration: bool) -> dict[str, Any]:
         return {
