@@ -239,6 +239,7 @@ def train(
     threads: Annotated[int, typer.Option(min=1)] = 2,
     from_weights: Annotated[bool, typer.Option(help="start a new run from the installed weights")] = False,
     architecture: Annotated[str, typer.Option(help="artifact model: RecCNN or RestoreNet")] = "RecCNN",
+    down_architecture: Annotated[str, typer.Option(help="half-resolution model: RecCNN or RestoreNet")] = "RecCNN",
     patch: Annotated[int, typer.Option(min=32, help="training patch side in pixels")] = 128,
     learning_rate: Annotated[float, typer.Option(help="peak learning rate of each stage")] = 3e-4,
     artifact_crops: Annotated[int, typer.Option(min=1, help="crops per codec encode of a photo")] = 5,
@@ -258,6 +259,7 @@ def train(
             artifact_crops=artifact_crops,
             artifact_encodes=artifact_encodes,
             artifact_architecture=architecture,
+            down_architecture=down_architecture,
             codec=codec,
         )
         start(run, config, threads, from_weights=from_weights)

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import torch
 
+from jpegplus.models.folded import FoldedResidualNet
+
 
 @functools.cache
 def cpu_has_bf16() -> bool:
@@ -47,7 +49,11 @@ def runnable(net: torch.nn.Module, device: torch.device) -> torch.nn.Module:
     """An inference copy of ``net`` on ``device``, its weights cast once to bf16 where that runs natively.
 
     Cheaper than autocast, which re-casts every weight on every call; the networks keep their
-    skip connections in the input's fp32.
+    skip connections in the input's fp32. On the CPU a reconstruction network's trunk is also
+    frozen (TorchScript), once per process.
     """
     dtype = torch.bfloat16 if uses_bf16(device) else torch.float32
-    return copy.deepcopy(net).to(device=device, dtype=dtype).to(memory_format=torch.channels_last)
+    model = copy.deepcopy(net).to(device=device, dtype=dtype).to(memory_format=torch.channels_last)
+    if device.type == "cpu" and isinstance(model, FoldedResidualNet):
+        model.freeze_trunk()
+    return model

@@ -35,11 +35,19 @@ def jpeg_bytes(image: np.ndarray, quality: int, **options: object) -> bytes:
     return buffer.getvalue()
 
 
-def retag(data: bytes, old: bytes, new: bytes) -> bytes:
-    """Re-encode a jpegplus JPEG with its metadata edited (a tampered file that is still a valid JPEG)."""
+def retag(data: bytes, **changes: object) -> bytes:
+    """Re-encode a jpegplus JPEG with metadata fields edited, unchecked (a tampered but valid JPEG).
+
+    The edited payload is written in format 1 (``key=value``), which carries any value.
+    """
+    import dataclasses
+
+    from jpegplus import container
     from jpegplus.codecs import get_codec
 
     codec = get_codec("jpeg")
     payload = codec.read_payload(data)
-    assert payload is not None and old in payload
-    return codec.encode(codec.decode(data), 95, payload=payload.replace(old, new))
+    assert payload is not None
+    fields = {**dataclasses.asdict(container.parse(payload)), "version": 1, **changes}
+    ascii_payload = ";".join(f"{container.ASCII_KEYS[name]}={value}" for name, value in fields.items())
+    return codec.encode(codec.decode(data), 95, payload=ascii_payload.encode())

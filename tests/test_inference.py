@@ -75,3 +75,19 @@ def test_bf16_inference_copy_stays_close_and_keeps_fp32_skip() -> None:
     assert out.dtype == torch.float32 and copy is not net
     assert next(net.parameters()).dtype == torch.float32  # the cached model itself is untouched
     assert (out - net(image, condition)).abs().max() < 2e-2
+
+
+@torch.no_grad()
+def test_frozen_trunk_matches_eager_at_sizes_it_was_not_traced_at() -> None:
+    for net in (_randomised(RestoreNet(widths=(8, 16), pairs=1)), _randomised(RecCNN(channels=8, pairs=1))):
+        for height, width in ((37, 53), (96, 64)):
+            image, condition = torch.rand(2, 3, height, width), torch.tensor([[0.2, 0.3], [0.7, 0.8]])
+            eager = net(image, condition)
+            net.freeze_trunk()
+            assert torch.allclose(net(image, condition), eager, atol=1e-6)
+            net.frozen_trunk = None
+
+
+def test_cpu_inference_copy_runs_a_frozen_trunk() -> None:
+    net = RestoreNet(widths=(8, 16), pairs=1).eval()
+    assert runnable(net, torch.device("cpu")).frozen_trunk is not None and net.frozen_trunk is None

@@ -110,21 +110,21 @@ def test_bad_options(kwargs: dict, message: str, photo: np.ndarray) -> None:
 
 def test_tampered_size_is_refused(photo: np.ndarray) -> None:
     data = jpegplus.compress(photo, quality=50, mode="downsample")
-    huge = retag(retag(data, b"w=128", b"w=100000"), b"h=96", b"h=100000")
+    huge = retag(data, width=100_000, height=100_000)
     with pytest.raises(MetadataError, match="implausible"):
         jpegplus.decompress(huge)
     with pytest.raises(MetadataError, match="does not match"):
-        jpegplus.decompress(retag(data, b"w=128", b"w=300"))
+        jpegplus.decompress(retag(data, width=300))
 
 
 def test_foreign_model_is_refused(photo: np.ndarray) -> None:
     data = jpegplus.compress(photo, quality=50, mode="downsample")
     with pytest.raises(MetadataError, match="does not have"):
-        jpegplus.decompress(retag(data, b"id=jpeg-downsample@", b"id=evil-downsample@"))
+        jpegplus.decompress(retag(data, model="evil-downsample@00000000"))
     with pytest.raises(MetadataError, match="does not fit"):
-        jpegplus.decompress(retag(data, b"id=jpeg-downsample@", b"id=jpeg-artifacts@"))
+        jpegplus.decompress(retag(data, model="jpeg-artifacts@00000000"))
     with pytest.raises(MetadataError, match="files store one of"):
-        jpegplus.decompress(retag(data, b"m=downsample", b"m=auto"))
+        jpegplus.decompress(retag(data, mode="auto"))
 
 
 def test_plain_file_is_not_decompressed(photo: np.ndarray) -> None:

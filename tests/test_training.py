@@ -13,7 +13,7 @@ from safetensors import safe_open
 from typer.testing import CliRunner
 
 from jpegplus.cli import app
-from jpegplus.models import RestoreNet
+from jpegplus.models import ComCNN, RestoreNet
 from jpegplus.quantization import condition_from_quality, condition_from_tables, restoration_tables
 from jpegplus.training.data import artifact_patches, random_round_trip
 from jpegplus.training.export import export
@@ -67,9 +67,22 @@ def test_export_names_the_model_after_the_codec(tmp_path: Path) -> None:
         assert torch.allclose(tensors.get_tensor("rec." + first).float(), net.state_dict()[first], atol=1e-3)
 
 
+def test_export_names_the_half_resolution_architecture(tmp_path: Path) -> None:
+    checkpoint = tmp_path / "checkpoint.pt"
+    state = {"com_net": ComCNN().state_dict(), "down_net": RestoreNet(widths=(8, 16), pairs=1).state_dict()}
+    torch.save({**state, "architectures": {"artifact_net": "RestoreNet", "down_net": "RestoreNet"}}, checkpoint)
+    export(checkpoint, tmp_path, ["downsample"])
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    assert manifest["jpeg-downsample"]["architecture"] == "ComCNN+RestoreNet"
+
+
 @pytest.mark.parametrize(
     ("option", "value", "message"),
-    [("--codec", "gif", "unknown codec 'gif'"), ("--architecture", "Big", "unknown architecture 'Big'")],
+    [
+        ("--codec", "gif", "unknown codec 'gif'"),
+        ("--architecture", "Big", "unknown architecture 'Big'"),
+        ("--down-architecture", "Big", "unknown architecture 'Big'"),
+    ],
 )
 def test_train_rejects_unknown_names_before_any_work(tmp_path: Path, option: str, value: str, message: str) -> None:
     result = CliRunner().invoke(app, ["train", "--run", str(tmp_path / "run"), "--data", str(tmp_path), option, value])

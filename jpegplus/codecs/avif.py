@@ -13,7 +13,7 @@ from jpegplus.codecs.registry import CodecName, register_codec
 class AvifCodec(BoxPayloadCodec):
     """AVIF; ``quality`` is libavif's 1–100 scale, encoder speed 6.
 
-    The payload rides in a trailing ``uuid`` box (about 90 bytes; an XMP item cost about 370, 5% of
+    The payload rides in a trailing ``uuid`` box (about 50 bytes; an XMP item cost about 370, 5% of
     a small AVIF). Files that carry it in XMP (jpegplus before session 4) are still read.
     """
 

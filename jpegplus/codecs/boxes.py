@@ -1,7 +1,7 @@
 """The jpegplus payload as a ``uuid`` box at the end of an ISO base media file (JP2, AVIF).
 
 Readers of box-structured files skip top-level boxes they do not know, so the payload costs
-8 + 16 + its length bytes (about 90) and nothing else in the file changes.
+8 + 16 + its length bytes (about 50) and nothing else in the file changes.
 """
 
 from __future__ import annotations
@@ -29,8 +29,6 @@ def find_payload(data: bytes) -> bytes | None:
 
 class BoxPayloadCodec(PillowCodec):
     """A Pillow codec of a box-structured format whose jpegplus payload rides in a trailing ``uuid`` box."""
-
-    payload_in_xmp = False
 
     def attach(self, data: bytes, payload: bytes) -> bytes:
         """Append the jpegplus ``uuid`` box."""

@@ -18,12 +18,11 @@ class JpegCodec(PillowCodec):
     """JPEG; ``quality`` is libjpeg's 1–100 scale of the standard tables.
 
     The jpegplus payload travels in its own APP11 segment (``JPEGPLUS\\0`` + payload),
-    which every decoder skips: about 85 bytes, a fraction of XMP's overhead.
+    which every decoder skips: about 40 bytes, a fraction of XMP's overhead.
     """
 
     extension = ".jpg"
     pillow_format = "JPEG"
-    payload_in_xmp = False
 
     def save_options(self, quality: int, mode: str, restoration: bool) -> dict[str, Any]:
         """Standard tables of ``quality``, or for restoration the flatter tables on the same scale."""

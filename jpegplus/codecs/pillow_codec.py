@@ -20,7 +20,6 @@ class PillowCodec:
     extension = ""
     pillow_format = ""
     carries_gray = True  # False: the format stores gray as RGB, so it is widened first
-    payload_in_xmp = True  # False: the subclass's ``attach`` places the payload itself
 
     def save_options(self, quality: int, mode: str, restoration: bool) -> dict[str, Any]:
         """Format-specific keyword arguments of ``PIL.Image.save`` (``restoration``: see ``encode``)."""
@@ -36,23 +35,21 @@ class PillowCodec:
         payload: bytes | None = None,
         restoration: bool = False,
     ) -> bytes:
-        """Encode a uint8 RGB or gray array; EXIF, ICC and the jpegplus payload (as XMP) ride along.
+        """Encode a uint8 RGB or gray array; EXIF, ICC and the jpegplus payload ride along.
 
         ``restoration=True`` marks a file that jpegplus's network will restore (see ``Codec.encode``).
         """
         if image.ndim == 2 and not self.carries_gray:
             image = np.repeat(image[:, :, None], 3, axis=2)
         picture = Image.fromarray(np.ascontiguousarray(image))
-        xmp = xmp_packet(payload) if payload and self.payload_in_xmp else None
-        extras = {"exif": exif, "icc_profile": icc, "xmp": xmp}
-        options = {key: value for key, value in extras.items() if value}
+        options = {key: value for key, value in {"exif": exif, "icc_profile": icc}.items() if value}
         buffer = io.BytesIO()
         picture.save(buffer, self.pillow_format, **self.save_options(quality, picture.mode, restoration), **options)
         data = buffer.getvalue()
-        return self.attach(data, payload) if payload and not self.payload_in_xmp else data
+        return self.attach(data, payload) if payload else data
 
     def attach(self, data: bytes, payload: bytes) -> bytes:
-        """Place the payload into an encoded file (formats without XMP support in Pillow)."""
+        """Place the payload into an encoded file, where the format lets readers skip it."""
         raise NotImplementedError
 
     def decode(self, data: bytes) -> np.ndarray:
@@ -60,26 +57,13 @@ class PillowCodec:
         return to_array(open_image(data, self.pillow_format))
 
     def read_payload(self, data: bytes) -> bytes | None:
-        """The jpegplus payload of a file of this format, or ``None``."""
+        """The payload of an XMP packet, where older jpegplus versions put it in WebP and AVIF files."""
         xmp = open_image(data, self.pillow_format, load=False).info.get("xmp")
         return payload_from_xmp(xmp.encode() if isinstance(xmp, str) else xmp) if xmp else None
 
 
-_XMP_ATTRIBUTE = "jpegplus:data"
-_XMP_TEMPLATE = (
-    '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
-    '<rdf:Description rdf:about="" xmlns:jpegplus="https://github.com/jpegplus/ns/1/" {attribute}="{value}"/>'
-    "</rdf:RDF></x:xmpmeta>"
-)
-
-
-def xmp_packet(payload: bytes) -> bytes:
-    """A minimal XMP packet carrying ``payload`` (ASCII) as one attribute."""
-    return _XMP_TEMPLATE.format(attribute=_XMP_ATTRIBUTE, value=html.escape(payload.decode("ascii"))).encode()
-
-
 def payload_from_xmp(xmp: bytes) -> bytes | None:
-    """The payload :func:`xmp_packet` stored, or ``None`` for foreign XMP."""
+    """The (format 1, ASCII) payload of an XMP packet's ``jpegplus:data`` attribute, or ``None``."""
     found = re.search(rb'jpegplus:data="([^"]*)"', xmp)
     return html.unescape(found.group(1).decode("ascii", "replace")).encode("ascii", "replace") if found else None
 

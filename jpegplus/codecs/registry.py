@@ -52,7 +52,7 @@ class Codec(Protocol):
         ...
 
     def attach(self, data: bytes, payload: bytes) -> bytes:
-        """Place the payload into an already encoded file (JPEG and JPEG 2000)."""
+        """Place the payload into an already encoded file."""
         ...
 
     def read_payload(self, data: bytes) -> bytes | None:

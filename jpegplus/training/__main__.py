@@ -15,9 +15,10 @@ from jpegplus.training.loop import TrainConfig, Trainer
 
 def start(run: Path, config: TrainConfig, threads: int, *, from_weights: bool = False) -> None:
     """Log to ``run/train.log`` and run (or resume) ``config``'s plan."""
-    if config.artifact_architecture not in RECONSTRUCTORS:
-        msg = f"unknown architecture {config.artifact_architecture!r}; known: {', '.join(sorted(RECONSTRUCTORS))}"
-        raise ValueError(msg)
+    for architecture in (config.artifact_architecture, config.down_architecture):
+        if architecture not in RECONSTRUCTORS:
+            msg = f"unknown architecture {architecture!r}; known: {', '.join(sorted(RECONSTRUCTORS))}"
+            raise ValueError(msg)
     if config.codec not in list_codecs():
         msg = f"unknown codec {config.codec!r}; known: {', '.join(list_codecs())}"
         raise ValueError(msg)

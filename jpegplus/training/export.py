@@ -11,10 +11,11 @@ from safetensors.torch import save
 
 from jpegplus.weights import MANIFEST
 
-# model kind → (architecture, {tensor prefix: checkpoint entry}); "{artifact_net}" is the trained class
+# model kind → (architecture, {tensor prefix: checkpoint entry}); "{artifact_net}", "{down_net}": the trained classes
+DEFAULT_ARCHITECTURES = {"artifact_net": "RecCNN", "down_net": "RecCNN"}  # checkpoints that do not name theirs
 EXPORTS = {
     "artifacts": ("{artifact_net}", {"rec.": "artifact_net"}),
-    "downsample": ("ComCNN+RecCNN", {"com.": "com_net", "rec.": "down_net"}),
+    "downsample": ("ComCNN+{down_net}", {"com.": "com_net", "rec.": "down_net"}),
 }
 
 
@@ -27,7 +28,7 @@ def export(checkpoint: Path, out_dir: Path, kinds: list[str]) -> dict[str, str]:
     for kind in kinds:
         name = f"{payload.get('codec', 'jpeg')}-{kind}"
         template, parts = EXPORTS[kind]
-        architecture = template.format(**payload.get("architectures", {"artifact_net": "RecCNN"}))
+        architecture = template.format(**{**DEFAULT_ARCHITECTURES, **payload.get("architectures", {})})
         tensors = {
             prefix + key: value.to(torch.float16).contiguous()
             for prefix, entry in parts.items()

@@ -16,7 +16,7 @@ import torch
 from PIL import Image
 from torch.nn import functional as F
 
-from jpegplus.models import RECONSTRUCTORS, ComCNN, RecCNN
+from jpegplus.models import RECONSTRUCTORS, ComCNN
 from jpegplus.quantization import condition_from_quality
 from jpegplus.runtime import autocast
 from jpegplus.training import data
@@ -51,6 +51,7 @@ class TrainConfig:
     artifact_encodes: int = 8  # random codec encodes of each photo
     compact_qualities: tuple[int, int] = (10, 95)
     artifact_architecture: str = "RecCNN"
+    down_architecture: str = "RecCNN"  # the half-resolution path's reconstruction network
     codec: str = "jpeg"  # the codec whose decodes the artifact model learns to repair
     com_anchor_weight: float = 0.1
     validation_images: int = 10
@@ -112,7 +113,7 @@ class Trainer:
         self.device = torch.device("cpu")
         self.rng = np.random.default_rng(config.seed)
         self.artifact_net = RECONSTRUCTORS[config.artifact_architecture]().to(memory_format=torch.channels_last)
-        self.down_net = RecCNN().to(memory_format=torch.channels_last)
+        self.down_net = RECONSTRUCTORS[config.down_architecture]().to(memory_format=torch.channels_last)
         self.com_net = ComCNN().to(memory_format=torch.channels_last)
         self.state = {"stage": 0, "step": 0, "elapsed": 0.0, "down_initialised": False}
         self.optimizer: torch.optim.Optimizer | None = None
@@ -238,9 +239,8 @@ class Trainer:
         for net in (self.artifact_net, self.down_net, self.com_net):
             net.requires_grad_(False)
             net.eval()
-        if kind.startswith("down") and not self.state["down_initialised"] and isinstance(self.artifact_net, RecCNN):
-            self.down_net.load_state_dict(self.artifact_net.state_dict())
-            self.state["down_initialised"] = True
+        if kind.startswith("down") and not self.state["down_initialised"]:
+            self._initialise_down_from(self.artifact_net)
         if kind == "down-rec":
             self._compact_cache = self.compact_codec_pass(self.clean_train, seed=self.config.seed + self.state["stage"])
         net = self._trainable(kind)
@@ -263,7 +263,10 @@ class Trainer:
             "down_net": self.down_net.state_dict(),
             "com_net": self.com_net.state_dict(),
             "optimizer": self.optimizer.state_dict() if self.optimizer else None,
-            "architectures": {"artifact_net": self.config.artifact_architecture},
+            "architectures": {
+                "artifact_net": self.config.artifact_architecture,
+                "down_net": self.config.down_architecture,
+            },
             "codec": self.config.codec,
         }
         tmp = self.run_dir / "checkpoint.pt.tmp"
@@ -291,11 +294,18 @@ class Trainer:
         down = load_model("jpeg-downsample")
         if isinstance(artifacts.reconstruct, type(self.artifact_net)):
             self.artifact_net.load_state_dict(artifacts.reconstruct.state_dict())
-        self.down_net.load_state_dict(down.reconstruct.state_dict())
         if down.compact is not None:
             self.com_net.load_state_dict(down.compact.state_dict())
-        self.state["down_initialised"] = True
+        # a new down architecture starts from the artifact model of the same class
+        self._initialise_down_from(down.reconstruct)
+        self._initialise_down_from(artifacts.reconstruct)
         log.info("starting from %s and %s", artifacts.spec.model_id, down.spec.model_id)
+
+    def _initialise_down_from(self, net: torch.nn.Module) -> None:
+        """Copy ``net`` into the half-resolution reconstructor once, if it is of the same class."""
+        if not self.state["down_initialised"] and isinstance(net, type(self.down_net)):
+            self.down_net.load_state_dict(net.state_dict())
+            self.state["down_initialised"] = True
 
     def run(self, *, from_weights: bool = False) -> None:
         """Run (or continue) every stage of the plan; a new run may start from the installed weights."""

@@ -1,0 +1,89 @@
+"""What the reconstruction networks share: half-resolution folding, condition planes, a global residual."""
+
+from __future__ import annotations
+
+import warnings
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+CONDITION_CHANNELS = 2
+FOLDED_CHANNELS = 12 + CONDITION_CHANNELS  # pixel-unshuffled RGB + condition planes: the trunk's input
+FREEZE_EXAMPLE_SIDE = 64  # folded pixels traced; oneDNN prepacks for this size (16 ran 7% slower at 768×512)
+
+
+class ResidualPair(nn.Module):
+    """Two 3×3 convolutions with a ReLU between them and an identity skip."""
+
+    def __init__(self, channels: int) -> None:
+        super().__init__()
+        self.conv1 = nn.Conv2d(channels, channels, 3, padding=1)
+        self.conv2 = nn.Conv2d(channels, channels, 3, padding=1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        # in place on fresh convolution outputs (their backward does not need them): ~9% faster on CPU
+        return self.conv2(F.relu(self.conv1(x), inplace=True)).add_(x)
+
+
+class FoldedResidualNet(nn.Module):
+    """Degraded image + condition → repaired image, the trunk working at half resolution.
+
+    The image is padded to a multiple of ``grid``, folded to half resolution by pixel-unshuffle
+    and joined by constant condition planes; the subclass's :meth:`trunk` (convolutions only, no
+    Python shape logic) maps that to 12 residual channels, unfolded and added to the image.
+    A trunk free of shape logic traces once for every image size: :meth:`freeze_trunk`.
+
+    Shape:
+        - image: (B, 3, H, W) in [0, 1].
+        - condition: (B, 2), the normalised luma and chroma quantizer strength.
+        - output: (B, 3, H, W) in the dtype of the image; the trunk computes in its weights' dtype.
+    """
+
+    grid = 2  # input sides are padded to a multiple of this
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.frozen_trunk: nn.Module | None = None
+
+    def trunk(self, folded: torch.Tensor) -> torch.Tensor:
+        """(B, FOLDED_CHANNELS, H/2, W/2) → (B, 12, H/2, W/2) residual."""
+        raise NotImplementedError
+
+    def forward(self, image: torch.Tensor, condition: torch.Tensor) -> torch.Tensor:
+        height, width = image.shape[2:]
+        pad_h, pad_w = -height % self.grid, -width % self.grid
+        padded = F.pad(image, (0, pad_w, 0, pad_h), mode="replicate") if pad_h or pad_w else image
+        dtype = self.tail.weight.dtype
+        folded = F.pixel_unshuffle(padded, 2).to(dtype)
+        planes = condition[:, :, None, None].expand(-1, -1, *folded.shape[2:]).to(dtype)
+        trunk = self.frozen_trunk or self.trunk
+        residual = F.pixel_shuffle(trunk(torch.cat([folded, planes], dim=1)), 2)[:, :, :height, :width]
+        return image + residual.to(image.dtype)
+
+    @torch.no_grad()
+    def freeze_trunk(self) -> None:
+        """Trace and freeze the trunk for inference (any input size afterwards).
+
+        Freezing prepacks the weights for oneDNN and fuses each convolution with its ReLU: a
+        768×512 RestoreNet pass measured 15-20% faster, for 0.2-0.3 s once per process.
+        TorchScript is deprecated in favour of ``torch.compile``, whose CPU compile takes far
+        longer than a whole decode; its warning is silenced here.
+        """
+        side = FREEZE_EXAMPLE_SIDE - FREEZE_EXAMPLE_SIDE % (self.grid // 2)
+        example = torch.zeros(1, FOLDED_CHANNELS, side, side, dtype=self.tail.weight.dtype)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            traced = torch.jit.trace(_TrunkView(self).eval(), example.contiguous(memory_format=torch.channels_last))
+            self.frozen_trunk = torch.jit.freeze(traced)
+
+
+class _TrunkView(nn.Module):
+    """A module whose forward is another network's trunk, for tracing."""
+
+    def __init__(self, net: FoldedResidualNet) -> None:
+        super().__init__()
+        self.net = net
+
+    def forward(self, folded: torch.Tensor) -> torch.Tensor:
+        return self.net.trunk(folded)
