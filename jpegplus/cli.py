@@ -245,6 +245,7 @@ def train(
     artifact_crops: Annotated[int, typer.Option(min=1, help="crops per codec encode of a photo")] = 5,
     artifact_encodes: Annotated[int, typer.Option(min=1, help="random codec encodes per photo")] = 8,
     codec: Annotated[str, typer.Option(help="codec whose decodes the artifact model learns to repair")] = "jpeg",
+    seed: Annotated[int, typer.Option(help="seed of the crops, codec qualities and batches")] = 0,
 ) -> None:
     """Train (or resume) the JPEG models in the alternating ComCNN/RecCNN scheme."""
     from jpegplus.training.__main__ import start
@@ -261,6 +262,7 @@ def train(
             artifact_architecture=architecture,
             down_architecture=down_architecture,
             codec=codec,
+            seed=seed,
         )
         start(run, config, threads, from_weights=from_weights)
     except ValueError as error:

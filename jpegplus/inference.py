@@ -73,7 +73,7 @@ def restore(net: nn.Module, image: torch.Tensor, condition: tuple[float, float],
 def upsample_restore(
     net: nn.Module, compact: torch.Tensor, condition: tuple[float, float], size: tuple[int, int], device: torch.device
 ) -> torch.Tensor:
-    """Bicubic 2× upsampling of a decoded compact image, repaired by the RecCNN, cropped to ``size`` (h, w)."""
+    """Bicubic 2× upsampling of a decoded compact image, repaired by ``net``, cropped to ``size`` (h, w)."""
     cond = _condition_tensor(condition).to(device)
     model = runnable(net, device)
 

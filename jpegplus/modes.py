@@ -13,8 +13,8 @@ class Mode(str, enum.Enum):
     """How compress uses the codec."""
 
     AUTO = "auto"  # per image and rate, whichever of the two below reconstructs better for the bytes
-    DOWNSAMPLE = "downsample"  # ComCNN half-resolution compact image; RecCNN upsamples and repairs
-    FULL = "full"  # the codec holds the full-resolution image; RecCNN repairs it
+    DOWNSAMPLE = "downsample"  # ComCNN half-resolution compact image; upsampled and repaired by a network
+    FULL = "full"  # the codec holds the full-resolution image; a network repairs it
 
 
 MODEL_KIND = {Mode.DOWNSAMPLE: "downsample", Mode.FULL: "artifacts"}

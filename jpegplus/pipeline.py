@@ -1,4 +1,4 @@
-"""compress / decompress / enhance: the ComCNN → codec → RecCNN pipeline and the JPEG post-filter."""
+"""compress / decompress / enhance: the ComCNN → codec → reconstruction pipeline and the JPEG post-filter."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 # `jpegplus bench HELDOUT --codecs C --modes full,downsample`; model cards). JPEG: the 10 held-out
 # training photos plus 4 scikit-image photos, qualities 1-90, with the restoration tables; the
 # others: the 10 held-out photos. 0 means the half-resolution path never won for that codec.
-AUTO_CROSSOVER_BPP = {CodecName.JPEG: 0.22, CodecName.WEBP: 0.32, CodecName.JPEG2000: 0.0, CodecName.AVIF: 0.0}
+AUTO_CROSSOVER_BPP = {CodecName.JPEG: 0.24, CodecName.WEBP: 0.32, CodecName.JPEG2000: 0.0, CodecName.AVIF: 0.0}
 
 
 def compress(

@@ -83,7 +83,7 @@ def _strength(table: Sequence[int]) -> float:
 
 
 def condition_from_tables(luma_table: Sequence[int], chroma_table: Sequence[int] | None) -> tuple[float, float]:
-    """The RecCNN condition: normalised luma and chroma quantizer strength.
+    """The networks' condition: normalised luma and chroma quantizer strength.
 
     A grayscale JPEG has no chroma table; its luma strength stands in for both.
     """

@@ -94,7 +94,7 @@ def augment(rng: np.random.Generator, *arrays: np.ndarray) -> list[np.ndarray]:
 
 
 def upsample(compact: torch.Tensor) -> torch.Tensor:
-    """The fixed 2× bicubic upsampling in front of the half-resolution RecCNN."""
+    """The fixed 2× bicubic upsampling in front of the half-resolution reconstructor."""
     return F.interpolate(compact, scale_factor=2, mode="bicubic", align_corners=False)
 
 
