@@ -65,8 +65,8 @@ class FoldedResidualNet(nn.Module):
     def freeze_trunk(self) -> None:
         """Trace and freeze the trunk for inference (any input size afterwards).
 
-        Freezing prepacks the weights for oneDNN and fuses each convolution with its ReLU: a
-        768×512 RestoreNet pass measured 15-20% faster, for 0.2-0.3 s once per process.
+        Freezing makes the weights constants of a TorchScript graph that runs without Python
+        dispatch: a 768×512 RestoreNet pass measured 15-20% faster, for 0.2-0.3 s once per process.
         TorchScript is deprecated in favour of ``torch.compile``, whose CPU compile takes far
         longer than a whole decode; its warning is silenced here.
         """
