@@ -127,6 +127,14 @@ def test_foreign_model_is_refused(photo: np.ndarray) -> None:
         jpegplus.decompress(retag(data, mode="auto"))
 
 
+def test_file_with_format_1_payload_still_decompresses(photo: np.ndarray) -> None:
+    data = jpegplus.compress(photo, quality=50, mode="full")
+    old = retag(data)  # the same fields in the ASCII payload jpegplus wrote before format 2
+    assert container.extract(old).version == 1
+    restored = jpegplus.decompress(old)
+    assert restored.shape == photo.shape and psnr(restored, get_codec("jpeg").decode(old)) > 35
+
+
 def test_plain_file_is_not_decompressed(photo: np.ndarray) -> None:
     with pytest.raises(InvalidInputError, match="not a jpegplus file"):
         jpegplus.decompress(jpeg_bytes(photo, 50))
