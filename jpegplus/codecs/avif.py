@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from jpegplus.codecs.boxes import BoxPayloadCodec
-from jpegplus.codecs.pillow_codec import PillowCodec
 from jpegplus.codecs.registry import CodecName, register_codec
 
 
@@ -22,7 +21,3 @@ class AvifCodec(BoxPayloadCodec):
 
     def save_options(self, quality: int, mode: str, restoration: bool) -> dict[str, Any]:
         return {"quality": quality, "speed": 6}
-
-    def read_payload(self, data: bytes) -> bytes | None:
-        """The payload of the jpegplus ``uuid`` box, else of an XMP packet, or ``None``."""
-        return super().read_payload(data) or PillowCodec.read_payload(self, data)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import struct
 
-from jpegplus.codecs.pillow_codec import PillowCodec, open_image
+from jpegplus.codecs.pillow_codec import PillowCodec
 
 UUID_BOX = b"uuid"
 JPEGPLUS_UUID = bytes.fromhex("6a7065677090c0de4b1e5a1d0e7f2a01")  # fixed id of jpegplus boxes
@@ -19,7 +19,7 @@ def append_payload(data: bytes, payload: bytes) -> bytes:
     return data + struct.pack(">I", 8 + 16 + len(payload)) + UUID_BOX + JPEGPLUS_UUID + payload
 
 
-def find_payload(data: bytes) -> bytes | None:
+def find_box_payload(data: bytes) -> bytes | None:
     """The payload of the first top-level jpegplus ``uuid`` box, or ``None``."""
     for kind, body in _boxes(data):
         if kind == UUID_BOX and body.startswith(JPEGPLUS_UUID):
@@ -34,10 +34,9 @@ class BoxPayloadCodec(PillowCodec):
         """Append the jpegplus ``uuid`` box."""
         return append_payload(data, payload)
 
-    def read_payload(self, data: bytes) -> bytes | None:
+    def find_payload(self, data: bytes) -> bytes | None:
         """The payload of the jpegplus ``uuid`` box, or ``None``."""
-        open_image(data, self.pillow_format, load=False)  # a clear error for a file of another format
-        return find_payload(data)
+        return find_box_payload(data)
 
 
 def _boxes(data: bytes) -> list[tuple[bytes, bytes]]:

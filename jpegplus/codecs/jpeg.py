@@ -5,7 +5,7 @@ from __future__ import annotations
 import struct
 from typing import Any
 
-from jpegplus.codecs.pillow_codec import PillowCodec, open_image
+from jpegplus.codecs.pillow_codec import PillowCodec
 from jpegplus.codecs.registry import CodecName, register_codec
 from jpegplus.quantization import restoration_tables
 
@@ -40,9 +40,8 @@ class JpegCodec(PillowCodec):
         offset = _after_leading_app_segments(data)
         return data[:offset] + marker + data[offset:]
 
-    def read_payload(self, data: bytes) -> bytes | None:
+    def find_payload(self, data: bytes) -> bytes | None:
         """The payload of the first jpegplus APP11 segment, or ``None``."""
-        open_image(data, self.pillow_format, load=False)  # a clear error for what is not a JPEG
         for kind, body in _segments(data):
             if kind == APP11 and body.startswith(IDENTIFIER):
                 return body[len(IDENTIFIER) :]

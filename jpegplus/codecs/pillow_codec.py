@@ -56,9 +56,18 @@ class PillowCodec:
         """Decode to uint8 RGB (H, W, 3) or gray (H, W)."""
         return to_array(open_image(data, self.pillow_format))
 
+    def find_payload(self, data: bytes) -> bytes | None:
+        """The payload where :meth:`attach` puts it, or ``None``."""
+        raise NotImplementedError
+
     def read_payload(self, data: bytes) -> bytes | None:
-        """The payload of an XMP packet, where older jpegplus versions put it in WebP and AVIF files."""
-        xmp = open_image(data, self.pillow_format, load=False).info.get("xmp")
+        """The jpegplus payload: where :meth:`attach` puts it, else in an XMP packet (where older
+        jpegplus versions put it in WebP and AVIF files), else ``None``."""
+        picture = open_image(data, self.pillow_format, load=False)  # a clear error for a file of another format
+        found = self.find_payload(data)
+        if found is not None:
+            return found
+        xmp = picture.info.get("xmp")
         return payload_from_xmp(xmp.encode() if isinstance(xmp, str) else xmp) if xmp else None
 
 

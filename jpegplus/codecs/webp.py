@@ -29,6 +29,6 @@ class WebpCodec(PillowCodec):
         width, height = open_image(data, self.pillow_format, load=False).size
         return append_chunk(data, payload, width, height)
 
-    def read_payload(self, data: bytes) -> bytes | None:
-        """The payload of the jpegplus chunk, else of an XMP packet, or ``None``."""
-        return find_chunk(data) or super().read_payload(data)
+    def find_payload(self, data: bytes) -> bytes | None:
+        """The payload of the jpegplus chunk, or ``None``."""
+        return find_chunk(data)

@@ -57,7 +57,7 @@ class FoldedResidualNet(nn.Module):
         dtype = self.tail.weight.dtype
         folded = F.pixel_unshuffle(padded, 2).to(dtype)
         planes = condition[:, :, None, None].expand(-1, -1, *folded.shape[2:]).to(dtype)
-        trunk = self.frozen_trunk or self.trunk
+        trunk = self.trunk if self.frozen_trunk is None else self.frozen_trunk
         residual = F.pixel_shuffle(trunk(torch.cat([folded, planes], dim=1)), 2)[:, :, :height, :width]
         return image + residual.to(image.dtype)
 
