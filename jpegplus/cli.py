@@ -246,10 +246,14 @@ def train(
     artifact_encodes: Annotated[int, typer.Option(min=1, help="random codec encodes per photo")] = 8,
     codec: Annotated[str, typer.Option(help="codec whose decodes the artifact model learns to repair")] = "jpeg",
     seed: Annotated[int, typer.Option(help="seed of the crops, codec qualities and batches")] = 0,
+    artifact_qualities: Annotated[
+        str, typer.Option(help="codec quality range LOW-HIGH of the artifact pairs")
+    ] = "5-95",
+    loss: Annotated[str, typer.Option(help="charbonnier (L1-like) or mse (what PSNR measures)")] = "charbonnier",
 ) -> None:
     """Train (or resume) the JPEG models in the alternating ComCNN/RecCNN scheme."""
     from jpegplus.training.__main__ import start
-    from jpegplus.training.loop import TrainConfig, parse_plan
+    from jpegplus.training.loop import TrainConfig, parse_plan, parse_qualities
 
     try:
         config = TrainConfig(
@@ -263,6 +267,8 @@ def train(
             down_architecture=down_architecture,
             codec=codec,
             seed=seed,
+            artifact_qualities=parse_qualities(artifact_qualities),
+            loss=loss,
         )
         start(run, config, threads, from_weights=from_weights)
     except ValueError as error:

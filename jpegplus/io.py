@@ -31,6 +31,10 @@ class LoadedImage:
     exif: bytes | None = None
     icc: bytes | None = None
 
+    def bits_per_pixel(self, size: int) -> float:
+        """The rate of ``size`` bytes for this image's pixel count."""
+        return size * 8 / self.pixels.shape[0] / self.pixels.shape[1]
+
 
 def load_image(source: ImageSource) -> LoadedImage:
     """Accept a uint8 array, a PIL image, a path or encoded bytes; keep EXIF and ICC when present."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 import numpy as np
 from PIL import Image
@@ -23,8 +24,9 @@ from jpegplus.weights import LoadedModel, get_spec, load_model
 log = logging.getLogger(__name__)
 
 
-# Per codec, below this many bits per pixel the half-resolution path reconstructs better for the
-# same bytes: where the full and downsample RD curves cross on held-out photos (`crossover_bpp` of
+# Per codec, below this many bits per pixel the half-resolution path can reconstruct better for the
+# same bytes, so auto tries both there and keeps the better for the image; above it, full mode. The
+# rate is where the full and downsample RD curves cross on held-out photos (`crossover_bpp` of
 # `jpegplus bench HELDOUT --codecs C --modes full,downsample`; model cards). JPEG: the 10 held-out
 # training photos plus 4 scikit-image photos, qualities 1-90, with the restoration tables; the
 # others: the 10 held-out photos. 0 means the half-resolution path never won for that codec.
@@ -45,7 +47,8 @@ def compress(
     """Encode ``image`` as a standard ``codec`` file that jpegplus can decompress better.
 
     ``mode="auto"`` spends the bytes full mode spends at ``quality`` on whichever of the
-    half-resolution and full-resolution paths reconstructs better at that rate. Full mode's JPEG
+    half-resolution and full-resolution paths reconstructs this image better (PSNR): below the
+    codec's crossover rate it encodes and reconstructs both, above it full mode. Full mode's JPEG
     uses flatter tables than libjpeg's on the same quality scale (smaller files at equal quality,
     :func:`jpegplus.quantization.restoration_tables`).
     ``target_size`` (bytes) or ``target_psnr`` (dB after decompress) replace ``quality`` by a
@@ -69,23 +72,45 @@ def compress(
         return ModeEncoder.prepare(loaded, adapter, for_mode, device, saliency=saliency)
 
     if target_size is not None:
-        return _to_size(encoder(_mode_for_size(chosen, crossover_bpp, target_size, loaded)), target_size)
+        if chosen is Mode.AUTO and loaded.bits_per_pixel(target_size) < crossover_bpp:
+            return _better_within_size(encoder, target_size, loaded, device)
+        return _to_size(encoder(Mode.FULL if chosen is Mode.AUTO else chosen), target_size)
     if target_psnr is not None:
         modes = [Mode.DOWNSAMPLE, Mode.FULL] if chosen is Mode.AUTO else [chosen]
         return min((_to_psnr(encoder(m), target_psnr, device) for m in modes), key=len)
     if chosen is not Mode.AUTO:
         return encoder(chosen).encode(quality)
     full = encoder(Mode.FULL).encode(quality)
-    if len(full) * 8 / loaded.pixels.shape[0] / loaded.pixels.shape[1] >= crossover_bpp:
+    if loaded.bits_per_pixel(len(full)) >= crossover_bpp:
         return full
-    return bisect_quality(encoder(Mode.DOWNSAMPLE).encode, lambda d: len(d) <= len(full), highest=True) or full
+    half = bisect_quality(encoder(Mode.DOWNSAMPLE).encode, lambda d: len(d) <= len(full), highest=True)
+    return _better([full, half] if half else [full], loaded, device)
 
 
-def _mode_for_size(mode: Mode, crossover_bpp: float, target_size: int, loaded: LoadedImage) -> Mode:
-    if mode is not Mode.AUTO:
-        return mode
-    bpp = target_size * 8 / loaded.pixels.shape[0] / loaded.pixels.shape[1]
-    return Mode.DOWNSAMPLE if bpp < crossover_bpp else Mode.FULL
+def _better_within_size(
+    encoder: Callable[[Mode], ModeEncoder], target_size: int, loaded: LoadedImage, device: str | None
+) -> bytes:
+    """Auto below the crossover rate: each path's largest file within ``target_size``, the better one kept."""
+    fitting, failures = [], []
+    for mode in (Mode.DOWNSAMPLE, Mode.FULL):
+        try:
+            fitting.append(_to_size(encoder(mode), target_size))
+        except InvalidOptionError as error:
+            failures.append(error)
+    if not fitting:
+        raise failures[0]
+    return _better(fitting, loaded, device)
+
+
+def _better(candidates: list[bytes], loaded: LoadedImage, device: str | None) -> bytes:
+    """The candidate whose jpegplus reconstruction has the highest PSNR against the image."""
+    return max(candidates, key=lambda data: _psnr(data, loaded.pixels, device))
+
+
+def _psnr(data: bytes, reference: np.ndarray, device: str | None) -> float:
+    """PSNR in dB of ``data``'s jpegplus reconstruction against ``reference``."""
+    error = np.mean((decompress(data, device=device).astype(np.float64) - reference.astype(np.float64)) ** 2)
+    return float(10 * np.log10(255.0**2 / max(error, 1e-12)))
 
 
 def _to_size(encoder: ModeEncoder, target_size: int) -> bytes:
@@ -101,13 +126,9 @@ def _to_size(encoder: ModeEncoder, target_size: int) -> bytes:
 
 
 def _to_psnr(encoder: ModeEncoder, target_psnr: float, device: str | None) -> bytes:
-    reference = encoder.loaded.pixels.astype(np.float64)
-
-    def reaches(data: bytes) -> bool:
-        error = np.mean((decompress(data, device=device).astype(np.float64) - reference) ** 2)
-        return bool(10 * np.log10(255.0**2 / max(error, 1e-12)) >= target_psnr)
-
-    found = bisect_quality(encoder.encode, reaches, highest=False)
+    found = bisect_quality(
+        encoder.encode, lambda data: _psnr(data, encoder.loaded.pixels, device) >= target_psnr, highest=False
+    )
     if found is None:
         msg = f"cannot reach {target_psnr} dB PSNR even at quality 100 in mode {encoder.mode.value}"
         raise InvalidOptionError(msg)

@@ -15,6 +15,7 @@ from jpegplus.codecs import CodecName, get_codec
 from jpegplus.consistency import LumaCells, project
 from jpegplus.errors import InvalidInputError, InvalidOptionError, MetadataError
 from jpegplus.io import to_image, to_tensor
+from jpegplus.pipeline import AUTO_CROSSOVER_BPP
 from jpegplus.quantization import restoration_tables, standard_tables
 
 CODECS = [c.value for c in CodecName]
@@ -178,10 +179,24 @@ def test_auto_mode_picks_by_rate() -> None:
     low = jpegplus.compress(photo, quality=2)  # below the crossover rate
     high = jpegplus.compress(photo, quality=90)
     assert container.extract(low).mode == "downsample" and container.extract(high).mode == "full"
-    plain_low = get_codec("jpeg").encode(photo, 2)
-    assert len(low) <= len(plain_low) + 100  # about the bytes plain JPEG spends at that quality
+    full_low = jpegplus.compress(photo, quality=2, mode="full")
+    assert len(low) <= len(full_low)
+    assert psnr(jpegplus.decompress(low), photo) > psnr(jpegplus.decompress(full_low), photo)
     never_downsampled = jpegplus.compress(photo, codec="avif", quality=2)  # its half-resolution path never wins
     assert container.extract(never_downsampled).mode == "full"
+
+
+def test_auto_mode_decides_per_image_below_the_crossover() -> None:
+    checker = np.full((256, 256, 3), 128, np.uint8)  # 1-pixel detail that half resolution cannot hold
+    rows, cols = np.mgrid[0:48, 0:48]
+    checker[100:148, 100:148] = (((rows + cols) % 2) * 255)[..., None]
+    data = jpegplus.compress(checker, quality=20)
+    assert _bpp(data, checker) < AUTO_CROSSOVER_BPP[CodecName.JPEG]
+    assert container.extract(data).mode == "full"
+    half = jpegplus.compress(checker, quality=20, mode="downsample", target_size=len(data))
+    assert psnr(jpegplus.decompress(data), checker) > psnr(jpegplus.decompress(half), checker) + 1
+    to_size = jpegplus.compress(checker, target_size=len(data))  # the same choice when searching a size
+    assert container.extract(to_size).mode == "full" and len(to_size) <= len(data)
 
 
 def test_target_size(photo: np.ndarray) -> None:

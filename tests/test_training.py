@@ -17,6 +17,7 @@ from jpegplus.models import ComCNN, RestoreNet
 from jpegplus.quantization import condition_from_quality, condition_from_tables, restoration_tables
 from jpegplus.training.data import artifact_patches, random_round_trip
 from jpegplus.training.export import export
+from jpegplus.training.loop import LOSSES, parse_qualities
 
 
 @pytest.mark.parametrize("codec", ["webp", "jpeg2000", "avif"])
@@ -82,9 +83,19 @@ def test_export_names_the_half_resolution_architecture(tmp_path: Path) -> None:
         ("--codec", "gif", "unknown codec 'gif'"),
         ("--architecture", "Big", "unknown architecture 'Big'"),
         ("--down-architecture", "Big", "unknown architecture 'Big'"),
+        ("--loss", "l3", "unknown loss 'l3'"),
+        ("--artifact-qualities", "60-5", "bad quality range '60-5'"),
+        ("--artifact-qualities", "high", "bad quality range 'high'"),
     ],
 )
 def test_train_rejects_unknown_names_before_any_work(tmp_path: Path, option: str, value: str, message: str) -> None:
     result = CliRunner().invoke(app, ["train", "--run", str(tmp_path / "run"), "--data", str(tmp_path), option, value])
     assert result.exit_code == 1 and message in result.stderr, result.stderr
     assert not (tmp_path / "run").exists()
+
+
+def test_quality_range_and_losses() -> None:
+    assert parse_qualities("1-70") == (1, 70)
+    output, target = torch.full((1, 3, 4, 4), 0.5), torch.zeros(1, 3, 4, 4)
+    assert LOSSES["mse"](output, target).item() == pytest.approx(0.25)
+    assert LOSSES["charbonnier"](output, target).item() == pytest.approx(0.5, abs=1e-5)

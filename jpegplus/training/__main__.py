@@ -10,7 +10,7 @@ import torch
 
 from jpegplus.codecs import list_codecs
 from jpegplus.models import RECONSTRUCTORS
-from jpegplus.training.loop import TrainConfig, Trainer
+from jpegplus.training.loop import LOSSES, TrainConfig, Trainer
 
 
 def start(run: Path, config: TrainConfig, threads: int, *, from_weights: bool = False) -> None:
@@ -21,6 +21,9 @@ def start(run: Path, config: TrainConfig, threads: int, *, from_weights: bool = 
             raise ValueError(msg)
     if config.codec not in list_codecs():
         msg = f"unknown codec {config.codec!r}; known: {', '.join(list_codecs())}"
+        raise ValueError(msg)
+    if config.loss not in LOSSES:
+        msg = f"unknown loss {config.loss!r}; known: {', '.join(LOSSES)}"
         raise ValueError(msg)
     torch.set_num_threads(threads)
     run.mkdir(parents=True, exist_ok=True)

@@ -54,6 +54,7 @@ class TrainConfig:
     down_architecture: str = "RecCNN"  # the half-resolution path's reconstruction network
     codec: str = "jpeg"  # the codec whose decodes the artifact model learns to repair
     com_anchor_weight: float = 0.1
+    loss: str = "charbonnier"  # reconstruction loss: "charbonnier" (L1-like) or "mse" (what PSNR measures)
     validation_images: int = 10
     checkpoint_minutes: float = 3.0
     seed: int = 0
@@ -75,6 +76,27 @@ def parse_plan(text: str) -> list[Stage]:
 def charbonnier(output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     """Smooth L1-like loss, robust early and close to L2 behaviour near zero."""
     return torch.sqrt((output.float() - target.float()) ** 2 + 1e-6).mean()
+
+
+def mean_squared_error(output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """The loss PSNR measures: for fine-tuning a model first trained with :func:`charbonnier`."""
+    return F.mse_loss(output.float(), target.float())
+
+
+LOSSES = {"charbonnier": charbonnier, "mse": mean_squared_error}
+
+
+def parse_qualities(text: str) -> tuple[int, int]:
+    """``"1-60"`` → (1, 60), a codec quality range inside 1–100."""
+    low, _, high = text.partition("-")
+    try:
+        bounds = (int(low), int(high))
+    except ValueError:
+        bounds = (0, 0)
+    if not 1 <= bounds[0] <= bounds[1] <= 100:
+        msg = f"bad quality range {text!r}: use LOW-HIGH with 1 <= LOW <= HIGH <= 100"
+        raise ValueError(msg)
+    return bounds
 
 
 def to_tensor(batch: np.ndarray) -> torch.Tensor:
@@ -118,6 +140,7 @@ class Trainer:
         self.state = {"stage": 0, "step": 0, "elapsed": 0.0, "down_initialised": False}
         self.optimizer: torch.optim.Optimizer | None = None
         self._compact_cache: tuple[np.ndarray, np.ndarray] | None = None
+        self.reconstruction_loss = LOSSES[config.loss]
 
     # ----- data -----------------------------------------------------------------------------
     def prepare(self) -> None:
@@ -181,7 +204,7 @@ class Trainer:
         clean, degraded = augment(self.rng, s.clean[idx], s.degraded[idx])
         with autocast(self.device):
             out = self.artifact_net(to_tensor(degraded), torch.from_numpy(s.condition[idx]))
-        return charbonnier(out, to_tensor(clean))
+        return self.reconstruction_loss(out, to_tensor(clean))
 
     def step_down_rec(self) -> torch.Tensor:
         decoded, condition = self._compact_cache  # type: ignore[misc]
@@ -189,7 +212,7 @@ class Trainer:
         clean, compact = augment(self.rng, self.clean_train[idx], decoded[idx])
         with autocast(self.device):
             out = self.down_net(upsample(to_tensor(compact)), torch.from_numpy(condition[idx]))
-        return charbonnier(out, to_tensor(clean))
+        return self.reconstruction_loss(out, to_tensor(clean))
 
     def step_down_com(self) -> torch.Tensor:
         idx = self._batch_indices(len(self.clean_train))
@@ -202,7 +225,7 @@ class Trainer:
             rounded = compact + ((compact.clamp(0, 1) * 255).round() / 255 - compact).detach()
             out = self.down_net(upsample(rounded), condition)
         anchor = (compact - F.avg_pool2d(target, 2)).abs().mean()
-        return charbonnier(out, target) + self.config.com_anchor_weight * anchor
+        return self.reconstruction_loss(out, target) + self.config.com_anchor_weight * anchor
 
     # ----- validation ---------------------------------------------------------------------------
     @torch.no_grad()
