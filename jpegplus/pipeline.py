@@ -156,7 +156,9 @@ def decompress_image(data: bytes, *, device: str | None = None) -> LoadedImage:
     condition = _condition(picture, metadata.quality)
     stored = to_tensor(to_array(picture))
     target = resolve_device(device)
-    if mode is Mode.DOWNSAMPLE:
+    if mode is Mode.FULL and metadata.quality > model.spec.highest_quality:
+        restored = stored  # the plain decode: above its trained qualities the network makes it worse
+    elif mode is Mode.DOWNSAMPLE:
         size = (metadata.height, metadata.width)
         restored = inference.upsample_restore(model.reconstruct, stored, condition, size, target)
     else:

@@ -1,7 +1,8 @@
 """Weights are data with a checksum: safetensors files listed in ``weights/manifest.json``.
 
 Each entry names the file (which carries the first 8 hex digits of its SHA-256), the full
-digest checked before loading, the architecture and what the model was trained for.
+digest checked before loading, the architecture, what the model was trained for and, when the model is
+worse than the plain decode above some codec quality, the ``highest_quality`` it is run at.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ class WeightsSpec:
     sha256: str
     architecture: str
     card: str
+    highest_quality: int = 100  # above it the network is not run: the plain decode measured better
 
     @property
     def model_id(self) -> str:

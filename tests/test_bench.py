@@ -24,6 +24,12 @@ def test_bd_rate_of_a_shifted_curve() -> None:
     assert quality_at_rate(rates, quality, 0.4) == pytest.approx(31.0)
 
 
+def test_bd_rate_and_quality_at_rate_of_empty_curves_are_nan() -> None:
+    # a benchmark whose points all lie outside the BD-rate's bpp range hands over empty curves
+    assert np.isnan(bd_rate([], [], [1.0, 2.0], [30.0, 33.0]))
+    assert np.isnan(quality_at_rate([], [], 1.0))
+
+
 def test_metrics_agree_with_references() -> None:
     image = data.astronaut()[:200, :200]
     noisy = np.clip(image.astype(int) + np.random.default_rng(0).integers(-8, 9, image.shape), 0, 255).astype(np.uint8)

@@ -58,10 +58,11 @@ def test_export_names_the_model_after_the_codec(tmp_path: Path) -> None:
     torch.save(
         {"artifact_net": net.state_dict(), "architectures": {"artifact_net": "RestoreNet"}, "codec": "webp"}, checkpoint
     )
-    written = export(checkpoint, tmp_path, ["artifacts"])
+    written = export(checkpoint, tmp_path, ["artifacts"], highest_quality=70)
     manifest = json.loads((tmp_path / "manifest.json").read_text())
     assert list(written) == ["webp-artifacts"]
     assert manifest["webp-artifacts"]["architecture"] == "RestoreNet"
+    assert manifest["webp-artifacts"]["highest_quality"] == 70
     with safe_open(tmp_path / written["webp-artifacts"], "pt") as tensors:
         first = next(iter(net.state_dict()))
         assert tensors.get_tensor("rec." + first).dtype == torch.float16
@@ -75,6 +76,7 @@ def test_export_names_the_half_resolution_architecture(tmp_path: Path) -> None:
     export(checkpoint, tmp_path, ["downsample"])
     manifest = json.loads((tmp_path / "manifest.json").read_text())
     assert manifest["jpeg-downsample"]["architecture"] == "ComCNN+RestoreNet"
+    assert "highest_quality" not in manifest["jpeg-downsample"]
 
 
 @pytest.mark.parametrize(

@@ -1,12 +1,15 @@
 from __future__ import annotations
 
+import io
 import json
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
+from PIL import Image
 
-from jpegplus import weights
+from jpegplus import compress, decompress, weights
 from jpegplus.errors import WeightsError
 
 
@@ -29,6 +32,22 @@ def test_loads_and_builds() -> None:
     model = weights.load_model("jpeg-downsample")
     assert model.compact is not None and model.spec.model_id.startswith("jpeg-downsample@")
     assert weights.load_model("jpeg-artifacts").compact is None
+
+
+def test_manifest_without_highest_quality_runs_the_network_at_every_quality() -> None:
+    assert weights.get_spec("jpeg-artifacts").highest_quality == 100
+
+
+def test_above_highest_quality_decompress_returns_the_plain_decode(weights_copy: Path) -> None:
+    manifest = json.loads((weights_copy / "manifest.json").read_text())
+    manifest["jpeg-artifacts"]["highest_quality"] = 50
+    (weights_copy / "manifest.json").write_text(json.dumps(manifest))
+    rng = np.random.default_rng(0)
+    image = (rng.random((48, 64, 3)) * 255).astype(np.uint8)
+    for quality, passed_through in ((50, False), (51, True)):
+        data = compress(image, codec="jpeg", quality=quality, mode="full")
+        plain = np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))
+        assert np.array_equal(decompress(data), plain) is passed_through
 
 
 def test_corrupt_file(weights_copy: Path) -> None:

@@ -19,7 +19,7 @@ def _curve(rates: Sequence[float], quality: Sequence[float]) -> tuple[np.ndarray
     r = np.log10(np.asarray(rates, dtype=np.float64))
     order = np.argsort(q)
     q, r = q[order], r[order]
-    keep = np.concatenate([[True], np.diff(q) > 0])  # PCHIP needs strictly increasing quality
+    keep = np.diff(q, prepend=-np.inf) > 0  # PCHIP needs strictly increasing quality
     return q[keep], r[keep]
 
 
@@ -36,8 +36,10 @@ def bd_rate(
     """
     qa, ra = _curve(anchor_rates, anchor_quality)
     qt, rt = _curve(test_rates, test_quality)
+    if len(qa) < 2 or len(qt) < 2:
+        return float("nan")
     low, high = max(qa[0], qt[0]), min(qa[-1], qt[-1])
-    if len(qa) < 2 or len(qt) < 2 or low >= high:
+    if low >= high:
         return float("nan")
     area_a = PchipInterpolator(qa, ra).integrate(low, high)
     area_t = PchipInterpolator(qt, rt).integrate(low, high)
@@ -49,7 +51,7 @@ def quality_at_rate(rates: Sequence[float], quality: Sequence[float], rate: floa
     order = np.argsort(rates)
     r = np.log10(np.asarray(rates, dtype=np.float64)[order])
     q = np.asarray(quality, dtype=np.float64)[order]
-    keep = np.concatenate([[True], np.diff(r) > 0])
+    keep = np.diff(r, prepend=-np.inf) > 0
     r, q = r[keep], q[keep]
     target = np.log10(rate)
     if len(r) < 2 or not r[0] <= target <= r[-1]:

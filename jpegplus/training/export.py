@@ -19,8 +19,12 @@ EXPORTS = {
 }
 
 
-def export(checkpoint: Path, out_dir: Path, kinds: list[str]) -> dict[str, str]:
-    """Write ``<codec>-<kind>-<sha8>.safetensors`` per kind and update the manifest; returns name → file."""
+def export(checkpoint: Path, out_dir: Path, kinds: list[str], highest_quality: int | None = None) -> dict[str, str]:
+    """Write ``<codec>-<kind>-<sha8>.safetensors`` per kind and update the manifest; returns name → file.
+
+    ``highest_quality``: the highest codec quality at which the model measured better than the plain
+    decode (held-out photos), when below 100; decompress passes the plain decode through above it.
+    """
     payload = torch.load(checkpoint, weights_only=True, map_location="cpu")
     manifest_path = out_dir / MANIFEST
     manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
@@ -39,6 +43,8 @@ def export(checkpoint: Path, out_dir: Path, kinds: list[str]) -> dict[str, str]:
         file = f"{name}-{digest[:8]}.safetensors"
         (out_dir / file).write_bytes(blob)
         manifest[name] = {"file": file, "sha256": digest, "architecture": architecture, "card": f"{name}.md"}
+        if highest_quality is not None:
+            manifest[name]["highest_quality"] = highest_quality
         written[name] = file
     manifest_path.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
     return written
@@ -51,5 +57,6 @@ if __name__ == "__main__":
     parser.add_argument("checkpoint", type=Path)
     parser.add_argument("--out", type=Path, default=Path("weights"))
     parser.add_argument("--kinds", default=",".join(EXPORTS), help=f"comma-separated, of: {', '.join(EXPORTS)}")
+    parser.add_argument("--highest-quality", type=int, help="highest quality where it beats the plain decode")
     arguments = parser.parse_args()
-    print(export(arguments.checkpoint, arguments.out, arguments.kinds.split(",")))
+    print(export(arguments.checkpoint, arguments.out, arguments.kinds.split(","), arguments.highest_quality))
