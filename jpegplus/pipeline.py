@@ -157,7 +157,7 @@ def decompress_image(data: bytes, *, device: str | None = None) -> LoadedImage:
     stored = to_tensor(to_array(picture))
     target = resolve_device(device)
     if mode is Mode.FULL and metadata.quality > model.spec.highest_quality:
-        restored = stored  # the plain decode: above its trained qualities the network makes it worse
+        restored = stored  # the plain decode, which measured better than the network above its highest_quality
     elif mode is Mode.DOWNSAMPLE:
         size = (metadata.height, metadata.width)
         restored = inference.upsample_restore(model.reconstruct, stored, condition, size, target)
