@@ -19,7 +19,7 @@ from jpegplus.modes import Mode, fits, model_name, parse_mode
 from jpegplus.quantization import condition_from_quality, condition_from_tables
 from jpegplus.ratecontrol import bisect_quality
 from jpegplus.runtime import resolve_device
-from jpegplus.weights import LoadedModel, get_spec, load_model
+from jpegplus.weights import WeightsSpec, get_spec, load_model
 
 log = logging.getLogger(__name__)
 
@@ -152,17 +152,17 @@ def decompress_image(data: bytes, *, device: str | None = None) -> LoadedImage:
         msg = f"jpegplus metadata does not match the file: stored image {picture.size}, expected {metadata.stored_size}"
         raise MetadataError(msg)
     mode = parse_mode(metadata.mode)
-    model = _model_for(metadata.model, mode)
+    spec = _spec_for(metadata.model, mode)
     condition = _condition(picture, metadata.quality)
     stored = to_tensor(to_array(picture))
     target = resolve_device(device)
-    if mode is Mode.FULL and metadata.quality > model.spec.highest_quality:
+    if mode is Mode.FULL and metadata.quality > spec.highest_quality:
         restored = stored  # the plain decode, which measured better than the network above its highest_quality
     elif mode is Mode.DOWNSAMPLE:
         size = (metadata.height, metadata.width)
-        restored = inference.upsample_restore(model.reconstruct, stored, condition, size, target)
+        restored = inference.upsample_restore(load_model(spec.name).reconstruct, stored, condition, size, target)
     else:
-        restored = inference.restore(model.reconstruct, stored, condition, target)
+        restored = inference.restore(load_model(spec.name).reconstruct, stored, condition, target)
     pixels = to_image(restored, gray=metadata.channels == 1)
     return LoadedImage(pixels, picture.info.get("exif") or None, picture.info.get("icc_profile") or None)
 
@@ -202,8 +202,8 @@ def _condition(picture: Image.Image, quality: int | None) -> tuple[float, float]
     return condition_from_quality(quality)
 
 
-def _model_for(model_id: str, mode: Mode) -> LoadedModel:
-    """The installed model a file names, refusing foreign names and mismatched architectures."""
+def _spec_for(model_id: str, mode: Mode) -> WeightsSpec:
+    """The manifest entry of the installed model a file names, refusing foreign names and mismatched architectures."""
     name, _, digest = model_id.partition("@")
     try:
         spec = get_spec(name)
@@ -215,4 +215,4 @@ def _model_for(model_id: str, mode: Mode) -> LoadedModel:
         raise MetadataError(msg)
     if digest != spec.sha256[:8]:
         log.warning("file was made with %s; decoding with the installed %s", model_id, spec.model_id)
-    return load_model(name)
+    return spec
