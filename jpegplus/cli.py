@@ -238,8 +238,10 @@ def train(
     ),
     threads: Annotated[int, typer.Option(min=1)] = 2,
     from_weights: Annotated[bool, typer.Option(help="start a new run from the installed weights")] = False,
-    architecture: Annotated[str, typer.Option(help="artifact model: RecCNN or RestoreNet")] = "RecCNN",
-    down_architecture: Annotated[str, typer.Option(help="half-resolution model: RecCNN or RestoreNet")] = "RecCNN",
+    architecture: Annotated[str, typer.Option(help="artifact model: RecCNN, RestoreNet or LeanRestoreNet")] = "RecCNN",
+    down_architecture: Annotated[
+        str, typer.Option(help="half-resolution model: RecCNN, RestoreNet or LeanRestoreNet")
+    ] = "RecCNN",
     patch: Annotated[int, typer.Option(min=32, help="training patch side in pixels")] = 128,
     learning_rate: Annotated[float, typer.Option(help="peak learning rate of each stage")] = 3e-4,
     artifact_crops: Annotated[int, typer.Option(min=1, help="crops per codec encode of a photo")] = 5,

@@ -13,11 +13,11 @@ from safetensors import safe_open
 from typer.testing import CliRunner
 
 from jpegplus.cli import app
-from jpegplus.models import ComCNN, RestoreNet
+from jpegplus.models import RECONSTRUCTORS, ComCNN, RecCNN, RestoreNet
 from jpegplus.quantization import condition_from_quality, condition_from_tables, restoration_tables
 from jpegplus.training.data import artifact_patches, random_round_trip
 from jpegplus.training.export import export
-from jpegplus.training.loop import LOSSES, parse_qualities
+from jpegplus.training.loop import LOSSES, copy_weights, parse_qualities
 
 
 @pytest.mark.parametrize("codec", ["webp", "jpeg2000", "avif"])
@@ -69,6 +69,13 @@ def test_export_names_the_model_after_the_codec(tmp_path: Path) -> None:
         assert torch.allclose(tensors.get_tensor("rec." + first).float(), net.state_dict()[first], atol=1e-3)
 
 
+def test_export_of_a_checkpoint_is_reproducible(tmp_path: Path) -> None:
+    checkpoint = tmp_path / "checkpoint.pt"
+    torch.save({"artifact_net": RestoreNet(widths=(8, 16), pairs=1).state_dict()}, checkpoint)
+    files = {next(iter(export(checkpoint, tmp_path, ["artifacts"]).values())) for _ in range(8)}
+    assert len(files) == 1  # the same bytes, so the same digest in the name
+
+
 def test_export_names_the_half_resolution_architecture(tmp_path: Path) -> None:
     checkpoint = tmp_path / "checkpoint.pt"
     state = {"com_net": ComCNN().state_dict(), "down_net": RestoreNet(widths=(8, 16), pairs=1).state_dict()}
@@ -101,3 +108,24 @@ def test_quality_range_and_losses() -> None:
     output, target = torch.full((1, 3, 4, 4), 0.5), torch.zeros(1, 3, 4, 4)
     assert LOSSES["mse"](output, target).item() == pytest.approx(0.25)
     assert LOSSES["charbonnier"](output, target).item() == pytest.approx(0.5, abs=1e-5)
+
+
+def test_lean_restorenet_starts_from_a_restorenet_without_its_bottleneck() -> None:
+    torch.manual_seed(0)
+    full, lean = RestoreNet(widths=(8, 16), pairs=1), RECONSTRUCTORS["LeanRestoreNet"](widths=(8, 16), pairs=1)
+    torch.nn.init.normal_(full.tail.weight, std=0.1)  # a trained-like net: the zero-initialised tail hides everything
+    assert not any(name.startswith("bottleneck") for name in lean.state_dict())
+    assert copy_weights(full, lean)
+    full.bottleneck = torch.nn.Sequential()  # the same network with the bottleneck pairs removed
+    image, condition = torch.rand(1, 3, 32, 32), torch.tensor([[0.3, 0.2]])
+    with torch.no_grad():
+        assert torch.equal(lean(image, condition), full(image, condition))
+        assert not torch.equal(lean(image, condition), image)
+
+
+def test_copy_weights_refuses_a_network_that_does_not_fit() -> None:
+    target = RestoreNet(widths=(8, 16), pairs=1)
+    before = {key: value.clone() for key, value in target.state_dict().items()}
+    assert not copy_weights(RecCNN(), target)
+    assert not copy_weights(RECONSTRUCTORS["LeanRestoreNet"](widths=(8, 16), pairs=1), target)  # lacks the bottleneck
+    assert all(torch.equal(before[key], value) for key, value in target.state_dict().items())

@@ -23,18 +23,22 @@ class RestoreNet(FoldedResidualNet):
 
     Args:
         widths: channels of the four levels (half, quarter, eighth, sixteenth resolution).
-        pairs: residual pairs (2 convolutions each) per encoder and decoder level and in the bottleneck.
+        pairs: residual pairs (2 convolutions each) per encoder and decoder level.
+        bottleneck_pairs: residual pairs at the coarsest level (default ``pairs``). Zero makes the
+            lean variant: the sixteenth-resolution level is then only the 2×2 step down and up.
 
     Shape: as :class:`FoldedResidualNet`; H and W multiples of 32 avoid padding.
     """
 
-    def __init__(self, widths: tuple[int, ...] = (32, 64, 128, 256), pairs: int = 2) -> None:
+    def __init__(
+        self, widths: tuple[int, ...] = (32, 64, 128, 256), pairs: int = 2, bottleneck_pairs: int | None = None
+    ) -> None:
         super().__init__()
         self.head = nn.Conv2d(FOLDED_CHANNELS, widths[0], 3, padding=1)
         self.encoders = nn.ModuleList(_stack(w, pairs) for w in widths[:-1])
         steps = list(zip(widths, widths[1:], strict=False))
         self.downs = nn.ModuleList(nn.Conv2d(fine, coarse, 2, stride=2) for fine, coarse in steps)
-        self.bottleneck = _stack(widths[-1], pairs)
+        self.bottleneck = _stack(widths[-1], pairs if bottleneck_pairs is None else bottleneck_pairs)
         self.ups = nn.ModuleList(nn.ConvTranspose2d(coarse, fine, 2, stride=2) for fine, coarse in steps)
         self.decoders = nn.ModuleList(_stack(w, pairs) for w in widths[:-1])
         self.tail = nn.Conv2d(widths[0], 12, 3, padding=1)

@@ -38,7 +38,8 @@ def export(checkpoint: Path, out_dir: Path, kinds: list[str], highest_quality: i
             for prefix, entry in parts.items()
             for key, value in payload[entry].items()
         }
-        blob = save(tensors, metadata={"name": name, "architecture": architecture})
+        # one metadata entry: safetensors writes several in a random order, and the file name carries the digest
+        blob = save(tensors, metadata={"model": f"{name} {architecture}"})
         digest = hashlib.sha256(blob).hexdigest()
         file = f"{name}-{digest[:8]}.safetensors"
         (out_dir / file).write_bytes(blob)

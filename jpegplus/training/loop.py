@@ -126,6 +126,19 @@ def psnr(a: torch.Tensor, b: torch.Tensor) -> float:
     return 10 * math.log10(255.0**2 / max(mse, 1e-10))
 
 
+def copy_weights(source: torch.nn.Module, target: torch.nn.Module) -> bool:
+    """Load ``source``'s weights into ``target`` if every tensor of ``target`` is in ``source`` with its shape.
+
+    So a network starts from a trained one of its architecture or from a larger variant of it
+    (a lean RestoreNet from a RestoreNet: the missing bottleneck is left out). False when it does not fit.
+    """
+    theirs, ours = source.state_dict(), target.state_dict()
+    if any(key not in theirs or theirs[key].shape != value.shape for key, value in ours.items()):
+        return False
+    target.load_state_dict({key: theirs[key] for key in ours})
+    return True
+
+
 class Trainer:
     """Runs a plan of stages with time-based cosine learning rates and resumable checkpoints."""
 
@@ -315,19 +328,17 @@ class Trainer:
 
         artifacts = load_model(model_name(self.config.codec, Mode.FULL))
         down = load_model("jpeg-downsample")
-        if isinstance(artifacts.reconstruct, type(self.artifact_net)):
-            self.artifact_net.load_state_dict(artifacts.reconstruct.state_dict())
+        copy_weights(artifacts.reconstruct, self.artifact_net)
         if down.compact is not None:
             self.com_net.load_state_dict(down.compact.state_dict())
-        # a new down architecture starts from the artifact model of the same class
+        # a new down architecture starts from an artifact model it fits
         self._initialise_down_from(down.reconstruct)
         self._initialise_down_from(artifacts.reconstruct)
         log.info("starting from %s and %s", artifacts.spec.model_id, down.spec.model_id)
 
     def _initialise_down_from(self, net: torch.nn.Module) -> None:
-        """Copy ``net`` into the half-resolution reconstructor once, if it is of the same class."""
-        if not self.state["down_initialised"] and isinstance(net, type(self.down_net)):
-            self.down_net.load_state_dict(net.state_dict())
+        """Copy ``net`` into the half-resolution reconstructor once, if it fits (``copy_weights``)."""
+        if not self.state["down_initialised"] and copy_weights(net, self.down_net):
             self.state["down_initialised"] = True
 
     def run(self, *, from_weights: bool = False) -> None:
