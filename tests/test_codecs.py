@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import io
+import itertools
 
 import numpy as np
 import pytest
@@ -69,8 +70,11 @@ def test_other_codecs_encode_the_same_for_restoration(name: str, photo: np.ndarr
 
 
 def test_jpeg2000_ratio_mapping() -> None:
-    assert compression_ratio(1) == pytest.approx(100.0)
-    assert compression_ratio(50) > compression_ratio(51)
+    ratios = [compression_ratio(quality) for quality in range(1, 101)]
+    assert ratios[0] == pytest.approx(300.0)  # 0.08 bpp: the quality range covers 0.1 bpp
+    assert ratios[9] == pytest.approx(10.0 ** (2.0 - 0.015 * 9))  # from quality 10 up the original line
+    assert ratios[99] == pytest.approx(10.0 ** (2.0 - 0.015 * 99))
+    assert all(higher > lower for higher, lower in itertools.pairwise(ratios))
 
 
 @pytest.mark.parametrize("payload", [b"", b"not an image at all", b"\xff\xd8\xff\xe0\x00\x10JFIF"])
