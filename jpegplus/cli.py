@@ -252,6 +252,9 @@ def train(
         str, typer.Option(help="codec quality range LOW-HIGH of the artifact pairs")
     ] = "5-95",
     loss: Annotated[str, typer.Option(help="charbonnier (L1-like) or mse (what PSNR measures)")] = "charbonnier",
+    legacy: Annotated[
+        bool, typer.Option(help="JPEG pairs as people have them (re-compressed, shifted, resized, jpegli): enhance")
+    ] = False,
 ) -> None:
     """Train (or resume) the JPEG models in the alternating ComCNN/RecCNN scheme."""
     from jpegplus.training.__main__ import start
@@ -271,6 +274,7 @@ def train(
             seed=seed,
             artifact_qualities=parse_qualities(artifact_qualities),
             loss=loss,
+            legacy=legacy,
         )
         start(run, config, threads, from_weights=from_weights)
     except ValueError as error:

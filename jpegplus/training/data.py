@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +19,9 @@ from jpegplus.quantization import (
 )
 
 SUBSAMPLINGS = ("4:2:0", "4:2:0", "4:2:0", "4:2:2", "4:4:4")
+RoundTrip = Callable[
+    [np.ndarray, np.random.Generator, tuple[int, int]], tuple[np.ndarray, np.ndarray, tuple[float, float]]
+]
 GRID = 16  # crops start on the 4:2:0 MCU grid so block boundaries sit where a decoder put them
 
 
@@ -93,19 +97,21 @@ def decode_jpeg(data: bytes) -> tuple[np.ndarray, tuple[float, float]]:
 
 def random_round_trip(
     image: np.ndarray, rng: np.random.Generator, codec: str, qualities: tuple[int, int]
-) -> tuple[np.ndarray, tuple[float, float], bool]:
-    """Encode and decode once at a random setting: (decoded RGB, model condition, whether grayscale).
+) -> tuple[np.ndarray, np.ndarray, tuple[float, float]]:
+    """Encode and decode once at a random setting: (decoded RGB, clean reference, model condition).
 
-    JPEG draws tables, subsampling and gray as :func:`random_jpeg`; the other codecs draw a quality,
-    which is also their condition (they have no tables to read).
+    JPEG draws tables, subsampling and gray as :func:`random_jpeg` (a gray file's reference is the
+    photo's luma); the other codecs draw a quality, which is also their condition (they have no
+    tables to read).
     """
     if codec == CodecName.JPEG.value:
         data, gray = random_jpeg(image, rng, qualities)
         decoded, condition = decode_jpeg(data)
-        return decoded, condition, gray
+        reference = np.repeat(np.asarray(Image.fromarray(image).convert("L"))[:, :, None], 3, 2) if gray else image
+        return decoded, reference, condition
     quality = int(rng.integers(qualities[0], qualities[1] + 1))
     chosen = get_codec(codec)
-    return chosen.decode(chosen.encode(image, quality)), condition_from_quality(quality), False
+    return chosen.decode(chosen.encode(image, quality)), image, condition_from_quality(quality)
 
 
 def artifact_patches(
@@ -117,16 +123,21 @@ def artifact_patches(
     qualities: tuple[int, int],
     seed: int,
     codec: str = CodecName.JPEG.value,
+    round_trip: RoundTrip | None = None,
 ) -> PatchSet:
-    """Pairs for artifact removal: each photo encoded ``encodes`` times by ``codec``, ``crops`` crops each."""
+    """Pairs for artifact removal: each photo encoded ``encodes`` times, ``crops`` crops each.
+
+    Each encode is ``round_trip`` (image, rng, qualities) → (decoded, reference, condition), by
+    default one :func:`random_round_trip` of ``codec``.
+    """
     rng = np.random.default_rng(seed)
+    encode = round_trip or (lambda image, rng, qualities: random_round_trip(image, rng, codec, qualities))
     clean, degraded, condition = [], [], []
     for path in paths:
         image = np.asarray(Image.open(path).convert("RGB"))
         for _ in range(encodes):
-            decoded, cond, gray = random_round_trip(image, rng, codec, qualities)
-            reference = np.repeat(np.asarray(Image.fromarray(image).convert("L"))[:, :, None], 3, 2) if gray else image
-            for top, left in _grid_crops(image.shape, patch, crops, rng):
+            decoded, reference, cond = encode(image, rng, qualities)
+            for top, left in _grid_crops(decoded.shape, patch, crops, rng):
                 clean.append(reference[top : top + patch, left : left + patch])
                 degraded.append(decoded[top : top + patch, left : left + patch])
                 condition.append(cond)

@@ -15,6 +15,7 @@ from jpegplus.weights import MANIFEST
 DEFAULT_ARCHITECTURES = {"artifact_net": "RecCNN", "down_net": "RecCNN"}  # checkpoints that do not name theirs
 EXPORTS = {
     "artifacts": ("{artifact_net}", {"rec.": "artifact_net"}),
+    "enhance": ("{artifact_net}", {"rec.": "artifact_net"}),  # an artifact model trained with --legacy
     "downsample": ("ComCNN+{down_net}", {"com.": "com_net", "rec.": "down_net"}),
 }
 

@@ -21,6 +21,7 @@ from jpegplus.quantization import condition_from_quality
 from jpegplus.runtime import autocast
 from jpegplus.training import data
 from jpegplus.training.data import PatchSet
+from jpegplus.training.legacy import legacy_round_trip
 
 log = logging.getLogger("jpegplus.train")
 
@@ -53,6 +54,7 @@ class TrainConfig:
     artifact_architecture: str = "RecCNN"
     down_architecture: str = "RecCNN"  # the half-resolution path's reconstruction network
     codec: str = "jpeg"  # the codec whose decodes the artifact model learns to repair
+    legacy: bool = False  # JPEG pairs as people have them (re-compressed, shifted, resized, jpegli): enhance's model
     com_anchor_weight: float = 0.1
     loss: str = "charbonnier"  # reconstruction loss: "charbonnier" (L1-like) or "mse" (what PSNR measures)
     validation_images: int = 10
@@ -171,6 +173,7 @@ class Trainer:
                 qualities=cfg.artifact_qualities,
                 seed=seed,
                 codec=cfg.codec,
+                round_trip=legacy_round_trip if cfg.legacy else None,
             )
 
         specs = {
@@ -304,6 +307,7 @@ class Trainer:
                 "down_net": self.config.down_architecture,
             },
             "codec": self.config.codec,
+            "legacy": self.config.legacy,
         }
         tmp = self.run_dir / "checkpoint.pt.tmp"
         torch.save(payload, tmp)

@@ -1,0 +1,77 @@
+"""The JPEGs people really have, for training the enhance model: re-compressed (aligned or shifted
+against the first grid), resized between two compressions, or written by jpegli.
+
+A file's quantization tables tell its last compression only; these pairs teach the network to
+remove what the earlier ones left, under the condition the last file's tables give.
+"""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pyjpegli
+from PIL import Image
+
+from jpegplus.training import data
+
+RESIZE_FILTERS = (Image.Resampling.BICUBIC, Image.Resampling.LANCZOS, Image.Resampling.BILINEAR)
+RESIZE_SCALES = (0.5, 0.9)  # how far a photo was shrunk between its two compressions
+# Shares of the kinds of file: one compression by libjpeg (data.random_jpeg), one by jpegli,
+# twice aligned, twice with the second grid shifted by 1-7 pixels, resized between the two.
+KIND_SHARES = {"single": 0.40, "jpegli": 0.10, "aligned": 0.15, "shifted": 0.20, "resized": 0.15}
+
+
+def _decode(jpeg: bytes) -> np.ndarray:
+    with Image.open(io.BytesIO(jpeg)) as picture:
+        return np.asarray(picture.convert("RGB"))
+
+
+def _libjpeg(image: np.ndarray, rng: np.random.Generator, qualities: tuple[int, int]) -> bytes:
+    """One libjpeg encode at a random quality and chroma subsampling, standard tables."""
+    buffer = io.BytesIO()
+    quality = int(rng.integers(qualities[0], qualities[1] + 1))
+    subsampling = data.SUBSAMPLINGS[rng.integers(len(data.SUBSAMPLINGS))]
+    Image.fromarray(image).save(buffer, "JPEG", quality=quality, subsampling=subsampling)
+    return buffer.getvalue()
+
+
+def _jpegli(image: np.ndarray, rng: np.random.Generator, qualities: tuple[int, int]) -> bytes:
+    quality = int(rng.integers(qualities[0], qualities[1] + 1))
+    rgb = np.ascontiguousarray(image)
+    return pyjpegli.encode(rgb.tobytes(), rgb.shape[1], rgb.shape[0], quality)
+
+
+def _resized(image: np.ndarray, size: tuple[int, int], resample: Image.Resampling) -> np.ndarray:
+    return np.asarray(Image.fromarray(image).resize(size, resample))
+
+
+def legacy_round_trip(
+    image: np.ndarray, rng: np.random.Generator, qualities: tuple[int, int]
+) -> tuple[np.ndarray, np.ndarray, tuple[float, float]]:
+    """One random legacy JPEG of ``image``: (decoded RGB, the clean reference of the same size, condition).
+
+    The condition is read from the last file's tables, as ``enhance`` reads it.
+    """
+    kind = rng.choice(list(KIND_SHARES), p=list(KIND_SHARES.values()))
+    reference = image
+    if kind == "single":
+        last, gray = data.random_jpeg(image, rng, qualities)
+        if gray:
+            reference = np.repeat(np.asarray(Image.fromarray(image).convert("L"))[:, :, None], 3, 2)
+    elif kind == "jpegli":
+        last = _jpegli(image, rng, qualities)
+    else:
+        first = _decode(_libjpeg(image, rng, qualities))
+        if kind == "shifted":
+            dy, dx = (int(v) for v in rng.integers(0, 8, 2))
+            dy, dx = (dy, dx) if dy or dx else (4, 4)
+            first, reference = first[dy:, dx:], image[dy:, dx:]
+        elif kind == "resized":
+            scale = rng.uniform(*RESIZE_SCALES)
+            size = (round(image.shape[1] * scale), round(image.shape[0] * scale))
+            resample = RESIZE_FILTERS[rng.integers(len(RESIZE_FILTERS))]
+            first, reference = _resized(first, size, resample), _resized(image, size, resample)
+        last = _libjpeg(first, rng, qualities)
+    decoded, condition = data.decode_jpeg(last)
+    return decoded, reference, condition
