@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import html
 import io
+import logging
 import re
+import warnings
 from typing import Any
 
 import numpy as np
 from PIL import Image
 
 from jpegplus.errors import InvalidInputError
+
+log = logging.getLogger(__name__)
 
 
 class PillowCodec:
@@ -80,21 +84,26 @@ def payload_from_xmp(xmp: bytes) -> bytes | None:
 def open_image(data: bytes, expected_format: str | None = None, *, load: bool = True) -> Image.Image:
     """Open (and, unless ``load`` is false, decode) encoded bytes, turning every failure into one clear error.
 
-    ``load=False`` reads only the headers: enough for the format, size and metadata.
+    ``load=False`` reads only the headers: enough for the format, size and metadata. Pillow's
+    warnings about damaged metadata are logged rather than printed.
     """
     if not data:
         msg = "empty input: no image data"
         raise InvalidInputError(msg)
     try:
-        picture = Image.open(io.BytesIO(data))
-        if load:
-            picture.load()
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            picture = Image.open(io.BytesIO(data))
+            if load:
+                picture.load()
     except Image.DecompressionBombError as error:
         msg = f"refused as a decompression bomb: {error}"
         raise InvalidInputError(msg) from None
-    except (OSError, SyntaxError, ValueError) as error:
-        msg = f"cannot decode image ({error})"
+    except Exception as error:  # Pillow's plugins raise anything from OSError to struct.error, libavif RuntimeError
+        msg = f"cannot decode image ({error or type(error).__name__})"
         raise InvalidInputError(msg) from None
+    for warning in caught:
+        log.debug("Pillow: %s", warning.message)
     if expected_format is not None and picture.format != expected_format:
         msg = f"expected a {expected_format} file, got {picture.format or 'unknown format'}"
         raise InvalidInputError(msg)
