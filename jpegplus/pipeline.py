@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 
 import numpy as np
 from PIL import Image
 
-from jpegplus import consistency, container, inference
+from jpegplus import consistency, container, inference, transparency
 from jpegplus.codecs import CodecName, get_codec
-from jpegplus.codecs.pillow_codec import open_image, to_array
+from jpegplus.codecs.pillow_codec import open_image
 from jpegplus.codecs.registry import check_quality
 from jpegplus.encoder import ModeEncoder
 from jpegplus.errors import InvalidInputError, InvalidOptionError, MetadataError, WeightsError
-from jpegplus.io import ImageSource, LoadedImage, load_image, to_image, to_tensor
+from jpegplus.io import ImageSource, LoadedImage, from_picture, load_image, to_image, to_tensor
+from jpegplus.metadata import fit as fit_metadata
 from jpegplus.modes import Mode, fits, model_name, parse_mode
 from jpegplus.quantization import condition_from_quality, condition_from_tables
 from jpegplus.ratecontrol import bisect_quality
@@ -43,6 +45,8 @@ def compress(
     target_size: int | None = None,
     target_psnr: float | None = None,
     saliency: bool = False,
+    background: transparency.Background | None = None,
+    strip: bool = False,
 ) -> bytes:
     """Encode ``image`` as a standard ``codec`` file that jpegplus can decompress better.
 
@@ -54,13 +58,17 @@ def compress(
     ``target_size`` (bytes) or ``target_psnr`` (dB after decompress) replace ``quality`` by a
     bisection search. ``saliency=True`` spends more bits where people look (for JPEG by
     per-block requantization inside one standard file, see :mod:`jpegplus.regionquant`).
+    Transparency is kept by WebP, AVIF and JPEG 2000; ``background`` (a colour name, ``"#rrggbb"``
+    or an (r, g, b) tuple) flattens the image onto that colour first, which JPEG needs.
+    ``strip=True`` leaves out EXIF (with GPS) and XMP and keeps the ICC profile, for publishing
+    (:mod:`jpegplus.metadata`; the orientation is baked into the pixels).
 
     >>> data = compress(np.zeros((16, 16, 3), np.uint8), codec="jpeg", quality=50)
     >>> data[:2] == b"\\xff\\xd8"
     True
     """
-    loaded = load_image(image)
     adapter = get_codec(codec)
+    loaded = fit_metadata(transparency.prepare(load_image(image), adapter, background), adapter, strip=strip)
     crossover_bpp = AUTO_CROSSOVER_BPP[CodecName(codec)]
     quality = check_quality(quality)
     chosen = parse_mode(mode)
@@ -109,7 +117,8 @@ def _better(candidates: list[bytes], loaded: LoadedImage, device: str | None) ->
 
 def _psnr(data: bytes, reference: np.ndarray, device: str | None) -> float:
     """PSNR in dB of ``data``'s jpegplus reconstruction against ``reference``."""
-    error = np.mean((decompress(data, device=device).astype(np.float64) - reference.astype(np.float64)) ** 2)
+    restored = decompress_image(data, device=device).pixels
+    error = np.mean((restored.astype(np.float64) - reference.astype(np.float64)) ** 2)
     return float(10 * np.log10(255.0**2 / max(error, 1e-12)))
 
 
@@ -136,12 +145,13 @@ def _to_psnr(encoder: ModeEncoder, target_psnr: float, device: str | None) -> by
 
 
 def decompress(data: bytes, *, device: str | None = None) -> np.ndarray:
-    """Decode a jpegplus file to the original size: uint8 (H, W, 3) RGB or (H, W) gray."""
-    return decompress_image(data, device=device).pixels
+    """Decode a jpegplus file to the original size: uint8 (H, W, 3) RGB or (H, W) gray, and
+    (H, W, 4) RGBA or (H, W, 2) gray + alpha when the file carries transparency."""
+    return decompress_image(data, device=device).array
 
 
 def decompress_image(data: bytes, *, device: str | None = None) -> LoadedImage:
-    """:func:`decompress`, keeping the file's EXIF and ICC profile."""
+    """:func:`decompress` as colour and alpha planes, keeping the file's EXIF, ICC profile and XMP."""
     metadata = container.extract(data)
     if metadata is None:
         msg = "not a jpegplus file (no jpegplus metadata); use 'enhance' for a plain JPEG"
@@ -154,7 +164,8 @@ def decompress_image(data: bytes, *, device: str | None = None) -> LoadedImage:
     mode = parse_mode(metadata.mode)
     spec = _spec_for(metadata.model, mode)
     condition = _condition(picture, metadata.quality)
-    stored = to_tensor(to_array(picture))
+    decoded = from_picture(picture)
+    stored = to_tensor(decoded.pixels)
     target = resolve_device(device)
     if mode is Mode.FULL and metadata.quality > spec.highest_quality:
         restored = stored  # the plain decode, which measured better than the network above its highest_quality
@@ -164,7 +175,8 @@ def decompress_image(data: bytes, *, device: str | None = None) -> LoadedImage:
     else:
         restored = inference.restore(load_model(spec.name).reconstruct, stored, condition, target)
     pixels = to_image(restored, gray=metadata.channels == 1)
-    return LoadedImage(pixels, picture.info.get("exif") or None, picture.info.get("icc_profile") or None)
+    alpha = None if decoded.alpha is None else transparency.resize_alpha(decoded.alpha, pixels.shape)
+    return replace(decoded, pixels=pixels, alpha=alpha)
 
 
 def enhance(data: bytes, *, strength: int | None = None, device: str | None = None) -> np.ndarray:
@@ -178,7 +190,7 @@ def enhance(data: bytes, *, strength: int | None = None, device: str | None = No
 
 
 def enhance_image(data: bytes, *, strength: int | None = None, device: str | None = None) -> LoadedImage:
-    """:func:`enhance`, keeping the file's EXIF and ICC profile."""
+    """:func:`enhance`, keeping the file's EXIF, ICC profile and XMP."""
     picture = open_image(data, "JPEG")
     if strength is not None:
         condition = condition_from_quality(check_quality(strength))
@@ -188,7 +200,7 @@ def enhance_image(data: bytes, *, strength: int | None = None, device: str | Non
     model = load_model(model_name(CodecName.JPEG.value, Mode.FULL))
     restored = inference.restore(model.reconstruct, to_tensor(decoded.pixels), condition, resolve_device(device))
     restored = consistency.project(restored, consistency.LumaCells.read(data))
-    return LoadedImage(to_image(restored, gray=decoded.pixels.ndim == 2), decoded.exif, decoded.icc)
+    return replace(decoded, pixels=to_image(restored, gray=decoded.pixels.ndim == 2))
 
 
 def _condition(picture: Image.Image, quality: int | None) -> tuple[float, float]:

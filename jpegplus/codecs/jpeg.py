@@ -11,6 +11,8 @@ from jpegplus.codecs.registry import CodecName, register_codec
 from jpegplus.quantization import restoration_tables
 
 APP11 = 0xEB
+SEGMENT_BODY_LIMIT = 65533  # a segment's 16-bit length counts itself
+XMP_HEADER = b"http://ns.adobe.com/xap/1.0/\0"
 JUMBF_COMMON_ID = b"JP"  # APP11 segments of JPEG systems (ISO/IEC 19566-5) open with "JP", instance, sequence
 JUMBF_INSTANCE, JUMBF_SEQUENCE = 1, 1
 JUMBF_LABEL = b"jpegplus\0"
@@ -26,10 +28,15 @@ class JpegCodec(PillowCodec):
     container JPEG systems define for that marker): a superbox labelled ``jpegplus`` whose
     description carries jpegplus's UUID as content type and whose binary-data box holds the
     payload. 62 bytes of framing; ExifTool validates it and lists it as "Jpegplus Data".
+    JPEG carries no alpha; EXIF and XMP are limited to one 64 KB APP1 segment each.
     """
 
     extension = ".jpg"
     pillow_format = "JPEG"
+    carries_alpha = False
+    shows_exif_orientation = True
+    exif_limit = SEGMENT_BODY_LIMIT  # "Exif\0\0" included, as Pillow holds it
+    xmp_limit = SEGMENT_BODY_LIMIT - len(XMP_HEADER)
 
     def save_options(self, quality: int, mode: str, restoration: bool) -> dict[str, Any]:
         """Standard tables of ``quality``, or for restoration the flatter tables on the same scale."""
