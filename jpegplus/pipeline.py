@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 
 import numpy as np
 import torch
 from PIL import Image
 from torch.nn import functional as F
 
-from jpegplus import blind, consistency, container, inference
+from jpegplus import blind, consistency, container, inference, transparency
 from jpegplus.codecs import CodecName, get_codec
-from jpegplus.codecs.pillow_codec import open_image, to_array
+from jpegplus.codecs.pillow_codec import open_image
 from jpegplus.codecs.registry import check_quality
 from jpegplus.consistency import BLOCK
 from jpegplus.encoder import ModeEncoder
@@ -21,12 +22,14 @@ from jpegplus.io import (
     EncodedSource,
     ImageSource,
     LoadedImage,
+    from_picture,
     is_encoded,
     load_image,
     read_encoded,
     to_image,
     to_tensor,
 )
+from jpegplus.metadata import fit as fit_metadata
 from jpegplus.modes import Mode, enhance_model_name, fits, parse_mode
 from jpegplus.options import (
     DEFAULT_MAX_PIXELS,
@@ -64,6 +67,8 @@ def compress(
     target_size: int | None = None,
     target_psnr: float | None = None,
     saliency: bool = False,
+    background: transparency.Background | None = None,
+    strip: bool = False,
     allow_half_size: bool = False,
     max_pixels: int = DEFAULT_MAX_PIXELS,
 ) -> bytes:
@@ -78,6 +83,10 @@ def compress(
     ``target_size`` (bytes) or ``target_psnr`` (dB after decompress) replace ``quality`` by a
     bisection search. ``saliency=True`` spends more bits where people look (for JPEG by
     per-block requantization inside one standard file, see :mod:`jpegplus.regionquant`).
+    Transparency is kept by WebP, AVIF and JPEG 2000; ``background`` (a colour name, ``"#rrggbb"``
+    or an (r, g, b) tuple) flattens the image onto that colour first, which JPEG needs.
+    ``strip=True`` leaves out EXIF (with GPS) and XMP and keeps the ICC profile, for publishing
+    (:mod:`jpegplus.metadata`; the orientation is baked into the pixels).
     ``max_pixels`` refuses larger inputs before they are decoded.
 
     >>> data = compress(np.zeros((16, 16, 3), np.uint8), codec="jpeg", quality=50)
@@ -96,8 +105,9 @@ def compress(
     if chosen is Mode.AUTO and not check_flag(allow_half_size, "allow_half_size"):
         chosen = Mode.FULL
     resolve_device(device)
-    loaded = load_image(image, max_pixels=check_positive_int(max_pixels, "max_pixels"))
     adapter = get_codec(codec_name.value)
+    loaded = load_image(image, max_pixels=check_positive_int(max_pixels, "max_pixels"))
+    loaded = fit_metadata(transparency.prepare(loaded, adapter, background), adapter, strip=check_flag(strip, "strip"))
     crossover_bpp = AUTO_CROSSOVER_BPP[codec_name]
 
     def encoder(for_mode: Mode) -> ModeEncoder:
@@ -141,7 +151,8 @@ def _better(candidates: list[bytes], loaded: LoadedImage, device: str | None) ->
 
 def _psnr(data: bytes, reference: np.ndarray, device: str | None) -> float:
     """PSNR in dB of ``data``'s jpegplus reconstruction against ``reference``."""
-    error = np.mean((decompress(data, device=device).astype(np.float64) - reference.astype(np.float64)) ** 2)
+    restored = decompress_image(data, device=device).pixels
+    error = np.mean((restored.astype(np.float64) - reference.astype(np.float64)) ** 2)
     return float(10 * np.log10(255.0**2 / max(error, 1e-12)))
 
 
@@ -170,15 +181,16 @@ def _to_psnr(encoder: ModeEncoder, target_psnr: float, device: str | None) -> by
 def decompress(data: EncodedSource, *, device: str | None = None, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarray:
     """Decode a jpegplus file (bytes, a path or a binary file object) to the original size.
 
-    Returns a C-contiguous uint8 (H, W, 3) RGB or (H, W) gray array.
+    Returns a C-contiguous uint8 (H, W, 3) RGB or (H, W) gray array, and (H, W, 4) RGBA or
+    (H, W, 2) gray + alpha when the file carries transparency.
     """
-    return decompress_image(data, device=device, max_pixels=max_pixels).pixels
+    return decompress_image(data, device=device, max_pixels=max_pixels).array
 
 
 def decompress_image(
     data: EncodedSource, *, device: str | None = None, max_pixels: int = DEFAULT_MAX_PIXELS
 ) -> LoadedImage:
-    """:func:`decompress` with the file's metadata: pixels, EXIF and ICC profile."""
+    """:func:`decompress` as colour and alpha planes, keeping the file's EXIF, ICC profile and XMP."""
     limit = check_positive_int(max_pixels, "max_pixels")
     target = resolve_device(device)
     data = read_encoded(data)
@@ -195,7 +207,8 @@ def decompress_image(
     mode = parse_mode(metadata.mode)
     spec = _spec_for(metadata.model, mode, metadata.codec)
     condition = _condition(picture, metadata.quality)
-    stored = to_tensor(to_array(picture))
+    decoded = from_picture(picture)
+    stored = to_tensor(decoded.pixels)
     if mode is Mode.FULL and metadata.quality > spec.highest_quality:
         restored = stored  # the plain decode, which measured better than the network above its highest_quality
     elif mode is Mode.DOWNSAMPLE:
@@ -204,7 +217,8 @@ def decompress_image(
     else:
         restored = inference.restore(load_model(spec.name).reconstruct, stored, condition, target)
     pixels = to_image(restored, gray=metadata.channels == 1)
-    return LoadedImage(pixels, picture.info.get("exif") or None, picture.info.get("icc_profile") or None)
+    alpha = None if decoded.alpha is None else transparency.resize_alpha(decoded.alpha, pixels.shape)
+    return replace(decoded, pixels=pixels, alpha=alpha)
 
 
 def enhance(
@@ -223,7 +237,7 @@ def enhance(
     (:mod:`jpegplus.blind`; pixels without a JPEG trace are returned unchanged). ``strength`` (an
     equivalent libjpeg quality, 1–100) overrides both for images re-compressed or resized after JPEG.
     """
-    return enhance_image(image, strength=strength, device=device, max_pixels=max_pixels).pixels
+    return enhance_image(image, strength=strength, device=device, max_pixels=max_pixels).array
 
 
 def enhance_image(
@@ -233,7 +247,7 @@ def enhance_image(
     device: str | None = None,
     max_pixels: int = DEFAULT_MAX_PIXELS,
 ) -> LoadedImage:
-    """:func:`enhance` with the input's metadata: pixels, EXIF and ICC profile."""
+    """:func:`enhance` as colour and alpha planes, keeping the input's EXIF, ICC profile and XMP."""
     override = None if strength is None else condition_from_quality(check_quality(strength))
     limit = check_positive_int(max_pixels, "max_pixels")
     target = resolve_device(device)
@@ -244,7 +258,7 @@ def enhance_image(
         decoded = load_image(picture)
         restored = _restore_enhance(decoded.pixels, condition, (0, 0), target)
         restored = consistency.project(restored, consistency.LumaCells.read(data))
-        return LoadedImage(to_image(restored, gray=decoded.pixels.ndim == 2), decoded.exif, decoded.icc)
+        return replace(decoded, pixels=to_image(restored, gray=decoded.pixels.ndim == 2))
     decoded = load_image(picture if picture is not None else image, max_pixels=limit)
     estimate = blind.estimate(decoded.pixels)
     if override is None and estimate.quality is None:
@@ -252,7 +266,7 @@ def enhance_image(
         return decoded
     condition = override or condition_from_quality(estimate.quality)
     restored = _restore_enhance(decoded.pixels, condition, estimate.offset, target)
-    return LoadedImage(to_image(restored, gray=decoded.pixels.ndim == 2), decoded.exif, decoded.icc)
+    return replace(decoded, pixels=to_image(restored, gray=decoded.pixels.ndim == 2))
 
 
 def _restore_enhance(
