@@ -16,8 +16,7 @@ import torch
 from PIL import Image
 from rich.progress import Progress
 
-from jpegplus import pipeline
-from jpegplus.bench import metrics
+from jpegplus import metrics, pipeline
 from jpegplus.bench.bdrate import METHOD, bd_rate, crossover_rate
 from jpegplus.codecs import get_codec
 from jpegplus.runtime import cpu_has_bf16
