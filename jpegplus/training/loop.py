@@ -332,10 +332,13 @@ class Trainer:
             shutil.copyfile(self.run_dir / "checkpoint.pt", self.run_dir / f"after-stage-{self.state['stage']}.pt")
 
     def _run_stage(self, stage: Stage, optimizer: torch.optim.Optimizer) -> None:
+        """Train for ``stage.minutes`` of compute: CPU time over the thread count, so a paused or
+        crowded process still gets its whole schedule (wall time would run out with few steps)."""
         runner = self.runners[stage.kind]
         budget = stage.minutes * 60.0
+        threads = torch.get_num_threads()
         last_save = last_log = time.monotonic()
-        started = time.monotonic() - self.state["elapsed"]
+        last_cpu = time.process_time()
         losses: list[float] = []
         while self.state["elapsed"] < budget:
             rate = cosine_learning_rate(self.config, self.state["elapsed"] / budget, self.state["step"])
@@ -348,8 +351,10 @@ class Trainer:
             optimizer.step()
             losses.append(loss.item())
             self.state["step"] += 1
+            cpu = time.process_time()
+            self.state["elapsed"] += (cpu - last_cpu) / threads
+            last_cpu = cpu
             now = time.monotonic()
-            self.state["elapsed"] = now - started
             if now - last_log > LOG_SECONDS:
                 log.info(
                     "stage %d %s step %d %.1f/%.0f min lr %.2e loss %.5f",
@@ -362,3 +367,4 @@ class Trainer:
                 log.info("validation %s", runner.validate())
                 self.checkpoint()
                 last_save = time.monotonic()
+                last_cpu = time.process_time()  # validation and saving are not training time
