@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
 
 import numpy as np
 import pytest
 from PIL import Image
 from skimage import data
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _graph_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Graphs that a runtime builds from the weights go to a temporary cache, not the user's."""
+    patch = pytest.MonkeyPatch()
+    patch.setenv("JPEGPLUS_CACHE", str(tmp_path_factory.mktemp("graph-cache")))
+    yield
+    patch.undo()
 
 
 @pytest.fixture(scope="session")
