@@ -2,9 +2,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
+from conftest import psnr
+from jpegplus import pipeline
 from jpegplus.models import ComCNN, RecCNN, RestoreNet
 from jpegplus.runtime import Precision
 
@@ -70,3 +73,22 @@ def test_unwritable_cache_still_runs(monkeypatch: pytest.MonkeyPatch, tmp_path: 
     image = torch.rand(1, 3, 8, 8)
     with torch.no_grad():
         assert torch.allclose(openvino_net.compile_net(net, Precision.FP32)(image), net(image), atol=1e-5)
+
+
+@pytest.mark.slow
+@pytest.mark.weights
+@pytest.mark.parametrize("mode", ["full", "downsample"])
+def test_decompress_agrees_with_pytorch_within_bf16_rounding(
+    monkeypatch: pytest.MonkeyPatch, photo: np.ndarray, mode: str
+) -> None:
+    data = pipeline.compress(photo, quality=30, mode=mode)
+    decoded = {}
+    for runtime, precision in (("torch", "fp32"), ("openvino", "fp32"), ("openvino", "bf16")):
+        monkeypatch.setenv("JPEGPLUS_RUNTIME", runtime)
+        monkeypatch.setenv("JPEGPLUS_PRECISION", precision)
+        decoded[runtime, precision] = pipeline.decompress(data).astype(np.int16)
+    reference = decoded["torch", "fp32"]
+    assert np.abs(decoded["openvino", "fp32"] - reference).max() <= 1  # Kodak: identical code values
+    difference = np.abs(decoded["openvino", "bf16"] - reference)
+    assert difference.mean() < 0.3 and difference.max() <= 3  # Kodak: mean 0.08-0.11, max 2
+    assert psnr(decoded["openvino", "bf16"], photo) == pytest.approx(psnr(reference, photo), abs=0.02)
