@@ -66,7 +66,7 @@ def restore(net: nn.Module, image: torch.Tensor, condition: tuple[float, float],
     def fn(tile: torch.Tensor) -> torch.Tensor:
         return model(tile.to(device), cond).cpu()
 
-    return run_tiled(fn, pad_even(image), scale=1.0)[:, :, :height, :width].clamp(0, 1)
+    return run_tiled(fn, pad_even(image), scale=1.0)[:, :, :height, :width].clamp_(0, 1)
 
 
 @torch.inference_mode()
@@ -81,9 +81,8 @@ def upsample_restore(
         up = F.interpolate(tile.to(device), scale_factor=2, mode="bicubic", align_corners=False)
         return model(up, cond).cpu()
 
-    return run_tiled(fn, compact, scale=2.0, tile=TILE // 2, overlap=OVERLAP // 2)[:, :, : size[0], : size[1]].clamp(
-        0, 1
-    )
+    restored = run_tiled(fn, compact, scale=2.0, tile=TILE // 2, overlap=OVERLAP // 2)
+    return restored[:, :, : size[0], : size[1]].clamp_(0, 1)
 
 
 @torch.inference_mode()
@@ -95,4 +94,4 @@ def make_compact(net: ComCNN, image: torch.Tensor, device: torch.device) -> torc
     def fn(tile: torch.Tensor) -> torch.Tensor:
         return model(tile.to(device)).cpu()
 
-    return run_tiled(fn, pad_even(image), scale=0.5).clamp(0, 1)
+    return run_tiled(fn, pad_even(image), scale=0.5).clamp_(0, 1)

@@ -22,6 +22,8 @@ from jpegplus.errors import InvalidOptionError
 RUNTIME_VARIABLE = "JPEGPLUS_RUNTIME"
 PRECISION_VARIABLE = "JPEGPLUS_PRECISION"
 BF16_FLAGS = ("amx_bf16", "avx512_bf16")  # native bf16 arithmetic: there bf16 pays off
+ISA_CAP_VARIABLE = "ONEDNN_MAX_CPU_ISA"  # oneDNN's instruction-set cap (PyTorch's and OpenVINO's convolutions)
+BF16_ISA_CAPS = ("AVX512_CORE_BF16", "AVX512_CORE_FP16", "AVX512_CORE_AMX", "AVX10", "DEFAULT", "ALL")
 SIMD_FLAGS = ("amx_bf16", "amx_int8", "avx512_bf16", "avx512_vnni", "avx512f", "avx_vnni", "avx2", "fma")
 
 Runnable = Callable[..., torch.Tensor]  # tensors in, a float tensor out, as the network's forward
@@ -72,10 +74,17 @@ def _forced(variable: str, choices: type[enum.Enum]) -> enum.Enum | None:
 
 
 def cpu_has_bf16() -> bool:
-    """True when the CPU has native bf16 arithmetic and ``JPEGPLUS_PRECISION`` does not force fp32."""
+    """True when the CPU has native bf16 arithmetic and ``JPEGPLUS_PRECISION`` does not force fp32.
+
+    An ``ONEDNN_MAX_CPU_ISA`` cap below AVX512_CORE_BF16 (e.g. AVX2, to measure an older CPU) counts
+    as no bf16: OpenVINO cannot build bf16 kernels under it.
+    """
     forced = _forced(PRECISION_VARIABLE, Precision)
     if forced is not None:
         return forced is Precision.BF16
+    cap = os.environ.get(ISA_CAP_VARIABLE, "").strip().upper()
+    if cap and not cap.startswith(BF16_ISA_CAPS):
+        return False
     return any(flag in cpu_flags() for flag in BF16_FLAGS)
 
 

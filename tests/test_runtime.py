@@ -44,6 +44,7 @@ def test_forced_openvino_refuses_a_gpu(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_precision_follows_cpu_flags_unless_forced(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("JPEGPLUS_PRECISION", raising=False)
+    monkeypatch.delenv("ONEDNN_MAX_CPU_ISA", raising=False)
     monkeypatch.setattr(runtime, "cpu_flags", lambda: frozenset({"avx2", "avx512_bf16"}))
     assert cpu_has_bf16()
     monkeypatch.setenv("JPEGPLUS_PRECISION", "fp32")
@@ -53,6 +54,11 @@ def test_precision_follows_cpu_flags_unless_forced(monkeypatch: pytest.MonkeyPat
     assert cpu_has_bf16()
     monkeypatch.delenv("JPEGPLUS_PRECISION")
     assert not cpu_has_bf16()
+    monkeypatch.setattr(runtime, "cpu_flags", lambda: frozenset({"avx2", "avx512_bf16"}))
+    monkeypatch.setenv("ONEDNN_MAX_CPU_ISA", "avx2")
+    assert not cpu_has_bf16()
+    monkeypatch.setenv("ONEDNN_MAX_CPU_ISA", "AVX512_CORE_AMX")
+    assert cpu_has_bf16()
     monkeypatch.setenv("JPEGPLUS_PRECISION", "int4")
     with pytest.raises(InvalidOptionError, match="bf16, fp32"):
         cpu_has_bf16()

@@ -47,7 +47,7 @@ def compile_config(precision: Precision) -> dict[str, object]:
 
 def compile_net(net: torch.nn.Module, precision: Precision) -> Runnable:
     """``net``'s inference form in OpenVINO: called with the same tensors as ``net``, returns a float32 tensor."""
-    compiled = core().compile_model(graph(net), "CPU", compile_config(precision))
+    compiled = core().compile_model(channels_last(graph(net)), "CPU", compile_config(precision))
     runner = CompiledRunner(compiled)
     if not isinstance(net, FoldedResidualNet):
         return runner
@@ -88,8 +88,24 @@ def convert(net: torch.nn.Module) -> ov.Model:
         return ov.convert_model(module, example_input=example, input=shapes)
 
 
+def channels_last(model: ov.Model) -> ov.Model:
+    """``model`` with its 4-D inputs and output in NHWC: the memory of PyTorch's channels-last tensors.
+
+    Tiles arrive channels-last (PyTorch's convolutions want them so), and this takes them as they
+    are instead of copying each into NCHW and the result back.
+    """
+    process = ov.preprocess.PrePostProcessor(model)
+    for index, port in enumerate(model.inputs):
+        if port.get_partial_shape().rank.get_length() == 4:
+            process.input(index).tensor().set_layout(ov.Layout("NHWC"))
+            process.input(index).model().set_layout(ov.Layout("NCHW"))
+    process.output(0).model().set_layout(ov.Layout("NCHW"))
+    process.output(0).tensor().set_layout(ov.Layout("NHWC"))
+    return process.build()
+
+
 class CompiledRunner:
-    """Calls a compiled model with torch tensors, one infer request per thread."""
+    """Calls a compiled channels-last model with torch tensors, one infer request per thread."""
 
     def __init__(self, compiled: ov.CompiledModel) -> None:
         self.compiled = compiled
@@ -99,6 +115,11 @@ class CompiledRunner:
         request = getattr(self.requests, "request", None)
         if request is None:
             request = self.requests.request = self.compiled.create_infer_request()
-        inputs = [tensor.detach().cpu().float().contiguous().numpy() for tensor in tensors]
+        inputs = [_nhwc(tensor.detach().cpu().float()).numpy() for tensor in tensors]
         request.infer(inputs)
-        return torch.from_numpy(request.get_output_tensor(0).data.copy())
+        return torch.from_numpy(request.get_output_tensor(0).data.copy()).permute(0, 3, 1, 2)
+
+
+def _nhwc(tensor: torch.Tensor) -> torch.Tensor:
+    """A 4-D tensor's NHWC memory (free for a channels-last tensor); other tensors as they are."""
+    return tensor.permute(0, 2, 3, 1).contiguous() if tensor.dim() == 4 else tensor.contiguous()
