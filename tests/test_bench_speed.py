@@ -80,6 +80,10 @@ def test_bench_speed_writes_each_variants_figures(
     assert results["machine"]["simd"] == simd_flags()
     assert lines[-1].startswith("| openvino-bf16 | 50.0 |") and "24 MP decompress s" in lines[0]
     assert (out / "README.md").read_text().count("| torch-fp32 |") == 1
+    run_speed(images, out, [Variant(Runtime.OPENVINO, Precision.BF16), Variant(Runtime.TORCH, Precision.BF16)], 1, 0)
+    rows = json.loads((out / "results.json").read_text())["variants"]
+    assert [row["variant"] for row in rows] == ["torch-fp32", "openvino-bf16", "torch-bf16"]  # one measured anew
+    assert rows[0]["megapixels"] == 24 and rows[1]["megapixels"] == 0 and rows[1]["images"] == 1
 
 
 @pytest.mark.slow

@@ -20,7 +20,7 @@ import openvino as ov
 import torch
 
 from jpegplus.backends.graphcache import cache_dir, cached_entry, weights_digest
-from jpegplus.models.folded import FoldedResidualNet, GriddedView
+from jpegplus.models.folded import FoldedResidualNet, GriddedView, on_grid
 from jpegplus.runtime import Precision, Runnable
 
 log = logging.getLogger(__name__)
@@ -49,11 +49,7 @@ def compile_net(net: torch.nn.Module, precision: Precision) -> Runnable:
     """``net``'s inference form in OpenVINO: called with the same tensors as ``net``, returns a float32 tensor."""
     compiled = core().compile_model(channels_last(graph(net)), "CPU", compile_config(precision))
     runner = CompiledRunner(compiled)
-    if not isinstance(net, FoldedResidualNet):
-        return runner
-    padded = copy.deepcopy(net)  # its forward pads to the grid and crops back around the compiled graph
-    padded.frozen = runner
-    return padded
+    return functools.partial(on_grid, runner, net.grid) if isinstance(net, FoldedResidualNet) else runner
 
 
 def graph(net: torch.nn.Module) -> ov.Model:

@@ -37,6 +37,7 @@ from jpegplus.runtime import (
     Precision,
     Runtime,
     installed,
+    select_runtime,
     simd_flags,
 )
 
@@ -231,7 +232,11 @@ def workloads() -> dict[str, float]:
 
 
 def run_speed(dataset: Path, out: Path, variants: list[Variant], limit: int | None, megapixels: float) -> list[str]:
-    """Measure every variant, write ``results.json`` and ``README.md`` into ``out``; returns the table's lines."""
+    """Measure every variant, write ``results.json`` and ``README.md`` into ``out``; returns the table's lines.
+
+    Variants that an earlier run on the same CPU wrote into ``out`` and this one does not measure are
+    kept, so variants can be measured one at a time (each in its own quiet moment).
+    """
     if not dataset_images(dataset, 1):
         msg = f"{dataset} is not a folder of images"
         raise InvalidInputError(msg)
@@ -240,18 +245,34 @@ def run_speed(dataset: Path, out: Path, variants: list[Variant], limit: int | No
     for variant in variants:
         row = measure_variant(variant, dataset, limit, megapixels)
         row["decompress_gmac_per_s"] = work["restore_gmac"] / (row["decompress_ms"] / 1000)
-        rows.append(row)
-    results = {"machine": machine(), "workloads": work, "quality": QUALITY, "images": limit, "variants": rows}
+        rows.append({**row, "images": limit, "megapixels": megapixels})
+    now = machine()
+    rows = _merged(out / "results.json", rows, now)
+    results = {"machine": now, "workloads": work, "quality": QUALITY, "variants": rows}
     out.mkdir(parents=True, exist_ok=True)
     (out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     table = markdown_table(rows, megapixels)
     header = (
         f"CPU: {results['machine']['cpu']}, {results['machine']['cores']} cores, SIMD: "
         f"{' '.join(results['machine']['simd'])}. Network: {work['restore_gmac']:.1f} GMAC per 768×512 image "
-        f"(ComCNN {work['compact_gmac']:.1f}). Medians over the Kodak images at quality {QUALITY}."
+        f"(ComCNN {work['compact_gmac']:.1f}). Medians over the Kodak images at quality {QUALITY}; "
+        f"the runtime chosen by default here: {select_runtime(torch.device('cpu')).value}."
     )
     (out / "README.md").write_text(f"# Speed (`jpegplus bench-speed`)\n\n{header}\n\n" + "\n".join(table) + "\n")
     return table
+
+
+def _merged(previous: Path, rows: list[dict[str, Any]], now: dict[str, Any]) -> list[dict[str, Any]]:
+    """The rows of an earlier run on the same CPU, each replaced by its new measurement, then the new ones."""
+    try:
+        earlier = json.loads(previous.read_text())
+    except (OSError, ValueError):
+        return rows
+    if earlier.get("machine", {}).get("cpu") != now["cpu"]:
+        return rows
+    fresh = {row["variant"]: row for row in rows}
+    kept = [fresh.pop(row["variant"], row) for row in earlier.get("variants", [])]
+    return kept + list(fresh.values())
 
 
 COLUMNS = {

@@ -55,12 +55,7 @@ class FoldedResidualNet(nn.Module):
         raise NotImplementedError
 
     def forward(self, image: torch.Tensor, condition: torch.Tensor) -> torch.Tensor:
-        height, width = image.shape[2:]
-        pad_h, pad_w = -height % self.grid, -width % self.grid
-        padded = F.pad(image, (0, pad_w, 0, pad_h), mode="replicate") if pad_h or pad_w else image
-        gridded = self.gridded if self.frozen is None else self.frozen
-        restored = gridded(padded, condition)
-        return restored[:, :, :height, :width] if pad_h or pad_w else restored
+        return on_grid(self.gridded if self.frozen is None else self.frozen, self.grid, image, condition)
 
     def gridded(self, image: torch.Tensor, condition: torch.Tensor) -> torch.Tensor:
         """:meth:`forward` for sides that are multiples of :attr:`grid`: fold, trunk, unfold, add."""
@@ -89,6 +84,15 @@ class FoldedResidualNet(nn.Module):
             warnings.simplefilter("ignore", DeprecationWarning)
             traced = torch.jit.trace(GriddedView(self).eval(), self.example())
             self.frozen = torch.jit.freeze(traced)
+
+
+def on_grid(gridded: GriddedFn, grid: int, image: torch.Tensor, condition: torch.Tensor) -> torch.Tensor:
+    """``gridded`` on ``image`` padded to a multiple of ``grid`` (its edges replicated), cropped back."""
+    height, width = image.shape[2:]
+    pad_h, pad_w = -height % grid, -width % grid
+    padded = F.pad(image, (0, pad_w, 0, pad_h), mode="replicate") if pad_h or pad_w else image
+    restored = gridded(padded, condition)
+    return restored[:, :, :height, :width] if pad_h or pad_w else restored
 
 
 class GriddedView(nn.Module):
