@@ -238,10 +238,12 @@ def train(
     ),
     threads: Annotated[int, typer.Option(min=1)] = 2,
     from_weights: Annotated[bool, typer.Option(help="start a new run from the installed weights")] = False,
-    architecture: Annotated[str, typer.Option(help="artifact model: RecCNN, RestoreNet or LeanRestoreNet")] = "RecCNN",
+    architecture: Annotated[
+        str, typer.Option(help="artifact model: LeanRestoreNet (shipped), RestoreNet or RecCNN (the paper's)")
+    ] = "LeanRestoreNet",
     down_architecture: Annotated[
-        str, typer.Option(help="half-resolution model: RecCNN, RestoreNet or LeanRestoreNet")
-    ] = "RecCNN",
+        str, typer.Option(help="half-resolution model: LeanRestoreNet (shipped), RestoreNet or RecCNN (the paper's)")
+    ] = "LeanRestoreNet",
     patch: Annotated[int, typer.Option(min=32, help="training patch side in pixels")] = 128,
     learning_rate: Annotated[float, typer.Option(help="peak learning rate of each stage")] = 3e-4,
     artifact_crops: Annotated[int, typer.Option(min=1, help="crops per codec encode of a photo")] = 5,
@@ -257,8 +259,8 @@ def train(
     ] = False,
 ) -> None:
     """Train (or resume) the JPEG models in the alternating ComCNN/RecCNN scheme."""
-    from jpegplus.training.__main__ import start
-    from jpegplus.training.loop import TrainConfig, parse_plan, parse_qualities
+    from jpegplus.training import start
+    from jpegplus.training.config import TrainConfig, parse_plan, parse_qualities
 
     try:
         config = TrainConfig(
@@ -277,7 +279,7 @@ def train(
             legacy=legacy,
         )
         start(run, config, threads, from_weights=from_weights)
-    except ValueError as error:
+    except (ValueError, JpegPlusError) as error:
         fail(str(error))
         raise typer.Exit(code=1) from None
 
