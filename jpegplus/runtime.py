@@ -11,13 +11,16 @@ from __future__ import annotations
 import enum
 import functools
 import importlib.util
+import logging
 import os
 from collections.abc import Callable
 from pathlib import Path
 
 import torch
 
-from jpegplus.errors import InvalidOptionError
+from jpegplus.errors import InvalidOptionError, JpegPlusError
+
+log = logging.getLogger(__name__)
 
 RUNTIME_VARIABLE = "JPEGPLUS_RUNTIME"
 PRECISION_VARIABLE = "JPEGPLUS_PRECISION"
@@ -27,6 +30,10 @@ BF16_ISA_CAPS = ("AVX512_CORE_BF16", "AVX512_CORE_FP16", "AVX512_CORE_AMX", "AVX
 SIMD_FLAGS = ("amx_bf16", "amx_int8", "avx512_bf16", "avx512_vnni", "avx512f", "avx_vnni", "avx2", "fma")
 
 Runnable = Callable[..., torch.Tensor]  # tensors in, a float tensor out, as the network's forward
+
+
+class RuntimeFailure(JpegPlusError, RuntimeError):
+    """The runtime that ``JPEGPLUS_RUNTIME`` forces cannot run a network."""
 
 
 class Runtime(str, enum.Enum):
@@ -150,7 +157,13 @@ def _runnable(net: torch.nn.Module, device: torch.device, runtime: Runtime, prec
     if runtime is Runtime.OPENVINO:
         from jpegplus.backends import openvino_net
 
-        return openvino_net.compile_net(net, precision)
+        try:
+            return openvino_net.compile_net(net, precision)
+        except RuntimeError as error:  # OpenVINO's conversion and compile errors (an unsupported CPU, a bad build)
+            if _forced(RUNTIME_VARIABLE, Runtime) is Runtime.OPENVINO:
+                msg = f"OpenVINO cannot run {type(net).__name__}: {str(error).splitlines()[0]}"
+                raise RuntimeFailure(msg) from None
+            log.warning("OpenVINO cannot run %s (%s); running it in PyTorch", type(net).__name__, error)
     from jpegplus.backends import torch_net
 
     return torch_net.prepare(net, device, precision)

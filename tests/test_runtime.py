@@ -74,3 +74,24 @@ def test_runnable_is_cached_per_runtime(monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.setenv("JPEGPLUS_RUNTIME", "torch")
     first = runtime.runnable(net, CPU)
     assert runtime.runnable(net, CPU) is first and first is not net
+
+
+def test_openvino_failure_falls_back_to_pytorch_unless_forced(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    pytest.importorskip("openvino", reason="the openvino extra is not installed")
+    from jpegplus.backends import openvino_net
+
+    def broken(net: torch.nn.Module, precision: runtime.Precision) -> None:
+        msg = "Exception from src/plugins/intel_cpu: unsupported\nmore detail"
+        raise RuntimeError(msg)
+
+    monkeypatch.setattr(openvino_net, "compile_net", broken)
+    net = torch.nn.Conv2d(3, 3, 1).eval()
+    monkeypatch.delenv("JPEGPLUS_RUNTIME", raising=False)
+    fallback = runtime._runnable(net, CPU, Runtime.OPENVINO, runtime.Precision.FP32)
+    assert isinstance(fallback, torch.nn.Conv2d) and "running it in PyTorch" in caplog.text
+    monkeypatch.setenv("JPEGPLUS_RUNTIME", "openvino")
+    first_line_only = r"OpenVINO cannot run Conv2d: Exception from src/plugins/intel_cpu: unsupported$"
+    with pytest.raises(runtime.RuntimeFailure, match=first_line_only):
+        runtime._runnable(torch.nn.Conv2d(3, 3, 1), CPU, Runtime.OPENVINO, runtime.Precision.FP32)
