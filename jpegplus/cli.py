@@ -318,6 +318,22 @@ def bench_large(
             print(f"{key}: {value:.2f}" if isinstance(value, float) else f"{key}: {value}")
 
 
+@app.command("bench-speed")
+def bench_speed(
+    dataset: Annotated[Path, typer.Argument(help="folder of images to time (Kodak)")],
+    out: Annotated[Path, typer.Option("--out", help="folder for results.json and README.md")],
+    variants: Annotated[str, typer.Option(help="runtime-precision[-isa], e.g. openvino-bf16,torch-fp32-avx2")] = "",
+    megapixels: Annotated[float, typer.Option(min=0, max=150, help="the large image's size; 0 skips it")] = 24.0,
+    limit: Annotated[Optional[int], typer.Option(min=1, help="only the first N images")] = None,
+) -> None:
+    """Per runtime and precision: ms per image (decompress, enhance), MP/s and memory, first-call ms, GMAC/s."""
+    from jpegplus.bench.speed import parse_variants, run_speed
+
+    with reported():
+        for line in run_speed(dataset, out, parse_variants(variants), limit, megapixels):
+            print(line)
+
+
 @app.command("bench-saliency")
 def bench_saliency(
     dataset: Annotated[Path, typer.Argument(help="folder of reference images (PNG)")],

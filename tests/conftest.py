@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
 
 import numpy as np
 import pytest
@@ -10,6 +11,15 @@ from PIL import Image
 from skimage import data
 
 from jpegplus.metrics import psnr  # noqa: F401  (the tests' one PSNR, re-exported)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _graph_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Graphs that a runtime builds from the weights go to a temporary cache, not the user's."""
+    patch = pytest.MonkeyPatch()
+    patch.setenv("JPEGPLUS_CACHE", str(tmp_path_factory.mktemp("graph-cache")))
+    yield
+    patch.undo()
 
 
 @pytest.fixture(scope="session")
