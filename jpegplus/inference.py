@@ -8,7 +8,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from jpegplus.models import ComCNN
+from jpegplus.models import ComCNN, upsample2x
 from jpegplus.runtime import runnable
 
 # input pixels per tile side (even). A reconstruction tile of 2048 spends 13% on its overlap instead of
@@ -82,8 +82,7 @@ def upsample_restore(
     model = runnable(net, device)
 
     def fn(tile: torch.Tensor) -> torch.Tensor:
-        up = F.interpolate(tile.to(device), scale_factor=2, mode="bicubic", align_corners=False)
-        return model(up, cond).cpu()
+        return model(upsample2x(tile.to(device)), cond).cpu()
 
     restored = run_tiled(fn, compact, scale=2.0, tile=TILE // 2, overlap=OVERLAP // 2)  # TILE output pixels
     return restored[:, :, : size[0], : size[1]].clamp_(0, 1)
