@@ -1,51 +1,36 @@
-"""The ``jpegplus`` command: a thin layer that parses, calls the library and reports."""
+"""The ``jpegplus`` command: a thin layer that parses, calls the library and reports.
+
+Nothing heavy is imported at start-up (torch, Ray): ``jpegplus --help`` answers at once.
+"""
 
 from __future__ import annotations
 
-import enum
 import re
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
+from jpegplus import __version__
+from jpegplus.batch.console import NORMAL, QUIET, configure_logging, say
+from jpegplus.batch.naming import STDIO
+from jpegplus.batch.options import Operation, Options, PictureFormat
+from jpegplus.batch.runner import Engine
+from jpegplus.batch.worker import describe_error
 from jpegplus.codecs.registry import CodecName
-from jpegplus.errors import InvalidOptionError, JpegPlusError, OutputError
+from jpegplus.errors import InvalidOptionError, JpegPlusError
 from jpegplus.modes import Mode
 
 app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
     help="Neural networks around JPEG, JPEG 2000, WebP and AVIF; every file written is a standard file.",
 )
-
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".avif", ".jp2", ".tif", ".tiff", ".bmp", ".ppm", ".pgm"}
-
-Inputs = Annotated[list[Path], typer.Argument(help="image files or folders (searched recursively)")]
-Output = Annotated[Optional[Path], typer.Option("--output", "-o", help="output file (one input only)")]
-OutDir = Annotated[Optional[Path], typer.Option("--out-dir", help="folder for the outputs of several inputs")]
-Force = Annotated[bool, typer.Option("--force", help="replace existing outputs (never an input)")]
-Quality = Annotated[int, typer.Option("--quality", "-q", min=1, max=100, help="the codec's own 1–100 quality")]
-Device = Annotated[Optional[str], typer.Option("--device", help="cpu, cuda, … (default: CUDA if torch sees one)")]
-
-
-def fail(message: str) -> None:
-    """One line on stderr."""
-    print(f"jpegplus: error: {message}", file=sys.stderr)
-
-
-@contextmanager
-def reported() -> Iterator[None]:
-    """Turn jpegplus errors into one stderr line and exit code 1, never a traceback."""
-    try:
-        yield
-    except JpegPlusError as error:
-        fail(str(error))
-        raise typer.Exit(code=1) from None
 
 
 def parse_size(text: str) -> int:
@@ -53,80 +38,125 @@ def parse_size(text: str) -> int:
     found = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(B|KB|KIB|MB|MIB)?\s*", text.upper())
     if found is None or float(found.group(1)) < 1:
         msg = f"cannot read size {text!r}; use e.g. 40KB, 1.5MB or 30000 (bytes)"
-        raise InvalidOptionError(msg)
+        raise typer.BadParameter(msg)
     units = {None: 1, "B": 1, "KB": 1000, "KIB": 1024, "MB": 1000**2, "MIB": 1024**2}
     return int(float(found.group(1)) * units[found.group(2)])
 
 
-def expand(inputs: list[Path]) -> list[tuple[Path, Path]]:
-    """(file, name relative to the given argument) for every image file; folders are searched."""
-    found = []
-    for given in inputs:
-        if given.is_dir():
-            files = sorted(p for p in given.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
-            found.extend((path, path.relative_to(given)) for path in files)
-        else:
-            found.append((given, Path(given.name)))
-    return found
+Inputs = Annotated[list[Path], typer.Argument(help="image files or folders (searched recursively); '-' reads stdin")]
+Output = Annotated[Optional[Path], typer.Option("--output", "-o", help="output file (one input); '-' is stdout")]
+OutDir = Annotated[
+    Optional[Path], typer.Option("--out-dir", help="folder for the outputs (keeps the tree) and the manifest")
+]
+Force = Annotated[bool, typer.Option("--force", help="replace existing outputs (never an input)")]
+SkipExisting = Annotated[bool, typer.Option("--skip-existing", help="leave inputs whose output exists (re-runs)")]
+Quality = Annotated[int, typer.Option("--quality", "-q", min=1, max=100, help="the codec's own 1–100 quality")]
+Device = Annotated[Optional[str], typer.Option("--device", help="cpu, cuda, … (default: CUDA if torch sees one)")]
+EngineOpt = Annotated[Engine, typer.Option("--engine", help="local processes, or a Ray cluster")]
+Jobs = Annotated[
+    Optional[int], typer.Option("--jobs", "-j", min=1, help="local worker processes (default: one per core)")
+]
+Address = Annotated[Optional[str], typer.Option("--address", help="Ray cluster: auto or ray://HOST:10001")]
+Workers = Annotated[Optional[int], typer.Option("--workers", min=1, help="Ray actors (default: one per cluster CPU)")]
+Quiet = Annotated[bool, typer.Option("--quiet", help="errors only: no progress, warnings or summary")]
+Verbose = Annotated[int, typer.Option("--verbose", "-v", count=True, help="more messages (-vv: debug)")]
+PictureFormatOpt = Annotated[
+    Optional[PictureFormat], typer.Option("--format", help="picture format (default: from -o's name, else png)")
+]
+PictureQuality = Annotated[int, typer.Option("--quality", "-q", min=1, max=100, help="JPEG quality of --format jpeg")]
 
 
-def plan_outputs(
-    inputs: list[Path], output: Path | None, out_dir: Path | None, name: Callable[[Path], Path]
-) -> list[tuple[Path, Path]]:
-    """Pair every input file with its output path."""
-    files = expand(inputs)
-    if not files:
-        msg = "no input images found"
-        raise OutputError(msg)
-    if output is not None:
-        if len(files) > 1 or out_dir is not None:
-            msg = "-o/--output takes exactly one input; use --out-dir for several"
-            raise OutputError(msg)
-        return [(files[0][0], output)]
-    if out_dir is not None:
-        return [(path, out_dir / name(relative)) for path, relative in files]
-    return [(path, path.parent / name(Path(path.name))) for path, _ in files]
+@contextmanager
+def reported(source: Path | None = None) -> Iterator[None]:
+    """Turn jpegplus errors into one stderr line (naming ``source``): exit code 2 for bad options, 1 otherwise."""
+    try:
+        yield
+    except JpegPlusError as error:
+        say("error", str(error) if source is None else describe_error(error, source))
+        raise typer.Exit(code=2 if isinstance(error, InvalidOptionError) else 1) from None
 
 
-def run_batch(jobs: list[tuple[Path, Path]], work: Callable[[bytes, Path], bytes], force: bool) -> None:
-    """Read, process and atomically write each job; a progress bar for several; exit 1 if any failed."""
-    from rich.progress import Progress
+def verbosity(ctx: typer.Context, quiet: bool, verbose: int) -> int:
+    """The command's ``--quiet``/``-v`` on top of the ones before the command."""
+    level = max(ctx.obj or NORMAL, verbose) if not quiet else QUIET
+    configure_logging(level)
+    return level
 
-    from jpegplus.io import read_file, write_atomic
 
-    inputs = tuple(path for path, _ in jobs)
-    failures = 0
-    with Progress(transient=True, disable=len(jobs) < 2) as progress:
-        task = progress.add_task("jpegplus", total=len(jobs))
-        for source, target in jobs:
-            try:
-                if target.exists() and not force:
-                    msg = f"{target} exists; pass --force to replace it"
-                    raise OutputError(msg)
-                target.parent.mkdir(parents=True, exist_ok=True)
-                write_atomic(target, work(read_file(source), target), force=force, inputs=inputs)
-            except JpegPlusError as error:
-                failures += 1
-                message = str(error)
-                fail(message if str(source) in message else f"{source}: {message}")
-            except OSError as error:
-                failures += 1
-                fail(f"{source}: {error.strerror or error}")
-            progress.advance(task)
-    if failures:
+def show_version(wanted: bool) -> None:
+    """``--version``: print and stop."""
+    if wanted:
+        print(f"jpegplus {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    ctx: typer.Context,
+    version: Annotated[
+        bool, typer.Option("--version", callback=show_version, is_eager=True, help="print the version and exit")
+    ] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="errors only (before the command)")] = False,
+    verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="more messages")] = 0,
+) -> None:
+    """Options before the command: ``jpegplus -q compress …`` (after it, ``-q`` is --quality)."""
+    ctx.obj = QUIET if quiet else verbose
+
+
+def run_files(ctx: typer.Context, options: Options, level: int) -> None:
+    """Run the command's batch (its parameters: ``ctx.params``) with a progress bar, one line per
+    failure and a summary line; exit 1 if any file failed."""
+    from jpegplus.batch import run
+    from jpegplus.batch.console import Display
+
+    given = ctx.params
+    engine, jobs = given["engine"], given["jobs"]
+    if engine is Engine.LOCAL and (given["address"] or given["workers"]):
+        msg = "--address and --workers are options of --engine ray"
+        raise InvalidOptionError(msg)
+    if engine is Engine.RAY and jobs:
+        msg = "--jobs sets local processes; with --engine ray use --workers"
+        raise InvalidOptionError(msg)
+    if (given["output"] == STDIO or given["inputs"] == [STDIO] and given["output"] is None) and sys.stdout.isatty():
+        msg = "refusing to write image data to a terminal; redirect standard output or give -o FILE"
+        raise InvalidOptionError(msg)
+    display = Display(enabled=level > QUIET)
+    with display.shown(tiles=engine is Engine.LOCAL and jobs in (None, 1)):
+        summary = run(
+            given["inputs"],
+            options,
+            output=given["output"],
+            out_dir=given["out_dir"],
+            saliency_map=given.get("save_saliency"),
+            force=given["force"],
+            skip_existing=given["skip_existing"],
+            engine=engine,
+            jobs=jobs,
+            address=given["address"],
+            workers=given["workers"],
+            on_start=display.start,
+            on_record=display.finished,
+        )
+    if level > QUIET and summary.done + summary.failed + summary.skipped > 1:
+        say("summary", summary.line())
+    if summary.failed:
         raise typer.Exit(code=1)
 
 
 @app.command()
 def compress(
+    ctx: typer.Context,
     inputs: Inputs,
     output: Output = None,
     out_dir: OutDir = None,
-    codec: Annotated[CodecName, typer.Option("--codec", "-c")] = CodecName.JPEG,
+    codec: Annotated[
+        Optional[CodecName], typer.Option("--codec", "-c", help="default: from -o's name, else jpeg")
+    ] = None,
     quality: Quality = 75,
     mode: Annotated[Mode, typer.Option("--mode", "-m")] = Mode.AUTO,
     target_size: Annotated[
-        Optional[str], typer.Option(help="largest file size, e.g. 40KB, 1.5MB or 30000 (bytes)")
+        Optional[int],
+        typer.Option(parser=parse_size, metavar="SIZE", help="largest file size, e.g. 40KB, 1.5MB or 30000 (bytes)"),
     ] = None,
     target_psnr: Annotated[Optional[float], typer.Option(min=10, max=80, help="PSNR (dB) to reach")] = None,
     saliency: Annotated[bool, typer.Option("--saliency", help="more bits where people look")] = False,
@@ -134,98 +164,114 @@ def compress(
         Optional[Path], typer.Option(help="write the saliency map of the (one) input as a PNG")
     ] = None,
     force: Force = False,
+    skip_existing: SkipExisting = False,
+    engine: EngineOpt = Engine.LOCAL,
+    jobs: Jobs = None,
+    address: Address = None,
+    workers: Workers = None,
     device: Device = None,
+    quiet: Quiet = False,
+    verbose: Verbose = 0,
 ) -> None:
     """Compress images into standard files (any viewer opens them) that jpegplus decodes better."""
-    from jpegplus.codecs import get_codec
-    from jpegplus.pipeline import compress as compress_image
+    from jpegplus.batch.naming import codec_for_output
 
+    level = verbosity(ctx, quiet, verbose)
     with reported():
-        size_limit = parse_size(target_size) if target_size is not None else None
-        extension = get_codec(codec.value).extension
-        jobs = plan_outputs(inputs, output, out_dir, lambda p: p.with_suffix(f".jpegplus{extension}"))
-
-        def work(data: bytes, _: Path) -> bytes:
-            return compress_image(
-                data,
-                codec=codec.value,
-                quality=quality,
-                mode=mode.value,
-                device=device,
-                target_size=size_limit,
-                target_psnr=target_psnr,
-                saliency=saliency,
-            )
-
-        run_batch(jobs, work, force)
-        if save_saliency is not None:
-            from jpegplus.io import load_image, read_file, write_atomic
-            from jpegplus.saliency import saliency_png
-
-            picture = load_image(read_file(jobs[0][0])).pixels
-            write_atomic(save_saliency, saliency_png(picture), force=force, inputs=(jobs[0][0],))
+        if save_saliency is not None and save_saliency.suffix.lower() != ".png":
+            msg = f"--save-saliency writes a PNG; name it .png, not {save_saliency.name!r}"
+            raise InvalidOptionError(msg)
+        chosen = codec_for_output(output, codec) if output is not None else codec or CodecName.JPEG
+        options = Options(
+            Operation.COMPRESS,
+            codec=chosen,
+            quality=quality,
+            mode=mode.value,
+            target_size=target_size,
+            target_psnr=target_psnr,
+            saliency=saliency,
+            device=device,
+        )
+        run_files(ctx, options, level)
 
 
 @app.command()
 def decompress(
-    inputs: Inputs, output: Output = None, out_dir: OutDir = None, force: Force = False, device: Device = None
+    ctx: typer.Context,
+    inputs: Inputs,
+    output: Output = None,
+    out_dir: OutDir = None,
+    output_format: PictureFormatOpt = None,
+    quality: PictureQuality = 95,
+    force: Force = False,
+    skip_existing: SkipExisting = False,
+    engine: EngineOpt = Engine.LOCAL,
+    jobs: Jobs = None,
+    address: Address = None,
+    workers: Workers = None,
+    device: Device = None,
+    quiet: Quiet = False,
+    verbose: Verbose = 0,
 ) -> None:
-    """Decode jpegplus files to full-size images (PNG unless -o names another format)."""
-    from jpegplus.io import encode_picture
-    from jpegplus.pipeline import decompress_image
-
+    """Decode jpegplus files to full-size pictures (PNG unless -o or --format says otherwise)."""
+    level = verbosity(ctx, quiet, verbose)
     with reported():
-        jobs = plan_outputs(inputs, output, out_dir, lambda p: Path(p.name.split(".")[0] + ".png"))
-        run_batch(
-            jobs, lambda data, target: encode_picture(decompress_image(data, device=device), target.suffix), force
-        )
-
-
-class OutputFormat(str, enum.Enum):
-    """Output formats of enhance."""
-
-    PNG = "png"
-    JPEG = "jpeg"
+        options = Options(Operation.DECOMPRESS, device=device, **picture_options(output, output_format, quality))
+        run_files(ctx, options, level)
 
 
 @app.command()
 def enhance(
+    ctx: typer.Context,
     inputs: Inputs,
     output: Output = None,
     out_dir: OutDir = None,
     strength: Annotated[
         Optional[int], typer.Option(min=1, max=100, help="override the JPEG quality read from the file")
     ] = None,
-    output_format: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.PNG,
-    quality: Quality = 95,
+    output_format: PictureFormatOpt = None,
+    quality: PictureQuality = 95,
     force: Force = False,
+    skip_existing: SkipExisting = False,
+    engine: EngineOpt = Engine.LOCAL,
+    jobs: Jobs = None,
+    address: Address = None,
+    workers: Workers = None,
     device: Device = None,
+    quiet: Quiet = False,
+    verbose: Verbose = 0,
 ) -> None:
-    """Remove blocking, ringing and colour bleeding from ordinary JPEGs."""
-    from jpegplus.codecs import get_codec
-    from jpegplus.io import encode_picture
-    from jpegplus.pipeline import enhance_image
-
-    suffix = ".png" if output_format is OutputFormat.PNG else ".jpg"
-
-    def work(data: bytes, target: Path) -> bytes:
-        result = enhance_image(data, strength=strength, device=device)
-        if output_format is OutputFormat.JPEG:
-            return get_codec("jpeg").encode(result.pixels, quality, exif=result.exif, icc=result.icc)
-        return encode_picture(result, target.suffix)
-
+    """Remove blocking, ringing and colour bleeding from ordinary JPEGs (a folder's other images are skipped)."""
+    level = verbosity(ctx, quiet, verbose)
     with reported():
-        run_batch(plan_outputs(inputs, output, out_dir, lambda p: p.with_suffix(f".enhanced{suffix}")), work, force)
+        options = Options(
+            Operation.ENHANCE, strength=strength, device=device, **picture_options(output, output_format, quality)
+        )
+        run_files(ctx, options, level)
+
+
+def picture_options(output: Path | None, chosen: PictureFormat | None, quality: int) -> dict[str, object]:
+    """``picture_format`` (checked against -o's name before any work) and ``picture_quality``."""
+    from jpegplus.batch.naming import picture_format_for_output
+
+    picture = picture_format_for_output(output, chosen) if output is not None else chosen or PictureFormat.PNG
+    return {"picture_format": picture, "picture_quality": quality}
 
 
 @app.command()
-def info(file: Annotated[Path, typer.Argument(help="an image file")]) -> None:
+def info(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="an image file, or '-' for standard input")],
+    quiet: Quiet = False,
+    verbose: Verbose = 0,
+) -> None:
     """Show a file's codec, size, jpegplus metadata and, for a JPEG, its estimated quality."""
+    from jpegplus.batch.worker import read_input
     from jpegplus.inspect import describe
-    from jpegplus.io import read_file
 
-    with reported():
-        for key, value in describe(read_file(file)).items():
+    verbosity(ctx, quiet, verbose)
+    with reported(file):
+        for key, value in describe(read_input(file)).items():
             print(f"{key}: {value}")
 
 
@@ -278,7 +324,7 @@ def train(
         )
         start(run, config, threads, from_weights=from_weights)
     except ValueError as error:
-        fail(str(error))
+        say("error", str(error))
         raise typer.Exit(code=1) from None
 
 
@@ -340,10 +386,10 @@ def main() -> None:
     try:
         code = app(standalone_mode=False)
     except typer.Abort:
-        fail("interrupted")
+        say("error", "interrupted")
         code = 130
     except typer.TyperException as error:  # usage errors: bad option values, unknown commands
         message = error.format_message() if hasattr(error, "format_message") else str(error)
-        fail(" ".join(message.split()))
+        say("error", " ".join(message.split()))
         code = getattr(error, "exit_code", 2)
     sys.exit(code if isinstance(code, int) else 0)

@@ -92,6 +92,9 @@ def open_image(data: bytes, expected_format: str | None = None, *, load: bool = 
     except Image.DecompressionBombError as error:
         msg = f"refused as a decompression bomb: {error}"
         raise InvalidInputError(msg) from None
+    except Image.UnidentifiedImageError:
+        msg = "not an image (no image format Pillow reads)"
+        raise InvalidInputError(msg) from None
     except (OSError, SyntaxError, ValueError) as error:
         msg = f"cannot decode image ({error})"
         raise InvalidInputError(msg) from None
