@@ -63,7 +63,7 @@ class Display:
             TimeRemainingColumn(),
             console=console,
             transient=True,
-            disable=not enabled,
+            disable=not (enabled and console.is_terminal),
         )
         self.files = self.progress.add_task("files", visible=False, start=False)
         self.tiles = self.progress.add_task("tiles", visible=False)

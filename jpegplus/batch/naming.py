@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 
 from jpegplus.batch.options import DEFAULT_SUFFIX, ENHANCE_FORMATS, PILLOW_FORMAT, Operation, Options, PictureFormat
+from jpegplus.codecs import get_codec
 from jpegplus.codecs.registry import CodecName
 from jpegplus.errors import InvalidOptionError, OutputError
 
@@ -62,8 +63,6 @@ def readable_formats() -> dict[str, str]:
 
 def codec_format(codec: CodecName) -> str:
     """The Pillow format name of a codec's files."""
-    from jpegplus.codecs import get_codec
-
     return get_codec(codec.value).pillow_format
 
 
@@ -87,9 +86,8 @@ def codec_for_output(path: Path, codec: CodecName | None) -> CodecName:
         msg = f"cannot tell the codec from the name {path.name!r}; give --codec or a .jpg/.webp/.avif/.jp2 name"
         raise InvalidOptionError(msg)
     if codec is not None and by_name is not codec:
-        msg = (
-            f"--codec {codec.value} writes {codec_format(codec)}, but {path.name!r} is not a {codec_format(codec)} name"
-        )
+        extension = get_codec(codec.value).extension
+        msg = f"--codec {codec.value} writes {extension} files, not {path.name!r}; name it *{extension} or drop --codec"
         raise InvalidOptionError(msg)
     return codec or by_name  # type: ignore[return-value]  # one of them is set, checked above
 
@@ -101,8 +99,8 @@ def picture_format_for_output(path: Path, chosen: PictureFormat | None) -> Pictu
     named = readable_formats().get(path.suffix.lower())
     by_name = next((picture for picture, fmt in PILLOW_FORMAT.items() if fmt == named), None)
     if by_name is None or (chosen is not None and chosen is not by_name):
-        wanted = ", ".join(DEFAULT_SUFFIX.values())
-        msg = f"cannot write {path.name!r} as {(chosen or by_name or 'a picture')!s}; name it {wanted}"
+        wanted = " or ".join(f"*{DEFAULT_SUFFIX[picture]} (--format {picture.value})" for picture in PictureFormat)
+        msg = f"cannot write {path.name!r}: pictures are written as {wanted}"
         raise InvalidOptionError(msg)
     return by_name
 
@@ -110,8 +108,6 @@ def picture_format_for_output(path: Path, chosen: PictureFormat | None) -> Pictu
 def output_name(name: str, options: Options, *, whole: bool) -> str:
     """The output file name of an input named ``name`` (see the module docstring)."""
     if options.operation is Operation.COMPRESS:
-        from jpegplus.codecs import get_codec
-
         suffix = get_codec(options.codec.value).extension
     else:
         suffix = DEFAULT_SUFFIX[options.picture_format]
