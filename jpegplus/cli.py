@@ -78,7 +78,8 @@ def reported(source: Path | None = None) -> Iterator[None]:
 
 def verbosity(ctx: typer.Context, quiet: bool, verbose: int) -> int:
     """The command's ``--quiet``/``-v`` on top of the ones before the command."""
-    level = max(ctx.obj or NORMAL, verbose) if not quiet else QUIET
+    before = NORMAL if ctx.obj is None else ctx.obj
+    level = QUIET if quiet else verbose or before
     configure_logging(level)
     return level
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import io
+import os
 from pathlib import Path
 
 import numpy as np
@@ -8,7 +9,7 @@ import pytest
 from PIL import Image
 
 from jpegplus.errors import InvalidInputError, OutputError
-from jpegplus.io import load_image, to_image, to_tensor, write_atomic
+from jpegplus.io import load_image, read_file, read_stream, to_image, to_tensor, write_atomic, write_together
 
 
 def test_sources_agree(tmp_path: Path, photo: np.ndarray) -> None:
@@ -67,3 +68,37 @@ def test_write_atomic(tmp_path: Path) -> None:
 def test_write_atomic_unwritable_folder(tmp_path: Path) -> None:
     with pytest.raises(OutputError, match="cannot write"):
         write_atomic(tmp_path / "missing" / "out.bin", b"x")
+
+
+def test_write_together_is_all_or_nothing(tmp_path: Path) -> None:
+    with pytest.raises(OutputError, match="cannot write into"):
+        write_together([(tmp_path / "a.bin", b"a"), (tmp_path / "missing" / "b.bin", b"b")])
+    assert list(tmp_path.iterdir()) == []
+    write_together([(tmp_path / "a.bin", b"a"), (tmp_path / "b.bin", b"b")])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.bin", "b.bin"]
+
+
+def test_write_atomic_permissions(tmp_path: Path) -> None:
+    old = os.umask(0o027)
+    try:
+        write_atomic(tmp_path / "new.bin", b"x")
+        replaced = tmp_path / "kept.bin"
+        replaced.write_bytes(b"old")
+        replaced.chmod(0o664)
+        write_atomic(replaced, b"new", force=True)
+    finally:
+        os.umask(old)
+    assert (tmp_path / "new.bin").stat().st_mode & 0o777 == 0o640
+    assert replaced.stat().st_mode & 0o777 == 0o664 and replaced.read_bytes() == b"new"
+
+
+def test_read_file_limits(tmp_path: Path) -> None:
+    path = tmp_path / "big.bin"
+    path.write_bytes(b"x" * 100)
+    assert read_file(path, limit=100) == b"x" * 100
+    with pytest.raises(InvalidInputError, match="input limit"):
+        read_file(path, limit=99)
+    with pytest.raises(InvalidInputError, match="folder"):
+        read_file(tmp_path)
+    with pytest.raises(InvalidInputError, match="input limit"):
+        read_stream(io.BytesIO(b"y" * 10), "standard input", limit=9)

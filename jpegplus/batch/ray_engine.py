@@ -12,6 +12,7 @@ a retried job writes its output again; the driver receives one record per job.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable
 from pathlib import Path
@@ -58,24 +59,31 @@ def run_ray(
     """
     import ray
 
+    quiet = logging.ERROR if logging.getLogger("jpegplus").getEffectiveLevel() > logging.INFO else logging.WARNING
     started = not ray.is_initialized()
     if started:
-        ray.init(address=address, include_dashboard=False, log_to_driver=False, logging_level=logging.WARNING)
+        ray.init(address=address, include_dashboard=False, log_to_driver=False, logging_level=quiet)
+    logging.getLogger("ray").setLevel(quiet)
     try:
         context = ray.data.DataContext.get_current()
         context.enable_progress_bars = False  # the command line shows its own
+        logging.getLogger("ray.data").setLevel(quiet)
         count = workers or max(1, int(ray.cluster_resources().get("CPU", 1)) // THREADS_PER_ACTOR)
-        rows = [{"source": str(job.source), "target": str(job.target)} for job in jobs]
+        # Absolute paths: an actor's working folder is not the driver's on another node.
+        named = {(str(job.source.absolute()), str(job.target.absolute())): job for job in jobs}
+        rows = [{"source": source, "target": target} for source, target in named]
         dataset = ray.data.from_items(rows, override_num_blocks=min(len(rows), MAX_BLOCKS))
         results = dataset.map_batches(
             JobActor,
             fn_constructor_kwargs={"options": options},
             batch_size=1,
-            concurrency=min(count, len(rows)),
+            compute=ray.data.ActorPoolStrategy(size=min(count, len(rows))),
             num_cpus=THREADS_PER_ACTOR,
         )
         for row in results.iter_rows():
-            on_record(Record.from_json(row["record"]))
+            record = Record.from_json(row["record"])
+            job = named[record.input, record.output]
+            on_record(dataclasses.replace(record, input=str(job.source), output=str(job.target)))
     finally:
         if started:
             ray.shutdown()
