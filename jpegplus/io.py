@@ -88,17 +88,18 @@ def read_file(path: Path, *, limit: int = MAX_INPUT_BYTES) -> bytes:
     except OSError as error:
         msg = f"cannot read {path}: {error.strerror or error}"
         raise InvalidInputError(msg) from None
+    facts = os.fstat(handle)
+    problem = None
+    if stat.S_ISDIR(facts.st_mode):
+        problem = f"{path} is a folder, not an image file"
+    elif not stat.S_ISREG(facts.st_mode):
+        problem = f"{path} is not a regular file (a device, FIFO or socket); jpegplus reads image files or '-'"
+    elif facts.st_size > limit:
+        problem = f"{path} is {facts.st_size} bytes, more than the {limit}-byte input limit"
+    if problem is not None:
+        os.close(handle)
+        raise InvalidInputError(problem)
     with os.fdopen(handle, "rb") as stream:
-        facts = os.fstat(stream.fileno())
-        if stat.S_ISDIR(facts.st_mode):
-            msg = f"{path} is a folder, not an image file"
-            raise InvalidInputError(msg)
-        if not stat.S_ISREG(facts.st_mode):
-            msg = f"{path} is not a regular file (a device, FIFO or socket); jpegplus reads image files or '-'"
-            raise InvalidInputError(msg)
-        if facts.st_size > limit:
-            msg = f"{path} is {facts.st_size} bytes, more than the {limit}-byte input limit"
-            raise InvalidInputError(msg)
         return read_stream(stream, str(path), limit=limit)
 
 
