@@ -7,4 +7,5 @@ PYTHON=${PYTHON:-python3}
 if ! "$PYTHON" -c "import torch" 2>/dev/null; then
   "$PYTHON" -m pip install --quiet "torch==2.13.0"
 fi
-"$PYTHON" -m pip install --quiet --disable-pip-version-check -e ".[test]"
+# ray: the --engine ray batches and their tests (about 25 s and 500 MB on top of the rest).
+"$PYTHON" -m pip install --quiet --disable-pip-version-check -e ".[test,ray]"
