@@ -382,6 +382,25 @@ def bench_saliency(
     print(json.dumps(results["summary"], indent=1))
 
 
+@app.command("bench-batch")
+def bench_batch(
+    kodak: Annotated[Path, typer.Option(help="folder of Kodak PNGs")] = Path("../shared/datasets/kodak"),
+    photos: Annotated[Path, typer.Option(help="photos tiled into the large images")] = Path("../shared/datasets/train"),
+    out: Annotated[Path, typer.Option(help="folder for results.json and cpu.txt")] = Path("benchmarks/batch"),
+    operation: Annotated[Operation, typer.Option(help="what the batches do")] = Operation.DECOMPRESS,
+    large: Annotated[int, typer.Option(min=0, help="how many 12-megapixel mosaics")] = 4,
+) -> None:
+    """Batch throughput (images/s, MP/s, CPU use): sequential, --jobs and --engine ray; run it on an idle machine."""
+    from jpegplus.batch.bench import run_batch_bench
+
+    with reported():
+        for result in run_batch_bench(kodak, photos, out, operation, large=large):
+            print(
+                f"{result.dataset:6} {result.setting:38} {result.images_per_s:7.3f} images/s "
+                f"{result.megapixels_per_s:6.2f} MP/s  CPU {result.cpu_busy:.0%}  ({result.seconds} s)"
+            )
+
+
 def main() -> None:
     """Console-script entry point: usage errors, too, are one line on stderr (exit code 2)."""
     try:

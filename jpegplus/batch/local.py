@@ -13,31 +13,34 @@ from jpegplus.batch.naming import Job
 from jpegplus.batch.options import Options
 from jpegplus.batch.worker import process_job
 
-# Measured with `jpegplus bench-batch` (benchmarks/batch/): on 2 cores two processes of one torch
-# thread each beat one process of two threads, so the default is one process per core.
-THREADS_PER_PROCESS = 1
 
-
-def default_jobs() -> int:
-    """One worker process per core the process may use."""
+def cores() -> int:
+    """The cores this process may use."""
     return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
 
 
 def run_local(
-    jobs: list[Job], options: Options, on_record: Callable[[Record], None], *, processes: int | None = None
+    jobs: list[Job],
+    options: Options,
+    on_record: Callable[[Record], None],
+    *,
+    processes: int | None = None,
+    threads: int | None = None,
 ) -> None:
     """Run ``jobs`` and hand each record to ``on_record`` as it finishes (in this thread).
 
     ``processes=1`` (or a single job) runs in this process with torch's own thread count;
-    more run that many spawned worker processes of ``THREADS_PER_PROCESS`` torch threads each.
+    more run that many spawned worker processes (default: one per core) of ``threads`` torch
+    threads each (default: the cores shared out, at least one).
     """
-    count = min(processes or default_jobs(), len(jobs))
+    count = min(processes or cores(), len(jobs))
     if count <= 1:
         for job in jobs:
             on_record(process_job(job, options))
         return
     context = multiprocessing.get_context("spawn")  # torch and fork do not mix
-    with ProcessPoolExecutor(count, mp_context=context, initializer=_start_worker) as pool:
+    share = threads or max(1, cores() // count)
+    with ProcessPoolExecutor(count, mp_context=context, initializer=_start_worker, initargs=(share,)) as pool:
         for job, result in _bounded(pool, jobs, options, in_flight=2 * count):
             on_record(result if isinstance(result, Record) else _died(job))
 
@@ -74,7 +77,7 @@ def _died(job: Job) -> Record:
     return Record(str(job.source), str(job.target), "failed", error=f"{job.source}: a worker process died")
 
 
-def _start_worker() -> None:
+def _start_worker(threads: int) -> None:
     import torch
 
-    torch.set_num_threads(THREADS_PER_PROCESS)
+    torch.set_num_threads(threads)

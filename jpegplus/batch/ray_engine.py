@@ -57,6 +57,8 @@ def run_ray(
 
     ``workers`` actors (default: one per CPU of the cluster). A Ray this call starts, it stops.
     """
+    if not jobs:
+        return
     import ray
 
     quiet = logging.ERROR if logging.getLogger("jpegplus").getEffectiveLevel() > logging.INFO else logging.WARNING

@@ -31,6 +31,7 @@ def run(
     skip_existing: bool = False,
     engine: Engine = Engine.LOCAL,
     jobs: int | None = None,
+    threads: int | None = None,
     address: str | None = None,
     workers: int | None = None,
     on_record: Callable[[Record], None] | None = None,
@@ -42,6 +43,8 @@ def run(
     is an input, or (without ``force`` or ``skip_existing``) outputs that already exist stop it
     first. A failed file is recorded and the batch goes on; ``Summary.failed`` counts them.
     ``on_start`` gets the number of inputs, ``on_record`` each record as it is made.
+    The local engine runs ``jobs`` worker processes (default: one per core; 1: this process) of
+    ``threads`` torch threads each; the Ray engine runs ``workers`` actors at ``address``.
 
     >>> from jpegplus.batch import Operation, Options
     >>> run([Path("photos")], Options(Operation.COMPRESS), out_dir=Path("packed"))  # doctest: +SKIP
@@ -74,7 +77,14 @@ def run(
             for folder in sorted({job.target.parent for job in todo}):
                 folder.mkdir(parents=True, exist_ok=True)
         try:
-            _run_engine(todo, options, record, engine=engine, jobs=jobs, address=address, workers=workers)
+            if engine is Engine.RAY:
+                from jpegplus.batch.ray_engine import run_ray
+
+                run_ray(todo, options, record, address=address, workers=workers)
+            elif todo:
+                from jpegplus.batch.local import run_local
+
+                run_local(todo, options, record, processes=jobs, threads=threads)
         finally:
             from jpegplus.io import remove_leftovers
 
@@ -82,28 +92,6 @@ def run(
                 path for job in todo for path in (job.target, job.saliency_map) if path not in (None, STDIO)
             )
     return summary
-
-
-def _run_engine(
-    todo: list[Job],
-    options: Options,
-    record: Callable[[Record], None],
-    *,
-    engine: Engine,
-    jobs: int | None,
-    address: str | None,
-    workers: int | None,
-) -> None:
-    if not todo:
-        return
-    if engine is Engine.RAY:
-        from jpegplus.batch.ray_engine import run_ray
-
-        run_ray(todo, options, record, address=address, workers=workers)
-    else:
-        from jpegplus.batch.local import run_local
-
-        run_local(todo, options, record, processes=jobs)
 
 
 def _skipped(job: Job) -> Record:
