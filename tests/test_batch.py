@@ -98,7 +98,7 @@ def test_enhance_takes_the_jpegs_of_a_folder_and_counts_the_rest(tmp_path: Path,
     save(tmp_path / "anim.gif", photo)
     planned = plan([tmp_path], ENHANCE, out_dir=tmp_path / "out")
     assert [job.source.name for job in planned.jobs] == ["old.jpg"]
-    assert planned.ignored == {"not enhance inputs": 2}
+    assert planned.ignored == {"not JPEGs": 2}
 
 
 def test_stdin_takes_one_input_and_no_out_dir(tmp_path: Path, photo: np.ndarray) -> None:

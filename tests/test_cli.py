@@ -275,7 +275,7 @@ def test_folder_batch_summary_and_errors(tmp_path: Path, photo: np.ndarray) -> N
     assert result.exit_code == 1
     lines = result.stderr.strip().splitlines()
     assert lines[0] == f"jpegplus: error: {folder / 'c.jpg'}: not an image (no image format Pillow reads)"
-    assert lines[1].startswith("jpegplus: summary: 2 files: 1 done, 1 failed, 1 ignored (not enhance inputs);")
+    assert lines[1].startswith("jpegplus: summary: 2 files: 1 done, 1 failed, 1 ignored (not JPEGs);")
     assert (tmp_path / "out" / "a.enhanced.png").exists()
     quiet = runner.invoke(app, ["-q", "enhance", str(folder), "--out-dir", str(tmp_path / "q")])
     assert quiet.stderr.strip().splitlines() == lines[:1]

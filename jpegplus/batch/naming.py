@@ -26,7 +26,11 @@ from jpegplus.codecs import get_codec
 from jpegplus.codecs.registry import CodecName
 from jpegplus.errors import InvalidOptionError, OutputError
 
-STDIO = Path("-")  # standard input as a source, standard output as a target
+STDIO = Path("-")
+NOT_ACCEPTED = {
+    Operation.DECOMPRESS: "not .jpg/.webp/.avif/.jp2",
+    Operation.ENHANCE: "not JPEGs",
+}  # standard input as a source, standard output as a target
 TAG = {Operation.COMPRESS: ".jpegplus", Operation.DECOMPRESS: "", Operation.ENHANCE: ".enhanced"}
 # Formats Pillow lists as readable that are no pictures for jpegplus (data containers, video,
 # PostScript through Ghostscript, Windows metafiles): not looked for in folders.
@@ -141,12 +145,12 @@ def find_inputs(
             subfolders[:] = sorted(d for d in subfolders if skip is None or not _same(here / d, skip))
             for name in sorted(names):
                 path = here / name
-                if not accepted(Operation.COMPRESS, path.suffix) or not path.is_file():
+                if path.suffix.lower() not in readable_formats() or not path.is_file():
                     continue
                 if TAG[operation] and TAG[operation] + "." in name:
                     ignored[f"{TAG[operation].lstrip('.')} outputs"] += 1
                 elif not accepted(operation, path.suffix):
-                    ignored[f"not {operation.value} inputs"] += 1
+                    ignored[NOT_ACCEPTED[operation]] += 1
                 else:
                     found.append((path, here.relative_to(given)))
     return found, ignored
@@ -179,8 +183,12 @@ def plan(
     else:
         jobs = _named(found, options, out_dir, saliency_map)
     _refuse_overlaps(jobs)
-    existing = [job for job in jobs if job.target != STDIO and job.target.exists()]
-    return Plan([job for job in jobs if job not in existing], ignored, existing)
+    exists = [job.target != STDIO and job.target.exists() for job in jobs]
+    return Plan(
+        [job for job, there in zip(jobs, exists, strict=True) if not there],
+        ignored,
+        [job for job, there in zip(jobs, exists, strict=True) if there],
+    )
 
 
 def _named(
