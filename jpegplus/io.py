@@ -21,10 +21,14 @@ from PIL import Image
 
 from jpegplus.codecs.pillow_codec import open_image, to_array
 from jpegplus.errors import InvalidInputError, OutputError
+from jpegplus.options import check_pixel_count
 
 PART_SUFFIX = ".part"  # temporary files of atomic writes: .NAME.RANDOM.part beside NAME
 
-ImageSource = Union[np.ndarray, Image.Image, str, os.PathLike, bytes]
+EncodedSource = Union[bytes, bytearray, memoryview, str, os.PathLike, BinaryIO]
+"""An encoded file: its bytes, its path or a binary file object."""
+ImageSource = Union[np.ndarray, Image.Image, EncodedSource]
+"""Pixels (a uint8 array or a PIL image) or an encoded file."""
 
 
 @dataclass(frozen=True)
@@ -40,19 +44,47 @@ class LoadedImage:
         return size * 8 / self.pixels.shape[0] / self.pixels.shape[1]
 
 
-def load_image(source: ImageSource) -> LoadedImage:
-    """Accept a uint8 array, a PIL image, a path or encoded bytes; keep EXIF and ICC when present."""
-    if isinstance(source, np.ndarray):
-        return LoadedImage(check_pixels(source))
+def is_encoded(source: object) -> bool:
+    """Whether ``source`` is an encoded file (bytes, path or binary file object) rather than pixels."""
+    return isinstance(source, (bytes, bytearray, memoryview, str, os.PathLike)) or hasattr(source, "read")
+
+
+def read_encoded(source: object) -> bytes:
+    """The bytes of an encoded file given as bytes, a path or a binary file object."""
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return bytes(source)
     if isinstance(source, (str, os.PathLike)):
-        source = read_file(Path(source))
-    if isinstance(source, bytes):
-        source = open_image(source)
-    if isinstance(source, Image.Image):
-        exif = source.info.get("exif") or None
-        return LoadedImage(check_pixels(to_array(source)), exif, source.info.get("icc_profile") or None)
-    msg = f"unsupported image type {type(source).__name__}: pass a uint8 array, a PIL image, a path or bytes"
+        return read_file(Path(source))
+    if hasattr(source, "read"):
+        try:
+            data = source.read()
+        except (OSError, ValueError) as error:
+            msg = f"cannot read the file object: {error}"
+            raise InvalidInputError(msg) from None
+        if isinstance(data, (bytes, bytearray)):
+            return bytes(data)
+    msg = f"unsupported input type {type(source).__name__}: pass encoded bytes, a path or a binary file object"
     raise InvalidInputError(msg)
+
+
+def load_image(source: ImageSource, *, max_pixels: int | None = None) -> LoadedImage:
+    """Accept a uint8 array, a PIL image or an encoded file; keep EXIF and ICC when present.
+
+    ``max_pixels`` refuses a larger image (an encoded file before it is decoded).
+    """
+    if is_encoded(source):
+        source = open_image(read_encoded(source), max_pixels=max_pixels)
+    if isinstance(source, np.ndarray):
+        loaded = LoadedImage(check_pixels(source))
+    elif isinstance(source, Image.Image):
+        exif = source.info.get("exif") or None
+        loaded = LoadedImage(check_pixels(to_array(source)), exif, source.info.get("icc_profile") or None)
+    else:
+        msg = f"unsupported image type {type(source).__name__}: pass a uint8 array, a PIL image, a path or bytes"
+        raise InvalidInputError(msg)
+    if max_pixels is not None:
+        check_pixel_count(loaded.pixels.shape[1], loaded.pixels.shape[0], max_pixels, "the image")
+    return loaded
 
 
 def check_pixels(pixels: np.ndarray) -> np.ndarray:
@@ -129,7 +161,7 @@ def to_image(tensor: torch.Tensor, *, gray: bool) -> np.ndarray:
     if gray:
         planes = planes.mean(dim=0, keepdim=True)
     pixels = planes.mul(255.0).round_().clamp_(0, 255).to(torch.uint8).permute(1, 2, 0).numpy()
-    return pixels[:, :, 0] if gray else pixels
+    return np.ascontiguousarray(pixels[:, :, 0] if gray else pixels)
 
 
 def encode_picture(loaded: LoadedImage, suffix: str) -> bytes:

@@ -39,3 +39,11 @@ def model_name(codec: str, mode: Mode) -> str:
 
     own = f"{codec}-{MODEL_KIND[mode]}"
     return own if own in read_manifest() else f"{CodecName.JPEG.value}-{MODEL_KIND[mode]}"
+
+
+def enhance_model_name() -> str:
+    """The post-filter for ordinary JPEGs: its own model where installed, else the JPEG artifact model."""
+    from jpegplus.weights import read_manifest
+
+    own = f"{CodecName.JPEG.value}-enhance"
+    return own if own in read_manifest() else model_name(CodecName.JPEG.value, Mode.FULL)

@@ -5,12 +5,14 @@ from __future__ import annotations
 import html
 import io
 import re
+import warnings
 from typing import Any
 
 import numpy as np
 from PIL import Image
 
 from jpegplus.errors import InvalidInputError
+from jpegplus.options import check_pixel_count
 
 
 class PillowCodec:
@@ -77,23 +79,30 @@ def payload_from_xmp(xmp: bytes) -> bytes | None:
     return html.unescape(found.group(1).decode("ascii", "replace")).encode("ascii", "replace") if found else None
 
 
-def open_image(data: bytes, expected_format: str | None = None, *, load: bool = True) -> Image.Image:
+def open_image(
+    data: bytes, expected_format: str | None = None, *, load: bool = True, max_pixels: int | None = None
+) -> Image.Image:
     """Open (and, unless ``load`` is false, decode) encoded bytes, turning every failure into one clear error.
 
-    ``load=False`` reads only the headers: enough for the format, size and metadata.
+    ``load=False`` reads only the headers: enough for the format, size and metadata. An image of
+    more than ``max_pixels`` is refused from its header, before it is decoded.
     """
     if not data:
         msg = "empty input: no image data"
         raise InvalidInputError(msg)
     try:
-        picture = Image.open(io.BytesIO(data))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # jpegplus's own limit applies
+            picture = Image.open(io.BytesIO(data))
+        if max_pixels is not None:
+            check_pixel_count(picture.width, picture.height, max_pixels, "the image")
         if load:
             picture.load()
     except Image.DecompressionBombError as error:
         msg = f"refused as a decompression bomb: {error}"
         raise InvalidInputError(msg) from None
     except Image.UnidentifiedImageError:
-        msg = "not an image (no image format Pillow reads)"
+        msg = "not an image file, or one of a format Pillow cannot read"
         raise InvalidInputError(msg) from None
     except (OSError, SyntaxError, ValueError) as error:
         msg = f"cannot decode image ({error})"
