@@ -23,6 +23,7 @@ from jpegplus.batch.worker import describe_error
 from jpegplus.codecs.registry import CodecName
 from jpegplus.errors import InvalidOptionError, JpegPlusError
 from jpegplus.modes import Mode
+from jpegplus.options import DEFAULT_MAX_PIXELS
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -60,6 +61,9 @@ Address = Annotated[Optional[str], typer.Option("--address", help="Ray cluster: 
 Workers = Annotated[Optional[int], typer.Option("--workers", min=1, help="Ray actors (default: one per cluster CPU)")]
 Quiet = Annotated[bool, typer.Option("--quiet", help="errors only: no progress, warnings or summary")]
 Verbose = Annotated[int, typer.Option("--verbose", "-v", count=True, help="more messages (-vv: debug)")]
+MaxPixels = Annotated[
+    int, typer.Option(min=1, help="refuse larger images (stored or claimed by the file), before decoding")
+]
 PictureFormatOpt = Annotated[
     Optional[PictureFormat], typer.Option("--format", help="picture format (default: from -o's name, else png)")
 ]
@@ -161,6 +165,9 @@ def compress(
     ] = None,
     target_psnr: Annotated[Optional[float], typer.Option(min=10, max=80, help="PSNR (dB) to reach")] = None,
     saliency: Annotated[bool, typer.Option("--saliency", help="more bits where people look")] = False,
+    allow_half_size: Annotated[
+        bool, typer.Option("--allow-half-size", help="let auto write a half-size file where that is better")
+    ] = False,
     save_saliency: Annotated[
         Optional[Path], typer.Option(help="write the saliency map of the (one) input as a PNG")
     ] = None,
@@ -170,6 +177,7 @@ def compress(
     jobs: Jobs = None,
     address: Address = None,
     workers: Workers = None,
+    max_pixels: MaxPixels = DEFAULT_MAX_PIXELS,
     device: Device = None,
     quiet: Quiet = False,
     verbose: Verbose = 0,
@@ -191,6 +199,8 @@ def compress(
             target_size=target_size,
             target_psnr=target_psnr,
             saliency=saliency,
+            allow_half_size=allow_half_size,
+            max_pixels=max_pixels,
             device=device,
         )
         run_files(ctx, options, level)
@@ -210,6 +220,7 @@ def decompress(
     jobs: Jobs = None,
     address: Address = None,
     workers: Workers = None,
+    max_pixels: MaxPixels = DEFAULT_MAX_PIXELS,
     device: Device = None,
     quiet: Quiet = False,
     verbose: Verbose = 0,
@@ -217,7 +228,12 @@ def decompress(
     """Decode jpegplus files to full-size pictures (PNG unless -o or --format says otherwise)."""
     level = verbosity(ctx, quiet, verbose)
     with reported():
-        options = Options(Operation.DECOMPRESS, device=device, **picture_options(output, output_format, quality))
+        options = Options(
+            Operation.DECOMPRESS,
+            max_pixels=max_pixels,
+            device=device,
+            **picture_options(output, output_format, quality),
+        )
         run_files(ctx, options, level)
 
 
@@ -238,15 +254,20 @@ def enhance(
     jobs: Jobs = None,
     address: Address = None,
     workers: Workers = None,
+    max_pixels: MaxPixels = DEFAULT_MAX_PIXELS,
     device: Device = None,
     quiet: Quiet = False,
     verbose: Verbose = 0,
 ) -> None:
-    """Remove blocking, ringing and colour bleeding from ordinary JPEGs (a folder's other images are skipped)."""
+    """Remove blocking, ringing and colour bleeding from JPEGs, and from pixels that were once a JPEG."""
     level = verbosity(ctx, quiet, verbose)
     with reported():
         options = Options(
-            Operation.ENHANCE, strength=strength, device=device, **picture_options(output, output_format, quality)
+            Operation.ENHANCE,
+            strength=strength,
+            max_pixels=max_pixels,
+            device=device,
+            **picture_options(output, output_format, quality),
         )
         run_files(ctx, options, level)
 

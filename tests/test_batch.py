@@ -92,13 +92,13 @@ def test_output_folder_inside_the_input_folder_is_not_searched(tmp_path: Path, p
     assert [job.source.name for job in plan([tmp_path], COMPRESS, out_dir=tmp_path / "packed").jobs] == ["a.png"]
 
 
-def test_enhance_takes_the_jpegs_of_a_folder_and_counts_the_rest(tmp_path: Path, photo: np.ndarray) -> None:
+def test_enhance_takes_every_image_of_a_folder_but_its_own_outputs(tmp_path: Path, photo: np.ndarray) -> None:
     (tmp_path / "old.jpg").write_bytes(jpeg_bytes(photo, 30))
     save(tmp_path / "drawing.png", photo)
-    save(tmp_path / "anim.gif", photo)
+    save(tmp_path / "old.enhanced.png", photo)
     planned = plan([tmp_path], ENHANCE, out_dir=tmp_path / "out")
-    assert [job.source.name for job in planned.jobs] == ["old.jpg"]
-    assert planned.ignored == {"not JPEGs": 2}
+    assert [job.source.name for job in planned.jobs] == ["drawing.png", "old.jpg"]
+    assert planned.ignored == {"enhanced outputs": 1}
 
 
 def test_stdin_takes_one_input_and_no_out_dir(tmp_path: Path, photo: np.ndarray) -> None:

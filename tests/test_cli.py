@@ -12,6 +12,7 @@ from PIL import Image
 from typer.testing import CliRunner
 
 from conftest import jpeg_bytes, retag
+from jpegplus.batch import MANIFEST_NAME, read_manifest
 from jpegplus.cli import app
 
 runner = CliRunner()
@@ -39,6 +40,7 @@ def test_compress_decompress_info(tmp_path: Path, photo_file: Path) -> None:
     result = runner.invoke(app, ["compress", str(photo_file), "-o", str(packed), "-q", "60", "-m", "downsample"])
     assert result.exit_code == 0, result.output
     assert Image.open(packed).size == (64, 48)
+    assert "plain viewers show 64x48, jpegplus decompress restores 128x96" in result.stderr
     restored = tmp_path / "restored.png"
     assert runner.invoke(app, ["decompress", str(packed), "-o", str(restored)]).exit_code == 0
     assert Image.open(restored).size == (128, 96)
@@ -256,13 +258,24 @@ def test_outputs_get_umask_permissions(tmp_path: Path, photo_file: Path) -> None
     assert (tmp_path / "o.jpg").stat().st_mode & 0o777 == 0o644
 
 
-def test_decompression_bomb_warning_only_with_verbose(tmp_path: Path, photo_file: Path, monkeypatch) -> None:
+def test_library_warnings_only_with_verbose(tmp_path: Path, photo_file: Path, monkeypatch) -> None:
+    import warnings
+
+    from jpegplus import pipeline
+
     monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 10_000)  # the 128×96 photo is over it, under twice it
+    original = pipeline.compress
+
+    def warning_compress(*args: object, **kwargs: object) -> bytes:
+        warnings.warn("something odd underneath", UserWarning, stacklevel=1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "compress", warning_compress)
     quiet = runner.invoke(app, ["compress", str(photo_file), "-o", str(tmp_path / "a.jpg")])
-    assert quiet.exit_code == 0 and quiet.stderr == ""
+    assert quiet.exit_code == 0 and quiet.stderr == ""  # neither Pillow's DecompressionBombWarning nor ours
     loud = runner.invoke(app, ["compress", str(photo_file), "-o", str(tmp_path / "b.jpg"), "-v"])
-    assert loud.exit_code == 0 and "DecompressionBombWarning" in loud.stderr
-    assert loud.stderr.startswith("jpegplus: info:")
+    assert loud.exit_code == 0
+    assert loud.stderr.strip() == f"jpegplus: info: {photo_file}: UserWarning: something odd underneath"
 
 
 def test_folder_batch_summary_and_errors(tmp_path: Path, photo: np.ndarray) -> None:
@@ -274,8 +287,10 @@ def test_folder_batch_summary_and_errors(tmp_path: Path, photo: np.ndarray) -> N
     result = runner.invoke(app, ["enhance", str(folder), "--out-dir", str(tmp_path / "out")])
     assert result.exit_code == 1
     lines = result.stderr.strip().splitlines()
-    assert lines[0] == f"jpegplus: error: {folder / 'c.jpg'}: not an image (no image format Pillow reads)"
-    assert lines[1].startswith("jpegplus: summary: 2 files: 1 done, 1 failed, 1 ignored (not JPEGs);")
-    assert (tmp_path / "out" / "a.enhanced.png").exists()
+    assert lines[0].startswith(f"jpegplus: error: {folder / 'c.jpg'}: not an image")
+    assert lines[1].startswith("jpegplus: summary: 3 files: 2 done, 1 failed;")
+    modes = {Path(r.input).name: r.mode for r in read_manifest(tmp_path / "out" / MANIFEST_NAME)}
+    assert modes == {"a.jpg": "enhance", "b.gif": "blind", "c.jpg": None}
+    assert (tmp_path / "out" / "a.enhanced.png").exists() and (tmp_path / "out" / "b.enhanced.png").exists()
     quiet = runner.invoke(app, ["-q", "enhance", str(folder), "--out-dir", str(tmp_path / "q")])
     assert quiet.stderr.strip().splitlines() == lines[:1]

@@ -77,7 +77,7 @@ def accepted(operation: Operation, suffix: str) -> bool:
         return pillow_format is not None
     if operation is Operation.DECOMPRESS:
         return pillow_format in {codec_format(codec) for codec in CodecName}
-    return pillow_format in ENHANCE_FORMATS
+    return pillow_format is not None and (ENHANCE_FORMATS is None or pillow_format in ENHANCE_FORMATS)
 
 
 def codec_for_output(path: Path, codec: CodecName | None) -> CodecName:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import enum
+import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from jpegplus.codecs.registry import CodecName
+from jpegplus.options import DEFAULT_MAX_PIXELS
 
 if TYPE_CHECKING:
     from jpegplus.io import LoadedImage
@@ -30,11 +32,14 @@ class PictureFormat(str, enum.Enum):
 
 # Pillow's format name of each picture format (its extensions come from Pillow's registry).
 PILLOW_FORMAT = {PictureFormat.PNG: "PNG", PictureFormat.TIFF: "TIFF", PictureFormat.JPEG: "JPEG"}
+JPEG_START = b"\xff\xd8\xff"  # SOI and the first marker: a JPEG file
+log = logging.getLogger(__name__)
 DEFAULT_SUFFIX = {PictureFormat.PNG: ".png", PictureFormat.TIFF: ".tif", PictureFormat.JPEG: ".jpg"}
 
-# The Pillow formats enhance takes. A folder's other images are skipped with a count; a blind
-# (table-free) enhance mode would add its formats here and its branch in ``transform``.
-ENHANCE_FORMATS = frozenset({"JPEG"})
+# The Pillow formats enhance takes from a folder (the others are counted and left alone): JPEG
+# files, read with their quantization tables, and other images, whose JPEG past enhance's blind
+# mode estimates from the pixels (:mod:`jpegplus.blind`); None: every format Pillow reads.
+ENHANCE_FORMATS: frozenset[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -51,6 +56,8 @@ class Options:
     strength: int | None = None
     picture_format: PictureFormat = PictureFormat.PNG
     picture_quality: int = 95
+    allow_half_size: bool = False
+    max_pixels: int = DEFAULT_MAX_PIXELS
     device: str | None = None
 
 
@@ -60,7 +67,7 @@ class Product:
 
     data: bytes
     pixels: int  # of the full-size picture
-    mode: str  # the jpegplus mode of the compressed file (auto resolved), or "enhance"
+    mode: str  # the jpegplus mode of the compressed file (auto resolved); "enhance", or "blind" for non-JPEGs
 
 
 def transform(data: bytes, options: Options) -> Product:
@@ -78,16 +85,30 @@ def transform(data: bytes, options: Options) -> Product:
             target_size=options.target_size,
             target_psnr=options.target_psnr,
             saliency=options.saliency,
+            allow_half_size=options.allow_half_size,
+            max_pixels=options.max_pixels,
         )
         facts = container.extract(packed)
         assert facts is not None  # compress always writes its metadata
+        if facts.mode == "downsample":
+            shown = "x".join(map(str, facts.stored_size))
+            log.warning(
+                "written at half size: plain viewers show %s, jpegplus decompress restores %dx%d",
+                shown,
+                facts.width,
+                facts.height,
+            )
         return Product(packed, facts.width * facts.height, facts.mode)
     if operation is Operation.DECOMPRESS:
-        restored = pipeline.decompress_image(data, device=options.device)
+        restored = pipeline.decompress_image(data, device=options.device, max_pixels=options.max_pixels)
         stored = container.extract(data)
         return Product(encode_picture(restored, options), _pixels(restored), stored.mode if stored else "")
-    enhanced = pipeline.enhance_image(data, strength=options.strength, device=options.device)
-    return Product(encode_picture(enhanced, options), _pixels(enhanced), "enhance")
+    enhanced = pipeline.enhance_image(
+        data, strength=options.strength, device=options.device, max_pixels=options.max_pixels
+    )
+    return Product(
+        encode_picture(enhanced, options), _pixels(enhanced), "enhance" if data[:3] == JPEG_START else "blind"
+    )
 
 
 def _pixels(picture: LoadedImage) -> int:
