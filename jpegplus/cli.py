@@ -7,23 +7,18 @@ from __future__ import annotations
 
 import re
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 
 from jpegplus import __version__
-from jpegplus.batch.console import NORMAL, QUIET, configure_logging, say
-from jpegplus.batch.naming import STDIO
+from jpegplus.batch.command import FileArgs, Quiet, Verbose, file_command, reported, verbosity
+from jpegplus.batch.console import QUIET, say
 from jpegplus.batch.options import Operation, Options, PictureFormat
-from jpegplus.batch.runner import Engine
-from jpegplus.batch.worker import describe_error
 from jpegplus.codecs.registry import CodecName
-from jpegplus.errors import InvalidOptionError, JpegPlusError
+from jpegplus.errors import InvalidOptionError
 from jpegplus.modes import Mode
-from jpegplus.options import DEFAULT_MAX_PIXELS
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -44,48 +39,11 @@ def parse_size(text: str) -> int:
     return int(float(found.group(1)) * units[found.group(2)])
 
 
-Inputs = Annotated[list[Path], typer.Argument(help="image files or folders (searched recursively); '-' reads stdin")]
-Output = Annotated[Optional[Path], typer.Option("--output", "-o", help="output file (one input); '-' is stdout")]
-OutDir = Annotated[
-    Optional[Path], typer.Option("--out-dir", help="folder for the outputs (keeps the tree) and the manifest")
-]
-Force = Annotated[bool, typer.Option("--force", help="replace existing outputs (never an input)")]
-SkipExisting = Annotated[bool, typer.Option("--skip-existing", help="leave inputs whose output exists (re-runs)")]
 Quality = Annotated[int, typer.Option("--quality", "-q", min=1, max=100, help="the codec's own 1–100 quality")]
-Device = Annotated[Optional[str], typer.Option("--device", help="cpu, cuda, … (default: CUDA if torch sees one)")]
-EngineOpt = Annotated[Engine, typer.Option("--engine", help="local processes, or a Ray cluster")]
-Jobs = Annotated[
-    Optional[int], typer.Option("--jobs", "-j", min=1, help="local worker processes (default: one per core)")
-]
-Address = Annotated[Optional[str], typer.Option("--address", help="Ray cluster: auto or ray://HOST:10001")]
-Workers = Annotated[Optional[int], typer.Option("--workers", min=1, help="Ray actors (default: one per cluster CPU)")]
-Quiet = Annotated[bool, typer.Option("--quiet", help="errors only: no progress, warnings or summary")]
-Verbose = Annotated[int, typer.Option("--verbose", "-v", count=True, help="more messages (-vv: debug)")]
-MaxPixels = Annotated[
-    int, typer.Option(min=1, help="refuse larger images (stored or claimed by the file), before decoding")
-]
 PictureFormatOpt = Annotated[
     Optional[PictureFormat], typer.Option("--format", help="picture format (default: from -o's name, else png)")
 ]
 PictureQuality = Annotated[int, typer.Option("--quality", "-q", min=1, max=100, help="JPEG quality of --format jpeg")]
-
-
-@contextmanager
-def reported(source: Path | None = None) -> Iterator[None]:
-    """Turn jpegplus errors into one stderr line (naming ``source``): exit code 2 for bad options, 1 otherwise."""
-    try:
-        yield
-    except JpegPlusError as error:
-        say("error", str(error) if source is None else describe_error(error, source))
-        raise typer.Exit(code=2 if isinstance(error, InvalidOptionError) else 1) from None
-
-
-def verbosity(ctx: typer.Context, quiet: bool, verbose: int) -> int:
-    """The command's ``--quiet``/``-v`` on top of the ones before the command."""
-    before = NORMAL if ctx.obj is None else ctx.obj
-    level = QUIET if quiet else verbose or before
-    configure_logging(level)
-    return level
 
 
 def show_version(wanted: bool) -> None:
@@ -108,52 +66,9 @@ def main_options(
     ctx.obj = QUIET if quiet else verbose
 
 
-def run_files(ctx: typer.Context, options: Options, level: int) -> None:
-    """Run the command's batch (its parameters: ``ctx.params``) with a progress bar, one line per
-    failure and a summary line; exit 1 if any file failed."""
-    from jpegplus.batch import run
-    from jpegplus.batch.console import Display
-
-    given = ctx.params
-    engine, jobs = given["engine"], given["jobs"]
-    if engine is Engine.LOCAL and (given["address"] or given["workers"]):
-        msg = "--address and --workers are options of --engine ray"
-        raise InvalidOptionError(msg)
-    if engine is Engine.RAY and jobs:
-        msg = "--jobs sets local processes; with --engine ray use --workers"
-        raise InvalidOptionError(msg)
-    if (given["output"] == STDIO or given["inputs"] == [STDIO] and given["output"] is None) and sys.stdout.isatty():
-        msg = "refusing to write image data to a terminal; redirect standard output or give -o FILE"
-        raise InvalidOptionError(msg)
-    display = Display(enabled=level > QUIET)
-    with display.shown(tiles=engine is Engine.LOCAL and jobs in (None, 1)):
-        summary = run(
-            given["inputs"],
-            options,
-            output=given["output"],
-            out_dir=given["out_dir"],
-            saliency_map=given.get("save_saliency"),
-            force=given["force"],
-            skip_existing=given["skip_existing"],
-            engine=engine,
-            jobs=jobs,
-            address=given["address"],
-            workers=given["workers"],
-            on_start=display.start,
-            on_record=display.finished,
-        )
-    if level > QUIET and summary.done + summary.failed + summary.skipped > 1:
-        say("summary", summary.line())
-    if summary.failed:
-        raise typer.Exit(code=1)
-
-
-@app.command()
+@file_command(app)
 def compress(
-    ctx: typer.Context,
-    inputs: Inputs,
-    output: Output = None,
-    out_dir: OutDir = None,
+    files: FileArgs,
     codec: Annotated[
         Optional[CodecName], typer.Option("--codec", "-c", help="default: from -o's name, else jpeg")
     ] = None,
@@ -171,113 +86,59 @@ def compress(
     save_saliency: Annotated[
         Optional[Path], typer.Option(help="write the saliency map of the (one) input as a PNG")
     ] = None,
-    force: Force = False,
-    skip_existing: SkipExisting = False,
-    engine: EngineOpt = Engine.LOCAL,
-    jobs: Jobs = None,
-    address: Address = None,
-    workers: Workers = None,
-    max_pixels: MaxPixels = DEFAULT_MAX_PIXELS,
-    device: Device = None,
-    quiet: Quiet = False,
-    verbose: Verbose = 0,
-) -> None:
+) -> Options:
     """Compress images into standard files (any viewer opens them) that jpegplus decodes better."""
     from jpegplus.batch.naming import codec_for_output
 
-    level = verbosity(ctx, quiet, verbose)
-    with reported():
-        if save_saliency is not None and save_saliency.suffix.lower() != ".png":
-            msg = f"--save-saliency writes a PNG; name it .png, not {save_saliency.name!r}"
-            raise InvalidOptionError(msg)
-        chosen = codec_for_output(output, codec) if output is not None else codec or CodecName.JPEG
-        options = Options(
-            Operation.COMPRESS,
-            codec=chosen,
-            quality=quality,
-            mode=mode.value,
-            target_size=target_size,
-            target_psnr=target_psnr,
-            saliency=saliency,
-            allow_half_size=allow_half_size,
-            max_pixels=max_pixels,
-            device=device,
-        )
-        run_files(ctx, options, level)
+    if save_saliency is not None and save_saliency.suffix.lower() != ".png":
+        msg = f"--save-saliency writes a PNG; name it .png, not {save_saliency.name!r}"
+        raise InvalidOptionError(msg)
+    return Options(
+        Operation.COMPRESS,
+        codec=codec_for_output(files.output, codec) if files.output is not None else codec or CodecName.JPEG,
+        quality=quality,
+        mode=mode.value,
+        target_size=target_size,
+        target_psnr=target_psnr,
+        saliency=saliency,
+        allow_half_size=allow_half_size,
+        max_pixels=files.max_pixels,
+        device=files.device,
+    )
 
 
-@app.command()
-def decompress(
-    ctx: typer.Context,
-    inputs: Inputs,
-    output: Output = None,
-    out_dir: OutDir = None,
-    output_format: PictureFormatOpt = None,
-    quality: PictureQuality = 95,
-    force: Force = False,
-    skip_existing: SkipExisting = False,
-    engine: EngineOpt = Engine.LOCAL,
-    jobs: Jobs = None,
-    address: Address = None,
-    workers: Workers = None,
-    max_pixels: MaxPixels = DEFAULT_MAX_PIXELS,
-    device: Device = None,
-    quiet: Quiet = False,
-    verbose: Verbose = 0,
-) -> None:
+@file_command(app)
+def decompress(files: FileArgs, output_format: PictureFormatOpt = None, quality: PictureQuality = 95) -> Options:
     """Decode jpegplus files to full-size pictures (PNG unless -o or --format says otherwise)."""
-    level = verbosity(ctx, quiet, verbose)
-    with reported():
-        options = Options(
-            Operation.DECOMPRESS,
-            max_pixels=max_pixels,
-            device=device,
-            **picture_options(output, output_format, quality),
-        )
-        run_files(ctx, options, level)
+    return Options(Operation.DECOMPRESS, **picture_options(files, output_format, quality))
 
 
-@app.command()
+@file_command(app)
 def enhance(
-    ctx: typer.Context,
-    inputs: Inputs,
-    output: Output = None,
-    out_dir: OutDir = None,
+    files: FileArgs,
     strength: Annotated[
         Optional[int], typer.Option(min=1, max=100, help="override the JPEG quality read from the file")
     ] = None,
     output_format: PictureFormatOpt = None,
     quality: PictureQuality = 95,
-    force: Force = False,
-    skip_existing: SkipExisting = False,
-    engine: EngineOpt = Engine.LOCAL,
-    jobs: Jobs = None,
-    address: Address = None,
-    workers: Workers = None,
-    max_pixels: MaxPixels = DEFAULT_MAX_PIXELS,
-    device: Device = None,
-    quiet: Quiet = False,
-    verbose: Verbose = 0,
-) -> None:
+) -> Options:
     """Remove blocking, ringing and colour bleeding from JPEGs, and from pixels that were once a JPEG."""
-    level = verbosity(ctx, quiet, verbose)
-    with reported():
-        options = Options(
-            Operation.ENHANCE,
-            strength=strength,
-            max_pixels=max_pixels,
-            device=device,
-            **picture_options(output, output_format, quality),
-        )
-        run_files(ctx, options, level)
+    return Options(Operation.ENHANCE, strength=strength, **picture_options(files, output_format, quality))
 
 
-def picture_options(output: Path | None, chosen: PictureFormat | None, quality: int) -> dict[str, object]:
-    """``picture_format`` (checked against -o's name before any work) and ``picture_quality``."""
+def picture_options(files: FileArgs, chosen: PictureFormat | None, quality: int) -> dict[str, Any]:
+    """The options of a picture output: its format (checked against -o's name before any work) and more."""
     from jpegplus.batch.naming import picture_format_for_output
 
-    picture = picture_format_for_output(output, chosen) if output is not None else chosen or PictureFormat.PNG
-    return {"picture_format": picture, "picture_quality": quality}
+    picture = chosen or PictureFormat.PNG
+    if files.output is not None:
+        picture = picture_format_for_output(files.output, chosen)
+    return {
+        "picture_format": picture,
+        "picture_quality": quality,
+        "max_pixels": files.max_pixels,
+        "device": files.device,
+    }
 
 
 @app.command()
