@@ -66,6 +66,7 @@ class Measurement:
     images_per_s: float
     megapixels_per_s: float
     cpu_busy: float  # share of all cores busy during the run (the machine's, so measure it idle)
+    file_s_median: float  # one file's seconds in its worker (start-up excluded but the first file's)
     failed: int
 
 
@@ -76,6 +77,7 @@ def measure(dataset: str, inputs: Path, out: Path, setting: Setting, operation: 
     running cluster and starting the actors is, starting the cluster is not.
     """
     sizes = [Image.open(path).size for path in sorted(inputs.iterdir())]
+    seconds_per_file: list[float] = []
     busy, total = cpu_busy()
     start = time.perf_counter()
     summary = run(
@@ -86,6 +88,7 @@ def measure(dataset: str, inputs: Path, out: Path, setting: Setting, operation: 
         jobs=setting.jobs,
         threads=setting.threads,
         address=setting.address,
+        on_record=lambda record: seconds_per_file.append(record.seconds),
     )
     seconds = time.perf_counter() - start
     busy_after, total_after = cpu_busy()
@@ -99,6 +102,7 @@ def measure(dataset: str, inputs: Path, out: Path, setting: Setting, operation: 
         round(len(sizes) / seconds, 3),
         round(megapixels / seconds, 3),
         round((busy_after - busy) / max(total_after - total, 1), 3),
+        round(float(np.median(seconds_per_file)), 3),
         summary.failed,
     )
 
