@@ -81,7 +81,7 @@ def test_a_killed_actor_is_replaced_and_the_job_completes(tmp_path: Path, local_
     source = tmp_path / "in"
     source.mkdir()
     for index in range(8):
-        image = np.roll(data.astronaut()[:256, :384], 40 * index, axis=1)
+        image = np.roll(data.astronaut(), 40 * index, axis=1)  # 512x512: seconds of work left after the kill
         (source / f"{index}.jpg").write_bytes(jpeg_bytes(np.ascontiguousarray(image), 30))
     killed: list[int] = []
 
@@ -99,4 +99,4 @@ def test_a_killed_actor_is_replaced_and_the_job_completes(tmp_path: Path, local_
     assert str(killed[0]) in workers and len(workers) >= 2  # a new actor finished the work
     assert sorted(p.name for p in out.iterdir()) == sorted([f"{i}.enhanced.png" for i in range(8)] + [MANIFEST_NAME])
     for index in range(8):
-        assert Image.open(out / f"{index}.enhanced.png").size == (384, 256)
+        assert Image.open(out / f"{index}.enhanced.png").size == (512, 512)
