@@ -279,7 +279,8 @@ def bench_batch(
         for result in run_batch_bench(kodak, photos, out, operation, large=large):
             print(
                 f"{result.dataset:6} {result.setting:38} {result.images_per_s:7.3f} images/s "
-                f"{result.megapixels_per_s:6.2f} MP/s  CPU {result.cpu_busy:.0%}  ({result.seconds} s, "
+                f"{result.megapixels_per_s:6.2f} MP/s  CPU {result.work_cpu:.0%} (machine {result.cpu_busy:.0%})  "
+                f"({result.seconds} s, "
                 f"median file {result.file_s_median} s)"
             )
 

@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from jpegplus.batch.manifest import Record
 from jpegplus.batch.options import Operation, Options
 from jpegplus.batch.runner import Engine, run
 
@@ -66,6 +67,7 @@ class Measurement:
     images_per_s: float
     megapixels_per_s: float
     cpu_busy: float  # share of all cores busy during the run (the machine's, so measure it idle)
+    work_cpu: float  # share of all cores the batch's workers spent on its files (their CPU time)
     file_s_median: float  # one file's seconds in its worker (start-up excluded but the first file's)
     failed: int
 
@@ -77,7 +79,7 @@ def measure(dataset: str, inputs: Path, out: Path, setting: Setting, operation: 
     running cluster and starting the actors is, starting the cluster is not.
     """
     sizes = [Image.open(path).size for path in sorted(inputs.iterdir())]
-    seconds_per_file: list[float] = []
+    records: list[Record] = []
     busy, total = cpu_busy()
     start = time.perf_counter()
     summary = run(
@@ -88,7 +90,7 @@ def measure(dataset: str, inputs: Path, out: Path, setting: Setting, operation: 
         jobs=setting.jobs,
         threads=setting.threads,
         address=setting.address,
-        on_record=lambda record: seconds_per_file.append(record.seconds),
+        on_record=records.append,
     )
     seconds = time.perf_counter() - start
     busy_after, total_after = cpu_busy()
@@ -102,7 +104,8 @@ def measure(dataset: str, inputs: Path, out: Path, setting: Setting, operation: 
         round(len(sizes) / seconds, 3),
         round(megapixels / seconds, 3),
         round((busy_after - busy) / max(total_after - total, 1), 3),
-        round(float(np.median(seconds_per_file)), 3),
+        round(sum(r.cpu_seconds for r in records) / seconds / (os.cpu_count() or 1), 3),
+        round(float(np.median([r.seconds for r in records])), 3),
         summary.failed,
     )
 

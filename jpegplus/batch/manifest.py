@@ -17,7 +17,8 @@ class Record:
 
     ``status`` is ``done``, ``failed`` (``error`` says why) or ``skipped`` (its output existed).
     ``bpp`` is the compressed file's bits per pixel of the full-size picture (the output's for
-    compress, the input's for decompress and enhance). ``notes`` are the warnings the library
+    compress, the input's for decompress and enhance). ``seconds`` is the job's wall time in its
+    worker, ``cpu_seconds`` the CPU time of the worker's threads meanwhile. ``notes`` are the warnings the library
     logged for this file, as (logging level, message).
     """
 
@@ -30,6 +31,7 @@ class Record:
     mode: str | None = None
     error: str | None = None
     seconds: float = 0.0
+    cpu_seconds: float = 0.0
     worker: str = ""
     notes: tuple[tuple[int, str], ...] = ()
 

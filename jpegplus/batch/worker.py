@@ -28,12 +28,13 @@ def process_job(job: Job, options: Options) -> Record:
     for the whole batch before any work (:func:`jpegplus.batch.naming.plan`), and a retried job
     (a restarted worker) must be able to write again what it had written.
     """
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     with captured_notes() as notes:
         record = _attempt(job, options)
     return dataclasses.replace(
         record,
         seconds=round(time.perf_counter() - start, 4),
+        cpu_seconds=round(time.process_time() - cpu_start, 4),
         worker=f"{socket.gethostname()}:{os.getpid()}",
         notes=tuple(notes),
     )
