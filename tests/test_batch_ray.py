@@ -40,7 +40,7 @@ def pixels(path: Path) -> np.ndarray:
     return np.asarray(Image.open(path), dtype=np.int16)
 
 
-def test_ray_writes_what_the_local_engine_writes(tmp_path: Path, local_ray: None) -> None:
+def test_ray_writes_what_the_local_engine_writes(tmp_path: Path, local_ray: None, monkeypatch) -> None:
     source = tmp_path / "in"
     for name, image in photos().items():
         (source / name).parent.mkdir(parents=True, exist_ok=True)

@@ -39,8 +39,8 @@ class JobActor:
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, list[str]]:
         records = [
-            process_job(Job(Path(str(source)), Path(str(target))), self.options)
-            for source, target in zip(batch["source"], batch["target"], strict=True)
+            process_job(Job(Path(str(source)), Path(str(target)), Path(str(extra)) if extra else None), self.options)
+            for source, target, extra in zip(batch["source"], batch["target"], batch["saliency_map"], strict=True)
         ]
         return {"record": [record.to_json() for record in records]}
 
@@ -73,7 +73,14 @@ def run_ray(
         count = workers or max(1, int(ray.cluster_resources().get("CPU", 1)) // THREADS_PER_ACTOR)
         # Absolute paths: an actor's working folder is not the driver's on another node.
         named = {(str(job.source.absolute()), str(job.target.absolute())): job for job in jobs}
-        rows = [{"source": source, "target": target} for source, target in named]
+        rows = [
+            {
+                "source": source,
+                "target": target,
+                "saliency_map": str(job.saliency_map.absolute()) if job.saliency_map else "",
+            }
+            for (source, target), job in named.items()
+        ]
         dataset = ray.data.from_items(rows, override_num_blocks=min(len(rows), MAX_BLOCKS))
         results = dataset.map_batches(
             JobActor,
@@ -85,7 +92,8 @@ def run_ray(
         for row in results.iter_rows():
             record = Record.from_json(row["record"])
             job = named[record.input, record.output]
-            on_record(dataclasses.replace(record, input=str(job.source), output=str(job.target)))
+            error = record.error and record.error.replace(record.input, str(job.source))
+            on_record(dataclasses.replace(record, input=str(job.source), output=str(job.target), error=error))
     finally:
         if started:
             ray.shutdown()

@@ -53,6 +53,9 @@ def run(
     if force and skip_existing:
         msg = "give --force (replace existing outputs) or --skip-existing (keep them), not both"
         raise InvalidOptionError(msg)
+    if engine is Engine.RAY and (STDIO in sources or output == STDIO):
+        msg = "'-' (standard input or output) works with the local engine only"
+        raise InvalidOptionError(msg)
     planned = plan(sources, options, output=output, out_dir=out_dir, saliency_map=saliency_map)
     if planned.existing and not (force or skip_existing):
         more = f" (and {len(planned.existing) - 1} more outputs)" if len(planned.existing) > 1 else ""
