@@ -17,8 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from jpegplus.consistency import BLOCK, LUMA_WEIGHTS
-from jpegplus.quantization import standard_tables
+from jpegplus.codecs.jpeg.consistency import BLOCK, LUMA_WEIGHTS
+from jpegplus.codecs.jpeg.quantization import standard_tables
 
 WINDOW_BLOCKS = 64  # blocks a side measured per offset (4,096): a stable estimate, cheap at any image size
 ZIGZAG_LOW = (0, 1, 8, 16, 9, 2, 3, 10, 17, 24)  # DC and the nine lowest AC frequencies (natural order)

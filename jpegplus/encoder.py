@@ -7,12 +7,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from jpegplus import container, inference
-from jpegplus.codecs import Codec, CodecName
+from jpegplus.codecs import Codec, RegionQuantizer, RestorationEncoder
 from jpegplus.io import LoadedImage, to_image, to_tensor
 from jpegplus.modes import Mode, model_name
-from jpegplus.regionquant import MAX_THRESHOLD, encode_salient, prefilter
 from jpegplus.runtime import resolve_device
-from jpegplus.saliency import saliency_map
+from jpegplus.saliency import prefilter, saliency_map
 from jpegplus.transparency import resize_alpha
 from jpegplus.weights import load_model
 
@@ -44,24 +43,26 @@ class ModeEncoder:
             compact = inference.make_compact(model.compact, to_tensor(stored), resolve_device(device))
             stored = to_image(compact, gray=stored.ndim == 2)
         salient = saliency_map(stored) if saliency else None
-        if salient is not None and codec.name != CodecName.JPEG.value:
-            stored = prefilter(stored, salient)  # no per-block control: soften what nobody looks at
+        if salient is not None and not isinstance(codec, RegionQuantizer):
+            stored = prefilter(stored, salient)  # no per-region control: soften what nobody looks at
         return cls(loaded, codec, mode, stored, model.spec.model_id, salient)
 
     @property
     def region_quantized(self) -> bool:
-        """Whether saliency acts per block (JPEG) rather than by a pre-filter."""
-        return self.saliency is not None and self.codec.name == CodecName.JPEG.value
+        """Whether saliency acts inside the codec (JPEG: per block) rather than by a pre-filter."""
+        return self.saliency is not None and isinstance(self.codec, RegionQuantizer)
 
     @property
     def pixels(self) -> int:
         """Pixels of the original image (the denominator of bits per pixel)."""
         return self.loaded.pixels.shape[0] * self.loaded.pixels.shape[1]
 
-    def encode(self, quality: int, *, dead_zone: float = MAX_THRESHOLD) -> bytes:
+    def encode(self, quality: int, *, dead_zone: float | None = None) -> bytes:
         """A standard file of the codec with the jpegplus payload, alpha (at the stored size), EXIF, ICC and XMP.
 
-        ``dead_zone``: with saliency on JPEG, that of the least salient blocks (see :mod:`jpegplus.regionquant`).
+        Full mode asks a :class:`~jpegplus.codecs.RestorationEncoder` codec for its restoration settings
+        (the half-resolution model learned the standard ones). ``dead_zone``: with saliency on a
+        :class:`~jpegplus.codecs.RegionQuantizer` codec, that of the least salient regions (default: the codec's).
         """
         original = self.loaded.pixels
         metadata = container.Metadata(
@@ -74,21 +75,33 @@ class ModeEncoder:
             model=self.model_id,
         )
         payload = container.serialise(metadata)
-        tags = {"exif": self.loaded.exif, "icc": self.loaded.icc, "xmp": self.loaded.xmp}
-        restoration = self.mode is Mode.FULL  # the half-resolution model learned standard tables
-        if self.region_quantized:  # JPEG: no alpha
-            options = {"max_threshold": dead_zone, "restoration": restoration, **tags}
-            salient = encode_salient(self.stored, quality, self.saliency, **options)
-            return self.codec.attach(salient, payload)
+        exif, icc, xmp = self.loaded.exif, self.loaded.icc, self.loaded.xmp
+        codec, restoration = self.codec, self.mode is Mode.FULL
+        if self.saliency is not None and isinstance(codec, RegionQuantizer):  # JPEG: no alpha
+            salient = codec.encode_salient(
+                self.stored,
+                quality,
+                self.saliency,
+                max_threshold=dead_zone,
+                restoration=restoration,
+                exif=exif,
+                icc=icc,
+                xmp=xmp,
+            )
+            return codec.attach(salient, payload)
         alpha = None if self.loaded.alpha is None else resize_alpha(self.loaded.alpha, self.stored.shape)
-        return self.codec.encode(self.stored, quality, alpha=alpha, payload=payload, restoration=restoration, **tags)
+        encode = codec.encode_for_restoration if restoration and isinstance(codec, RestorationEncoder) else codec.encode
+        return encode(self.stored, quality, alpha=alpha, exif=exif, icc=icc, xmp=xmp, payload=payload)
 
     def narrowest_dead_zone(self, quality: int, target_size: int) -> bytes | None:
-        """With saliency on JPEG, at ``quality`` the narrowest background dead zone that fits ``target_size``.
+        """With saliency on a region-quantizing codec, at ``quality`` the narrowest background dead zone that
+        fits ``target_size`` (``None`` when none does, or the codec has no dead zone).
 
         Called after a size search found ``quality``: the spare bytes go back to the background.
         """
-        low, high, best = 0.0, MAX_THRESHOLD, None
+        if not isinstance(self.codec, RegionQuantizer):
+            return None
+        low, high, best = 0.0, self.codec.max_threshold, None
         for _ in range(DEAD_ZONE_STEPS):
             middle = (low + high) / 2
             data = self.encode(quality, dead_zone=middle)

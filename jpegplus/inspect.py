@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict
 
 from jpegplus import container
+from jpegplus.codecs.jpeg.quantization import estimate_quality
 from jpegplus.codecs.pillow_codec import open_image
-from jpegplus.quantization import estimate_quality
 
 
 def describe(data: bytes) -> dict[str, str]:

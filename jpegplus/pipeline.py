@@ -11,11 +11,13 @@ import torch
 from PIL import Image
 from torch.nn import functional as F
 
-from jpegplus import blind, consistency, container, inference, metrics, transparency
+from jpegplus import blind, container, inference, metrics, transparency
 from jpegplus.codecs import CodecName, get_codec
+from jpegplus.codecs.jpeg import consistency
+from jpegplus.codecs.jpeg.consistency import BLOCK
+from jpegplus.codecs.jpeg.quantization import condition_from_picture, condition_from_quality
 from jpegplus.codecs.pillow_codec import open_image
 from jpegplus.codecs.registry import check_quality
-from jpegplus.consistency import BLOCK
 from jpegplus.encoder import ModeEncoder
 from jpegplus.errors import InvalidInputError, InvalidOptionError, MetadataError, WeightsError
 from jpegplus.io import (
@@ -40,7 +42,6 @@ from jpegplus.options import (
     check_psnr,
     parse_codec,
 )
-from jpegplus.quantization import condition_from_quality, condition_from_tables
 from jpegplus.ratecontrol import bisect_quality
 from jpegplus.runtime import resolve_device
 from jpegplus.weights import WeightsSpec, get_spec, load_model
@@ -79,10 +80,10 @@ def compress(
     of the half-resolution and full-resolution paths reconstructs this image better (PSNR): below
     the codec's crossover rate it encodes and reconstructs both, above it full mode. Full mode's JPEG
     uses flatter tables than libjpeg's on the same quality scale (smaller files at equal quality,
-    :func:`jpegplus.quantization.restoration_tables`).
+    :func:`jpegplus.codecs.jpeg.quantization.restoration_tables`).
     ``target_size`` (bytes) or ``target_psnr`` (dB after decompress) replace ``quality`` by a
     bisection search. ``saliency=True`` spends more bits where people look (for JPEG by
-    per-block requantization inside one standard file, see :mod:`jpegplus.regionquant`).
+    per-block requantization inside one standard file, see :mod:`jpegplus.codecs.jpeg.regionquant`).
     Transparency is kept by WebP, AVIF and JPEG 2000; ``background`` (a colour name, ``"#rrggbb"``
     or an (r, g, b) tuple) flattens the image onto that colour first, which JPEG needs.
     ``strip=True`` leaves out EXIF (with GPS) and XMP and keeps the ICC profile, for publishing
@@ -204,7 +205,7 @@ def decompress_image(
         raise MetadataError(msg)
     mode = parse_mode(metadata.mode)
     spec = _spec_for(metadata.model, mode, metadata.codec)
-    condition = _condition(picture, metadata.quality)
+    condition = adapter.condition(picture, metadata.quality)
     decoded = from_picture(picture)
     stored = to_tensor(decoded.pixels)
     if mode is Mode.FULL and metadata.quality > spec.highest_quality:
@@ -230,7 +231,7 @@ def enhance(
 
     ``image`` is a JPEG file (bytes, path or binary file object), whose quantization tables tell
     how hard it was compressed and whose coefficients bound the result's luma
-    (:mod:`jpegplus.consistency`); or pixels whose file is gone (a numpy array, a PIL image, a PNG
+    (:mod:`jpegplus.codecs.jpeg.consistency`); or pixels whose file is gone (a numpy array, a PIL image, a PNG
     saved from a decode), whose JPEG grid and quality are estimated from the pixels
     (:mod:`jpegplus.blind`; pixels without a JPEG trace are returned unchanged). ``strength`` (an
     equivalent libjpeg quality, 1–100) overrides both for images re-compressed or resized after JPEG.
@@ -252,7 +253,7 @@ def enhance_image(
     data = read_encoded(image) if is_encoded(image) else None
     picture = open_image(data, max_pixels=limit) if data is not None else None
     if picture is not None and picture.format == "JPEG":
-        condition = override or _condition(picture, None)
+        condition = override or _tables_condition(picture)
         decoded = load_image(picture)
         restored = _restore_enhance(decoded.pixels, condition, (0, 0), target)
         restored = consistency.project(restored, consistency.LumaCells.read(data))
@@ -280,15 +281,13 @@ def _restore_enhance(
     return restored[:, :, pad_top:, pad_left:]
 
 
-def _condition(picture: Image.Image, quality: int | None) -> tuple[float, float]:
-    """From the JPEG quantization tables when the file has them, else from the codec quality."""
-    tables = getattr(picture, "quantization", None)
-    if tables:
-        return condition_from_tables(tables[0], tables.get(1))
-    if quality is None:
+def _tables_condition(picture: Image.Image) -> tuple[float, float]:
+    """The condition read from a JPEG's quantization tables."""
+    found = condition_from_picture(picture)
+    if found is None:
         msg = "the JPEG has no quantization tables"
         raise InvalidInputError(msg)
-    return condition_from_quality(quality)
+    return found
 
 
 def _spec_for(model_id: str, mode: Mode, codec: str) -> WeightsSpec:

@@ -10,9 +10,9 @@ import torch
 from PIL import Image
 
 from conftest import jpeg_bytes, psnr
-from jpegplus.consistency import LumaCells, project
+from jpegplus.codecs.jpeg.consistency import LumaCells, project
+from jpegplus.codecs.jpeg.quantization import standard_tables
 from jpegplus.io import to_image, to_tensor
-from jpegplus.quantization import standard_tables
 
 
 def _decode(data: bytes) -> np.ndarray:
@@ -51,7 +51,7 @@ def test_strips_change_nothing(photo: np.ndarray, monkeypatch: pytest.MonkeyPatc
     data = jpeg_bytes(photo[:93], 20)
     restored = to_tensor(_decode(data)) + 0.02  # off the cells everywhere
     whole = project(restored, LumaCells.read(data))
-    monkeypatch.setattr("jpegplus.consistency.STRIP_ROWS", 3)
+    monkeypatch.setattr("jpegplus.codecs.jpeg.consistency.STRIP_ROWS", 3)
     assert torch.equal(project(restored, LumaCells.read(data)), whole)
 
 

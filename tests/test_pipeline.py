@@ -12,11 +12,11 @@ import jpegplus
 from conftest import jpeg_bytes, psnr, retag
 from jpegplus import container
 from jpegplus.codecs import CodecName, get_codec
-from jpegplus.consistency import LumaCells, project
+from jpegplus.codecs.jpeg.consistency import LumaCells, project
+from jpegplus.codecs.jpeg.quantization import restoration_tables, standard_tables
 from jpegplus.errors import InvalidInputError, InvalidOptionError, MetadataError
 from jpegplus.io import to_image, to_tensor
 from jpegplus.pipeline import AUTO_CROSSOVER_BPP
-from jpegplus.quantization import restoration_tables, standard_tables
 
 CODECS = [c.value for c in CodecName]
 MODES = ["downsample", "full"]

@@ -7,7 +7,7 @@ import pytest
 from PIL import Image
 
 from conftest import jpeg_bytes
-from jpegplus.quantization import (
+from jpegplus.codecs.jpeg.quantization import (
     condition_from_quality,
     condition_from_tables,
     estimate_quality,

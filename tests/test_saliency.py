@@ -15,8 +15,8 @@ import jpegplus
 from conftest import psnr
 from jpegplus.bench.saliency_bench import run_saliency_bench
 from jpegplus.codecs import get_codec
-from jpegplus.quantization import restoration_tables, standard_tables
-from jpegplus.regionquant import block_coarseness, dead_zone, encode_salient
+from jpegplus.codecs.jpeg.quantization import restoration_tables, standard_tables
+from jpegplus.codecs.jpeg.regionquant import block_coarseness, dead_zone
 from jpegplus.saliency import saliency_map
 
 
@@ -55,7 +55,7 @@ def test_dead_zone_keeps_dc_and_large_coefficients() -> None:
 
 def test_salient_jpeg_is_smaller_and_keeps_the_subject(scene: np.ndarray) -> None:
     saliency = saliency_map(scene)
-    salient = encode_salient(scene, 70, saliency, max_threshold=3.0)
+    salient = get_codec("jpeg").encode_salient(scene, 70, saliency, max_threshold=3.0)
     uniform = get_codec("jpeg").encode(scene, 70)
     assert len(salient) < 0.95 * len(uniform)
     decoded = get_codec("jpeg").decode(salient)
@@ -83,7 +83,7 @@ def test_compress_with_saliency_decodes_everywhere(scene: np.ndarray, mode: str,
 @pytest.mark.skipif(shutil.which("djpeg") is None, reason="Debian's libjpeg-turbo-progs (djpeg) is not installed")
 def test_djpeg_reads_region_quantized_jpeg(scene: np.ndarray, tmp_path: Path) -> None:
     path = tmp_path / "s.jpg"
-    path.write_bytes(encode_salient(scene, 50, saliency_map(scene)))
+    path.write_bytes(get_codec("jpeg").encode_salient(scene, 50, saliency_map(scene)))
     assert subprocess.run(["djpeg", "-outfile", str(tmp_path / "s.ppm"), str(path)], check=False).returncode == 0
 
 

@@ -13,8 +13,8 @@ from safetensors import safe_open
 from typer.testing import CliRunner
 
 from jpegplus.cli import app
+from jpegplus.codecs.jpeg.quantization import condition_from_quality, condition_from_tables, restoration_tables
 from jpegplus.models import RECONSTRUCTORS, ComCNN, RecCNN, RestoreNet
-from jpegplus.quantization import condition_from_quality, condition_from_tables, restoration_tables
 from jpegplus.training.config import Loss, parse_plan, parse_qualities
 from jpegplus.training.data import artifact_patches, random_round_trip
 from jpegplus.training.export import export

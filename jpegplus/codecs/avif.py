@@ -32,7 +32,7 @@ class AvifCodec(BoxPayloadCodec):
     extension = ".avif"
     pillow_format = "AVIF"
 
-    def save_options(self, quality: int, mode: str, restoration: bool) -> dict[str, Any]:
+    def save_options(self, quality: int, mode: str) -> dict[str, Any]:
         options: dict[str, Any] = {"quality": quality, "speed": 6}
         if mode in ("LA", "RGBA"):  # libaom's option for the alpha plane alone
             options["advanced"] = {"a:cq-level": str(quantizer(max(quality, ALPHA_QUALITY)))}

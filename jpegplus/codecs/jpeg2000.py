@@ -47,7 +47,7 @@ class Jpeg2000Codec(BoxPayloadCodec):
     extension = ".jp2"
     pillow_format = "JPEG2000"
 
-    def save_options(self, quality: int, mode: str, restoration: bool) -> dict[str, Any]:
+    def save_options(self, quality: int, mode: str) -> dict[str, Any]:
         return {
             "quality_mode": "rates",
             "quality_layers": [compression_ratio(quality)],

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import functools
 import html
 import io
 import logging
 import re
 import warnings
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 from PIL import Image, ImageCms
 
+from jpegplus.codecs.jpeg.quantization import condition_from_quality
 from jpegplus.errors import InvalidInputError
 from jpegplus.options import check_pixel_count
 
@@ -36,11 +39,8 @@ class PillowCodec:
     exif_limit: int | None = None  # largest EXIF block the format holds, in bytes (None: no practical limit)
     xmp_limit: int | None = None  # the same for XMP
 
-    def save_options(self, quality: int, mode: str, restoration: bool) -> dict[str, Any]:
-        """Format-specific keyword arguments of ``PIL.Image.save`` (``restoration``: see ``encode``).
-
-        ``mode`` is the Pillow mode saved: L, LA, RGB or RGBA.
-        """
+    def save_options(self, quality: int, mode: str) -> dict[str, Any]:
+        """Format-specific keyword arguments of ``PIL.Image.save``; ``mode`` is the mode saved (L, LA, RGB, RGBA)."""
         raise NotImplementedError
 
     def encode(
@@ -53,13 +53,24 @@ class PillowCodec:
         icc: bytes | None = None,
         xmp: bytes | None = None,
         payload: bytes | None = None,
-        restoration: bool = False,
     ) -> bytes:
         """Encode a uint8 RGB or gray array (with an optional alpha plane of its size); EXIF, ICC, XMP
-        and the jpegplus payload ride along. EXIF or XMP too large for the format is left out with a warning.
+        and the jpegplus payload ride along. EXIF or XMP too large for the format is left out with a warning."""
+        options = functools.partial(self.save_options, quality)
+        return self.encode_with(options, image, alpha=alpha, exif=exif, icc=icc, xmp=xmp, payload=payload)
 
-        ``restoration=True`` marks a file that jpegplus's network will restore (see ``Codec.encode``).
-        """
+    def encode_with(
+        self,
+        options: Callable[[str], dict[str, Any]],
+        image: np.ndarray,
+        *,
+        alpha: np.ndarray | None,
+        exif: bytes | None,
+        icc: bytes | None,
+        xmp: bytes | None,
+        payload: bytes | None,
+    ) -> bytes:
+        """:meth:`encode` with the save options ``options(pillow_mode)`` (a subclass's other settings)."""
         if alpha is not None and not self.carries_alpha:
             raise no_alpha_error(self.name)
         if image.ndim == 2 and not self.carries_gray:
@@ -68,7 +79,7 @@ class PillowCodec:
         picture = Image.fromarray(np.ascontiguousarray(planes))
         exif = within_limit(usable_exif(exif) if exif else None, self.exif_limit, "EXIF")
         xmp = within_limit(xmp, self.xmp_limit, "XMP")
-        data = self.save(picture, self.save_options(quality, picture.mode, restoration), exif=exif, icc=icc, xmp=xmp)
+        data = self.save(picture, options(picture.mode), exif=exif, icc=icc, xmp=xmp)
         return self.attach(data, payload) if payload else data
 
     def save(
@@ -87,6 +98,10 @@ class PillowCodec:
     def decode(self, data: bytes) -> np.ndarray:
         """Decode to uint8 RGB (H, W, 3) or gray (H, W); an alpha plane is left aside (see :func:`to_planes`)."""
         return to_planes(open_image(data, self.pillow_format))[0]
+
+    def condition(self, picture: Image.Image, quality: int) -> tuple[float, float]:
+        """The condition of libjpeg's standard tables at ``quality``: the networks' scale, for codecs without tables."""
+        return condition_from_quality(quality)
 
     def find_payload(self, data: bytes) -> bytes | None:
         """The payload where :meth:`attach` puts it, or ``None``."""

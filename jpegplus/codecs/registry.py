@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import numpy as np
+from PIL import Image
 
 from jpegplus.errors import InvalidOptionError
 
@@ -25,6 +26,8 @@ class Codec(Protocol):
 
     Images are uint8 RGB (H, W, 3) or gray (H, W) arrays; ``quality`` is the codec's own 1–100 scale.
     The attributes say what the format carries (see :mod:`jpegplus.metadata` and :mod:`jpegplus.transparency`).
+    What only some formats can do is a capability of their adapter (:class:`RestorationEncoder`,
+    :class:`RegionQuantizer`), asked for with ``isinstance``, never by the codec's name.
     """
 
     name: str
@@ -46,18 +49,17 @@ class Codec(Protocol):
         icc: bytes | None = None,
         xmp: bytes | None = None,
         payload: bytes | None = None,
-        restoration: bool = False,
     ) -> bytes:
         """Encode ``image`` (with an optional alpha plane) at ``quality``; EXIF, ICC, XMP and the
-        jpegplus payload travel inside the file.
-
-        ``restoration=True``: the file is for jpegplus's network to restore, so a codec may trade
-        what suits a plain viewer for fidelity per byte (JPEG: flatter quantization tables).
-        """
+        jpegplus payload travel inside the file."""
         ...
 
     def decode(self, data: bytes) -> np.ndarray:
         """Decode a file of this codec to a uint8 image (colour only)."""
+        ...
+
+    def condition(self, picture: Image.Image, quality: int) -> tuple[float, float]:
+        """The networks' condition for a file of this codec written at ``quality`` (``picture``: the opened file)."""
         ...
 
     def attach(self, data: bytes, payload: bytes) -> bytes:
@@ -66,6 +68,52 @@ class Codec(Protocol):
 
     def read_payload(self, data: bytes) -> bytes | None:
         """The jpegplus payload inside a file of this codec, or ``None``."""
+        ...
+
+
+@runtime_checkable
+class RestorationEncoder(Protocol):
+    """A codec that can write a file for jpegplus's network to restore rather than for a plain viewer,
+    trading the viewer's perceptual weighting for fidelity per byte (JPEG: flatter quantization tables)."""
+
+    def encode_for_restoration(
+        self,
+        image: np.ndarray,
+        quality: int,
+        *,
+        alpha: np.ndarray | None = None,
+        exif: bytes | None = None,
+        icc: bytes | None = None,
+        xmp: bytes | None = None,
+        payload: bytes | None = None,
+    ) -> bytes:
+        """:meth:`Codec.encode` with the settings for restoration, on the same quality scale."""
+        ...
+
+
+@runtime_checkable
+class RegionQuantizer(Protocol):
+    """A codec that spends bits by region inside one standard file (JPEG: per-block dead zones)."""
+
+    @property
+    def max_threshold(self) -> float:
+        """The default coarseness of the least salient regions."""
+        ...
+
+    def encode_salient(
+        self,
+        image: np.ndarray,
+        quality: int,
+        saliency: np.ndarray,
+        *,
+        max_threshold: float | None = None,
+        restoration: bool = False,
+        exif: bytes | None = None,
+        icc: bytes | None = None,
+        xmp: bytes | None = None,
+    ) -> bytes:
+        """Encode at ``quality`` with the least salient regions coarsened up to ``max_threshold``
+        (the codec's default when ``None``); ``restoration``: with the settings of :class:`RestorationEncoder`."""
         ...
 
 

@@ -21,7 +21,7 @@ class WebpCodec(PillowCodec):
     pillow_format = "WEBP"
     carries_gray = False
 
-    def save_options(self, quality: int, mode: str, restoration: bool) -> dict[str, Any]:
+    def save_options(self, quality: int, mode: str) -> dict[str, Any]:
         return {"quality": quality, "method": 6}
 
     def attach(self, data: bytes, payload: bytes) -> bytes:

@@ -11,9 +11,9 @@ import numpy as np
 from PIL import Image
 
 from jpegplus.codecs import CodecName, get_codec
-from jpegplus.quantization import (
+from jpegplus.codecs.jpeg.quantization import (
+    condition_from_picture,
     condition_from_quality,
-    condition_from_tables,
     restoration_tables,
     standard_tables,
 )
@@ -94,8 +94,10 @@ def random_jpeg(image: np.ndarray, rng: np.random.Generator, qualities: tuple[in
 def decode_jpeg(data: bytes) -> tuple[np.ndarray, tuple[float, float]]:
     """Decode a JPEG to RGB and read its condition from the quantization tables."""
     picture = Image.open(io.BytesIO(data))
-    tables = picture.quantization
-    condition = condition_from_tables(tables[0], tables.get(1))
+    condition = condition_from_picture(picture)
+    if condition is None:
+        msg = "a training JPEG without quantization tables"
+        raise ValueError(msg)
     return np.asarray(picture.convert("RGB")), condition
 
 

@@ -17,10 +17,10 @@ import torch
 from PIL import Image
 from torch.nn import functional as F
 
+from jpegplus.codecs.jpeg.quantization import condition_from_quality
 from jpegplus.io import to_batch_tensor
 from jpegplus.metrics import tensor_psnr
 from jpegplus.models import RECONSTRUCTORS, ComCNN, upsample2x
-from jpegplus.quantization import condition_from_quality
 from jpegplus.runtime import autocast
 from jpegplus.training import data
 from jpegplus.training.config import Stage, StageKind, TrainConfig

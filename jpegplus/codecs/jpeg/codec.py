@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import functools
 import struct
 from typing import Any
 
+import numpy as np
+from PIL import Image
+
 from jpegplus.codecs.boxes import JPEGPLUS_UUID, box, read_boxes
+from jpegplus.codecs.jpeg.quantization import condition_from_picture, condition_from_quality, restoration_tables
 from jpegplus.codecs.pillow_codec import PillowCodec
 from jpegplus.codecs.registry import CodecName, register_codec
-from jpegplus.quantization import restoration_tables
 
 APP11 = 0xEB
 SEGMENT_BODY_LIMIT = 65533  # a segment's 16-bit length counts itself
@@ -18,11 +22,15 @@ JUMBF_INSTANCE, JUMBF_SEQUENCE = 1, 1
 JUMBF_LABEL = b"jpegplus\0"
 REQUESTABLE_AND_LABELLED = 0x03  # description box toggles
 LEGACY_IDENTIFIER = b"JPEGPLUS\0"  # the bare APP11 segment of earlier jpegplus files, still read
+BASELINE_420 = {"optimize": True, "subsampling": "4:2:0"}  # Huffman-optimised baseline, chroma halved both ways
 
 
 @register_codec(CodecName.JPEG)
 class JpegCodec(PillowCodec):
     """JPEG; ``quality`` is libjpeg's 1–100 scale of the standard tables.
+
+    Capabilities: it encodes for restoration (flatter tables on the same scale), region-quantizes
+    by saliency inside one baseline file, and reads the networks' condition from its tables.
 
     The jpegplus payload travels in an APP11 segment as a valid JUMBF box (ISO/IEC 19566-5, the
     container JPEG systems define for that marker): a superbox labelled ``jpegplus`` whose
@@ -38,14 +46,62 @@ class JpegCodec(PillowCodec):
     exif_limit = SEGMENT_BODY_LIMIT  # "Exif\0\0" included, as Pillow holds it
     xmp_limit = SEGMENT_BODY_LIMIT - len(XMP_HEADER)
 
-    def save_options(self, quality: int, mode: str, restoration: bool) -> dict[str, Any]:
-        """Standard tables of ``quality``, or for restoration the flatter tables on the same scale."""
-        options: dict[str, Any] = {"optimize": True, "subsampling": "4:2:0"}
-        if not restoration:
-            return {"quality": quality, **options}
+    @property
+    def max_threshold(self) -> float:
+        """The default dead zone of the least salient blocks (``regionquant.MAX_THRESHOLD``)."""
+        from jpegplus.codecs.jpeg.regionquant import MAX_THRESHOLD  # jpeglib and OpenCV: only when used
+
+        return MAX_THRESHOLD
+
+    def save_options(self, quality: int, mode: str) -> dict[str, Any]:
+        """libjpeg's standard tables of ``quality``."""
+        return {"quality": quality, **BASELINE_420}
+
+    def restoration_options(self, quality: int, mode: str) -> dict[str, Any]:
+        """The flatter tables of :func:`restoration_tables` on the same scale (one table for gray)."""
         luma, chroma = restoration_tables(quality)
         tables = [luma] if mode == "L" else [luma, chroma]
-        return {"qtables": [table.astype(int).tolist() for table in tables], **options}
+        return {"qtables": [table.astype(int).tolist() for table in tables], **BASELINE_420}
+
+    def encode_for_restoration(
+        self,
+        image: np.ndarray,
+        quality: int,
+        *,
+        alpha: np.ndarray | None = None,
+        exif: bytes | None = None,
+        icc: bytes | None = None,
+        xmp: bytes | None = None,
+        payload: bytes | None = None,
+    ) -> bytes:
+        """A JPEG with the restoration tables of ``quality`` (see :class:`~jpegplus.codecs.RestorationEncoder`)."""
+        options = functools.partial(self.restoration_options, quality)
+        return self.encode_with(options, image, alpha=alpha, exif=exif, icc=icc, xmp=xmp, payload=payload)
+
+    def encode_salient(
+        self,
+        image: np.ndarray,
+        quality: int,
+        saliency: np.ndarray,
+        *,
+        max_threshold: float | None = None,
+        restoration: bool = False,
+        exif: bytes | None = None,
+        icc: bytes | None = None,
+        xmp: bytes | None = None,
+    ) -> bytes:
+        """A baseline JPEG with the tables of ``quality`` (the restoration tables with ``restoration``) and
+        per-block dead zones up to ``max_threshold`` table steps where ``saliency`` is low
+        (:mod:`jpegplus.codecs.jpeg.regionquant`); EXIF, ICC and XMP are kept."""
+        from jpegplus.codecs.jpeg.regionquant import with_dead_zones
+
+        encode = self.encode_for_restoration if restoration else self.encode
+        fine = encode(image, quality, exif=exif, icc=icc, xmp=xmp)
+        return with_dead_zones(fine, saliency, self.max_threshold if max_threshold is None else max_threshold)
+
+    def condition(self, picture: Image.Image, quality: int) -> tuple[float, float]:
+        """Read from the file's quantization tables (``quality`` serves a JPEG without them)."""
+        return condition_from_picture(picture) or condition_from_quality(quality)
 
     def attach(self, data: bytes, payload: bytes) -> bytes:
         """Insert the payload's APP11 JUMBF segment after the leading APP segments (JFIF, EXIF, ICC)."""

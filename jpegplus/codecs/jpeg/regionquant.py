@@ -1,8 +1,8 @@
 """Saliency-guided region quantization inside one standard baseline JPEG (after Prakash et al., DCC 2017).
 
 The image is encoded once with the fine quantization tables of ``quality`` (for full mode the
-flatter :func:`jpegplus.quantization.restoration_tables`, which also serve plain viewers: at equal
-size they keep more of the salient detail than libjpeg's tables); then each 8×8 block
+flatter :func:`~jpegplus.codecs.jpeg.quantization.restoration_tables`, which also serve plain viewers:
+at equal size they keep more of the salient detail than libjpeg's tables); then each 8×8 block
 gets its own dead zone: AC coefficients with ``|c| <= t_b`` (in units of the table step) become
 zero, with ``t_b = 0`` in the most salient blocks and up to ``max_threshold`` in the least
 salient. The tables in the file stay the fine ones, so any JPEG decoder reads the result, and
@@ -22,8 +22,6 @@ from pathlib import Path
 import cv2
 import jpeglib
 import numpy as np
-
-from jpegplus.codecs import get_codec
 
 # Dead zone of the least salient blocks, in units of the table step. With the restoration tables,
 # on 16 training photos at the sizes of plain JPEG q30/q60: 1.0 → +0.84/+1.30 dB salient PSNR
@@ -54,23 +52,11 @@ def dead_zone(coefficients: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
     return out
 
 
-def encode_salient(
-    image: np.ndarray,
-    quality: int,
-    saliency: np.ndarray,
-    *,
-    max_threshold: float = MAX_THRESHOLD,
-    restoration: bool = False,
-    exif: bytes | None = None,
-    icc: bytes | None = None,
-    xmp: bytes | None = None,
-) -> bytes:
-    """A baseline JPEG with the tables of ``quality`` and dead zones where saliency is low.
+def with_dead_zones(fine: bytes, saliency: np.ndarray, max_threshold: float = MAX_THRESHOLD) -> bytes:
+    """The baseline JPEG ``fine`` with dead zones up to ``max_threshold`` where ``saliency`` is low.
 
-    ``restoration`` picks the restoration tables (see ``Codec.encode``). EXIF, ICC and XMP segments
-    of the fine encode are copied into the result.
+    Its tables and its EXIF, ICC and XMP segments stay as they are; the JFIF segment is libjpeg's.
     """
-    fine = get_codec("jpeg").encode(image, quality, exif=exif, icc=icc, xmp=xmp, restoration=restoration)
     with tempfile.TemporaryDirectory() as folder:
         source, target = Path(folder) / "fine.jpg", Path(folder) / "salient.jpg"
         source.write_bytes(fine)
@@ -83,11 +69,3 @@ def encode_salient(
                 setattr(jpeg, name, dead_zone(component, thresholds))
         jpeg.write_dct(str(target), flags=["+OPTIMIZE_CODING"])
         return target.read_bytes()
-
-
-def prefilter(image: np.ndarray, saliency: np.ndarray, *, sigma: float = 1.2) -> np.ndarray:
-    """For codecs without per-block control: blur the non-salient regions so they cost fewer bits."""
-    blurred = cv2.GaussianBlur(image, (0, 0), sigmaX=sigma)
-    weight = saliency if image.ndim == 2 else saliency[:, :, None]
-    mixed = weight * image.astype(np.float32) + (1.0 - weight) * blurred.astype(np.float32)
-    return np.clip(np.round(mixed), 0, 255).astype(np.uint8)

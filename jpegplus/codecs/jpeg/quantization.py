@@ -1,4 +1,5 @@
-"""JPEG quantization tables: the IJG standard tables, quality estimates and the model condition."""
+"""JPEG quantization tables: the IJG standard tables, jpegplus's restoration tables, quality estimates
+and the networks' condition, which is on libjpeg's scale for every codec."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import math
 from collections.abc import Sequence
 
 import numpy as np
+from PIL import Image
 
 # ITU-T T.81 Annex K tables (natural row order), the base of libjpeg's quality scale.
 STANDARD_LUMA = np.array(
@@ -95,3 +97,9 @@ def condition_from_quality(quality: int) -> tuple[float, float]:
     """The condition of a libjpeg-standard JPEG at ``quality``, used for codecs without tables."""
     luma, chroma = standard_tables(quality)
     return condition_from_tables(luma, chroma)
+
+
+def condition_from_picture(picture: Image.Image) -> tuple[float, float] | None:
+    """The condition of an opened JPEG read from its quantization tables, or ``None`` without tables."""
+    tables = getattr(picture, "quantization", None)
+    return condition_from_tables(tables[0], tables.get(1)) if tables else None
