@@ -20,7 +20,8 @@ from jpegplus.errors import (
 
 if TYPE_CHECKING:
     from jpegplus.modes import Mode
-    from jpegplus.pipeline import compress, decompress, enhance
+    from jpegplus.picture import open
+    from jpegplus.pipeline import compress, decompress, decompress_image, enhance, enhance_image
 
 __version__ = "0.1.0"
 
@@ -30,7 +31,10 @@ _LAZY = {
     "Mode": "jpegplus.modes",
     "compress": "jpegplus.pipeline",
     "decompress": "jpegplus.pipeline",
+    "decompress_image": "jpegplus.pipeline",
     "enhance": "jpegplus.pipeline",
+    "enhance_image": "jpegplus.pipeline",
+    "open": "jpegplus.picture",
 }
 
 
@@ -51,5 +55,8 @@ __all__ = [
     "WeightsError",
     "compress",
     "decompress",
+    "decompress_image",
     "enhance",
+    "enhance_image",
+    "open",
 ]

@@ -247,3 +247,36 @@ def test_chromium_shows_outputs_upright_and_transparent(tmp_path: Path) -> None:
             assert crop.shape[:2] == (40, 32) and crop[:, :, 2].mean() > 200, name
         else:
             assert is_upright(crop), name
+
+
+@pytest.mark.parametrize("codec", ["jpeg", "webp"])
+def test_open_gives_the_restored_picture_with_its_metadata(codec: str) -> None:
+    data = jpegplus.compress(png_with_metadata(sideways()), codec=codec, quality=90, mode="full")
+    opened = jpegplus.open(io.BytesIO(data))
+    restored = jpegplus.decompress_image(data)
+    stored = (64, 40) if codec == "jpeg" else (40, 64)  # only JPEG keeps the orientation tag; the others bake it
+    assert opened.size == stored
+    assert np.array_equal(np.asarray(opened), restored.pixels)
+    assert opened.info["icc_profile"] == SRGB and b'xmp:Rating="4"' in opened.info["xmp"]
+    assert opened.getexif()[0x010F] == "TestMake"
+    assert is_upright(np.asarray(ImageOps.exif_transpose(opened)))
+
+
+def test_open_enhances_a_plain_jpeg_and_leaves_other_pictures_alone(tmp_path: Path) -> None:
+    buffer = io.BytesIO()
+    Image.fromarray(sideways()).save(buffer, "JPEG", quality=30, icc_profile=SRGB)
+    path = tmp_path / "plain.jpg"
+    path.write_bytes(buffer.getvalue())
+    opened = jpegplus.open(path)
+    assert np.array_equal(np.asarray(opened), jpegplus.enhance(buffer.getvalue()))
+    assert opened.info["icc_profile"] == SRGB
+    rgba = np.dstack([sideways(), np.full((40, 64), 7, np.uint8)])
+    png = io.BytesIO()
+    Image.fromarray(rgba).save(png, "PNG")
+    untouched = jpegplus.open(png.getvalue())
+    assert untouched.mode == "RGBA" and np.array_equal(np.asarray(untouched), rgba)
+
+
+def test_open_refuses_a_file_that_is_no_image() -> None:
+    with pytest.raises(jpegplus.InvalidInputError):
+        jpegplus.open(b"not an image at all")
