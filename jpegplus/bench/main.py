@@ -47,9 +47,10 @@ def run_bench(
     except ValueError:
         msg = f"qualities must be integers, got {qualities!r}"
         raise InvalidOptionError(msg) from None
-    if peers and "jpeg" not in codec_names:
-        msg = "--peers are JPEG encoders: add jpeg to --codecs"
-        raise InvalidOptionError(msg)
+    for peer in peers:
+        if peer.codec not in codec_names:
+            msg = f"--peers are {peer.codec.name} encoders: add {peer.codec.value} to --codecs"
+            raise InvalidOptionError(msg)
     config = BenchConfig(dataset, codec_names, mode_names, enhance, grid, limit, peers, plain_view)
     out.mkdir(parents=True, exist_ok=True)
     decodes: dict[str, dict[int, np.ndarray]] = {}

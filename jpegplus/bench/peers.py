@@ -15,6 +15,7 @@ import numpy as np
 import pyjpegli
 from PIL import Image
 
+from jpegplus.codecs import CodecName
 from jpegplus.errors import InvalidOptionError
 
 
@@ -28,6 +29,11 @@ class Peer(str, enum.Enum):
     def curve(self) -> str:
         """The name of the peer's curve in results.json and the report."""
         return {Peer.JPEGLI: "jpegli", Peer.PROGRESSIVE: "progressive-jpeg"}[self]
+
+    @property
+    def codec(self) -> CodecName:
+        """The codec of the peer's files, which decodes them and whose curves it runs beside."""
+        return CodecName.JPEG
 
 
 Peers = NewType("Peers", tuple[Peer, ...])  # the parsed ``--peers`` option (a plain tuple annotation reads as arity)

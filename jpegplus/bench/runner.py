@@ -109,7 +109,7 @@ def bench_image(path: Path, config: BenchConfig, keep: dict[str, dict[int, np.nd
     def plain_and_enhanced(curve: str, codec: Codec, quality: int, data: bytes, enc: float) -> None:
         decoded, dec = _timed(codec.decode, data)
         add(curve, codec.name, quality, data, _as_reference(reference, decoded), enc, dec)
-        if config.enhance and codec.name == "jpeg":
+        if config.enhance and codec.enhanceable:
             enhanced, dec = _timed(pipeline.enhance, data)
             add(f"{curve.removeprefix('plain-')}+enhance", codec.name, quality, data,
                 _as_reference(reference, enhanced), enc, dec)  # fmt: skip
@@ -119,7 +119,7 @@ def bench_image(path: Path, config: BenchConfig, keep: dict[str, dict[int, np.nd
         for quality in config.qualities:
             data, enc = _timed(codec.encode, reference, quality)
             plain_and_enhanced(f"plain-{codec_name}", codec, quality, data, enc)
-            for peer in config.peers if codec_name == "jpeg" else ():
+            for peer in (p for p in config.peers if p.codec == codec_name):
                 data, enc = _timed(encode_peer, peer, reference, quality)
                 plain_and_enhanced(peer.curve, codec, quality, data, enc)
             for mode in config.modes:

@@ -38,6 +38,7 @@ class PillowCodec:
     shows_exif_orientation = False  # True only where every viewer turns the picture by EXIF (JPEG)
     exif_limit: int | None = None  # largest EXIF block the format holds, in bytes (None: no practical limit)
     xmp_limit: int | None = None  # the same for XMP
+    enhanceable = False  # see :class:`~jpegplus.codecs.Codec`
 
     def save_options(self, quality: int, mode: str) -> dict[str, Any]:
         """Format-specific keyword arguments of ``PIL.Image.save``; ``mode`` is the mode saved (L, LA, RGB, RGBA)."""

@@ -38,6 +38,7 @@ class Codec(Protocol):
     shows_exif_orientation: bool
     exif_limit: int | None
     xmp_limit: int | None
+    enhanceable: bool  # plain files of the codec carry what :func:`jpegplus.enhance` restores them from
 
     def encode(
         self,

@@ -30,7 +30,8 @@ class JpegCodec(PillowCodec):
     """JPEG; ``quality`` is libjpeg's 1–100 scale of the standard tables.
 
     Capabilities: it encodes for restoration (flatter tables on the same scale), region-quantizes
-    by saliency inside one baseline file, and reads the networks' condition from its tables.
+    by saliency inside one baseline file, reads the networks' condition from its tables, and its plain
+    files are what :func:`jpegplus.enhance` restores.
 
     The jpegplus payload travels in an APP11 segment as a valid JUMBF box (ISO/IEC 19566-5, the
     container JPEG systems define for that marker): a superbox labelled ``jpegplus`` whose
@@ -45,6 +46,7 @@ class JpegCodec(PillowCodec):
     shows_exif_orientation = True
     exif_limit = SEGMENT_BODY_LIMIT  # "Exif\0\0" included, as Pillow holds it
     xmp_limit = SEGMENT_BODY_LIMIT - len(XMP_HEADER)
+    enhanceable = True
 
     @property
     def max_threshold(self) -> float:
