@@ -94,9 +94,9 @@ def test_avif_alpha_is_coded_finer_than_low_colour_quality(cut_out: tuple[np.nda
     from jpegplus.codecs.avif import ALPHA_QUALITY, quantizer
 
     colour, alpha = cut_out
-    assert get_codec("avif").save_options(10, "RGBA", False)["advanced"] == {"a:cq-level": str(quantizer(90))}
-    assert get_codec("avif").save_options(95, "RGBA", False)["advanced"] == {"a:cq-level": str(quantizer(95))}
-    assert ALPHA_QUALITY == 90 and "advanced" not in get_codec("avif").save_options(10, "RGB", False)
+    assert get_codec("avif").save_options(10, "RGBA")["advanced"] == {"a:cq-level": str(quantizer(90))}
+    assert get_codec("avif").save_options(95, "RGBA")["advanced"] == {"a:cq-level": str(quantizer(95))}
+    assert ALPHA_QUALITY == 90 and "advanced" not in get_codec("avif").save_options(10, "RGB")
     data = get_codec("avif").encode(colour, 10, alpha=alpha)
     assert np.abs(np.asarray(Image.open(io.BytesIO(data)))[:, :, 3].astype(int) - alpha).max() <= 8
 
