@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from jpegplus import container, inference
+from jpegplus import inference, payload
 from jpegplus.codecs import Codec, RegionQuantizer, RestorationEncoder
 from jpegplus.io import LoadedImage, to_image, to_tensor
 from jpegplus.modes import Mode, model_name
@@ -65,7 +65,7 @@ class ModeEncoder:
         :class:`~jpegplus.codecs.RegionQuantizer` codec, that of the least salient regions (default: the codec's).
         """
         original = self.loaded.pixels
-        metadata = container.Metadata(
+        metadata = payload.Metadata(
             width=original.shape[1],
             height=original.shape[0],
             channels=1 if original.ndim == 2 else 3,
@@ -74,11 +74,14 @@ class ModeEncoder:
             quality=quality,
             model=self.model_id,
         )
-        payload = container.serialise(metadata)
+        return payload.embed(self._encode_stored(quality, dead_zone), metadata)
+
+    def _encode_stored(self, quality: int, dead_zone: float | None) -> bytes:
+        """The stored image as a file of the codec, with alpha and the original's EXIF, ICC and XMP."""
         exif, icc, xmp = self.loaded.exif, self.loaded.icc, self.loaded.xmp
         codec, restoration = self.codec, self.mode is Mode.FULL
         if self.saliency is not None and isinstance(codec, RegionQuantizer):  # JPEG: no alpha
-            salient = codec.encode_salient(
+            return codec.encode_salient(
                 self.stored,
                 quality,
                 self.saliency,
@@ -88,10 +91,9 @@ class ModeEncoder:
                 icc=icc,
                 xmp=xmp,
             )
-            return codec.attach(salient, payload)
         alpha = None if self.loaded.alpha is None else resize_alpha(self.loaded.alpha, self.stored.shape)
         encode = codec.encode_for_restoration if restoration and isinstance(codec, RestorationEncoder) else codec.encode
-        return encode(self.stored, quality, alpha=alpha, exif=exif, icc=icc, xmp=xmp, payload=payload)
+        return encode(self.stored, quality, alpha=alpha, exif=exif, icc=icc, xmp=xmp)
 
     def narrowest_dead_zone(self, quality: int, target_size: int) -> bytes | None:
         """With saliency on a region-quantizing codec, at ``quality`` the narrowest background dead zone that

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from jpegplus import container
+from jpegplus import payload
 from jpegplus.codecs.jpeg.quantization import estimate_quality
 from jpegplus.codecs.pillow_codec import open_image
 
@@ -22,7 +22,7 @@ def describe(data: bytes) -> dict[str, str]:
     if tables:
         facts["estimated JPEG quality"] = f"{estimate_quality(tables[0]):.0f}"
         facts["quantization tables"] = str(len(tables))
-    metadata = container.extract(data)
+    metadata = payload.extract(data)
     if metadata is None:
         facts["jpegplus"] = "no (plain file)"
     else:

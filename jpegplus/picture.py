@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PIL import Image
 
-from jpegplus import container, pipeline
+from jpegplus import payload, pipeline
 from jpegplus.io import EncodedSource, LoadedImage, read_encoded
 from jpegplus.options import DEFAULT_MAX_PIXELS
 
@@ -28,6 +28,6 @@ def open(  # noqa: A001 - named like PIL.Image.open, which it stands in for
     ``PIL.ImageOps.exif_transpose`` expects), the ICC profile and XMP are in the image's ``info``.
     """
     data = read_encoded(source)
-    if container.extract(data) is not None:
+    if payload.extract(data) is not None:
         return to_pil(pipeline.decompress_image(data, device=device, max_pixels=max_pixels))
     return to_pil(pipeline.enhance_image(data, device=device, max_pixels=max_pixels))

@@ -11,7 +11,7 @@ import torch
 from PIL import Image
 from torch.nn import functional as F
 
-from jpegplus import blind, container, inference, metrics, transparency
+from jpegplus import blind, inference, metrics, payload, transparency
 from jpegplus.codecs import CodecName, get_codec
 from jpegplus.codecs.jpeg import consistency
 from jpegplus.codecs.jpeg.consistency import BLOCK
@@ -162,7 +162,7 @@ def _to_size(encoder: ModeEncoder, target_size: int) -> bytes:
         raise InvalidOptionError(msg)
     if not encoder.region_quantized:
         return found
-    metadata = container.extract(found)
+    metadata = payload.extract(found)
     assert metadata is not None  # the encoder wrote it
     return encoder.narrowest_dead_zone(metadata.quality, target_size) or found
 
@@ -193,7 +193,7 @@ def decompress_image(
     limit = check_positive_int(max_pixels, "max_pixels")
     target = resolve_device(device)
     data = read_encoded(data)
-    metadata = container.extract(data)
+    metadata = payload.extract(data)
     if metadata is None:
         msg = "not a jpegplus file (no jpegplus metadata); use 'enhance' for a plain JPEG"
         raise InvalidInputError(msg)

@@ -62,12 +62,12 @@ def retag(data: bytes, **changes: object) -> bytes:
     """
     import dataclasses
 
-    from jpegplus import container
+    from jpegplus import payload
     from jpegplus.codecs import get_codec
 
     codec = get_codec("jpeg")
-    payload = codec.read_payload(data)
-    assert payload is not None
-    fields = {**dataclasses.asdict(container.parse(payload)), "version": 1, **changes}
-    ascii_payload = ";".join(f"{container.ASCII_KEYS[name]}={value}" for name, value in fields.items())
-    return codec.encode(codec.decode(data), 95, payload=ascii_payload.encode())
+    record = codec.read_payload(data)
+    assert record is not None
+    fields = {**dataclasses.asdict(payload.parse(record)), "version": 1, **changes}
+    ascii_payload = ";".join(f"{payload.ASCII_KEYS[name]}={value}" for name, value in fields.items())
+    return codec.attach(codec.encode(codec.decode(data), 95), ascii_payload.encode())

@@ -10,7 +10,7 @@ from skimage import data as skimage_data
 
 import jpegplus
 from conftest import jpeg_bytes, psnr, retag
-from jpegplus import container
+from jpegplus import payload
 from jpegplus.codecs import CodecName, get_codec
 from jpegplus.codecs.jpeg.consistency import LumaCells, project
 from jpegplus.codecs.jpeg.quantization import restoration_tables, standard_tables
@@ -29,7 +29,7 @@ def test_round_trip_every_codec_and_mode(codec: str, mode: str, photo: np.ndarra
     out = jpegplus.decompress(data)
     assert out.shape == photo.shape and out.dtype == np.uint8
     assert psnr(out, photo) > 24
-    metadata = container.extract(data)
+    metadata = payload.extract(data)
     assert metadata is not None
     assert (metadata.width, metadata.height, metadata.mode, metadata.codec) == (128, 96, mode, codec)
     expected = "jpeg-downsample" if mode == "downsample" else f"{codec}-artifacts"  # every codec has its own
@@ -196,7 +196,7 @@ def test_foreign_model_is_refused(photo: np.ndarray) -> None:
 def test_file_with_format_1_payload_still_decompresses(photo: np.ndarray) -> None:
     data = jpegplus.compress(photo, quality=50, mode="full")
     old = retag(data)  # the same fields in the ASCII payload jpegplus wrote before format 2
-    assert container.extract(old).version == 1
+    assert payload.extract(old).version == 1
     restored = jpegplus.decompress(old)
     assert restored.shape == photo.shape and psnr(restored, get_codec("jpeg").decode(old)) > 35
 
@@ -268,7 +268,7 @@ def _bpp(data: bytes, image: np.ndarray) -> float:
 def test_auto_mode_keeps_the_dimensions_unless_allowed_half_size() -> None:
     photo = np.ascontiguousarray(skimage_data.astronaut()[::2, ::2])
     for data in (jpegplus.compress(photo, quality=2), jpegplus.compress(photo, target_size=2000)):
-        assert container.extract(data).mode == "full"
+        assert payload.extract(data).mode == "full"
         assert Image.open(io.BytesIO(data)).size == (256, 256)  # what a plain viewer shows
     half = jpegplus.compress(photo, quality=2, allow_half_size=True)
     assert Image.open(io.BytesIO(half)).size == (128, 128)
@@ -278,13 +278,13 @@ def test_auto_mode_picks_by_rate() -> None:
     photo = np.ascontiguousarray(skimage_data.astronaut()[::2, ::2])  # 256×256: headers weigh little in its bpp
     low = jpegplus.compress(photo, quality=2, allow_half_size=True)  # below the crossover rate
     high = jpegplus.compress(photo, quality=90, allow_half_size=True)
-    assert container.extract(low).mode == "downsample" and container.extract(high).mode == "full"
+    assert payload.extract(low).mode == "downsample" and payload.extract(high).mode == "full"
     full_low = jpegplus.compress(photo, quality=2, mode="full")
     assert len(low) <= len(full_low)
     assert psnr(jpegplus.decompress(low), photo) > psnr(jpegplus.decompress(full_low), photo)
     # AVIF's half-resolution path never wins
     never_downsampled = jpegplus.compress(photo, codec="avif", quality=2, allow_half_size=True)
-    assert container.extract(never_downsampled).mode == "full"
+    assert payload.extract(never_downsampled).mode == "full"
 
 
 def test_auto_mode_decides_per_image_below_the_crossover() -> None:
@@ -293,11 +293,11 @@ def test_auto_mode_decides_per_image_below_the_crossover() -> None:
     checker[100:148, 100:148] = (((rows + cols) % 2) * 255)[..., None]
     data = jpegplus.compress(checker, quality=20, allow_half_size=True)
     assert _bpp(data, checker) < AUTO_CROSSOVER_BPP[CodecName.JPEG]
-    assert container.extract(data).mode == "full"
+    assert payload.extract(data).mode == "full"
     half = jpegplus.compress(checker, quality=20, mode="downsample", target_size=len(data))
     assert psnr(jpegplus.decompress(data), checker) > psnr(jpegplus.decompress(half), checker) + 1
     to_size = jpegplus.compress(checker, target_size=len(data), allow_half_size=True)  # the same choice by size
-    assert container.extract(to_size).mode == "full" and len(to_size) <= len(data)
+    assert payload.extract(to_size).mode == "full" and len(to_size) <= len(data)
 
 
 def test_target_size(photo: np.ndarray) -> None:
@@ -311,7 +311,7 @@ def test_target_size(photo: np.ndarray) -> None:
 def test_target_psnr(photo: np.ndarray) -> None:
     data = jpegplus.compress(photo, target_psnr=30.0, mode="full")
     assert psnr(jpegplus.decompress(data), photo) >= 30.0
-    lower = container.extract(data).quality - 1
+    lower = payload.extract(data).quality - 1
     assert psnr(jpegplus.decompress(jpegplus.compress(photo, quality=lower, mode="full")), photo) < 30.0
 
 

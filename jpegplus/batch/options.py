@@ -72,7 +72,7 @@ class Product:
 
 def transform(data: bytes, options: Options) -> Product:
     """Run the library on one input file's bytes."""
-    from jpegplus import container, pipeline
+    from jpegplus import payload, pipeline
 
     operation = options.operation
     if operation is Operation.COMPRESS:
@@ -88,7 +88,7 @@ def transform(data: bytes, options: Options) -> Product:
             allow_half_size=options.allow_half_size,
             max_pixels=options.max_pixels,
         )
-        facts = container.extract(packed)
+        facts = payload.extract(packed)
         assert facts is not None  # compress always writes its metadata
         if facts.mode == "downsample":
             shown = "x".join(map(str, facts.stored_size))
@@ -101,7 +101,7 @@ def transform(data: bytes, options: Options) -> Product:
         return Product(packed, facts.width * facts.height, facts.mode)
     if operation is Operation.DECOMPRESS:
         restored = pipeline.decompress_image(data, device=options.device, max_pixels=options.max_pixels)
-        stored = container.extract(data)
+        stored = payload.extract(data)
         return Product(encode_picture(restored, options), _pixels(restored), stored.mode if stored else "")
     enhanced = pipeline.enhance_image(
         data, strength=options.strength, device=options.device, max_pixels=options.max_pixels

@@ -53,12 +53,11 @@ class PillowCodec:
         exif: bytes | None = None,
         icc: bytes | None = None,
         xmp: bytes | None = None,
-        payload: bytes | None = None,
     ) -> bytes:
-        """Encode a uint8 RGB or gray array (with an optional alpha plane of its size); EXIF, ICC, XMP
-        and the jpegplus payload ride along. EXIF or XMP too large for the format is left out with a warning."""
+        """Encode a uint8 RGB or gray array (with an optional alpha plane of its size); EXIF, ICC and XMP
+        ride along. EXIF or XMP too large for the format is left out with a warning."""
         options = functools.partial(self.save_options, quality)
-        return self.encode_with(options, image, alpha=alpha, exif=exif, icc=icc, xmp=xmp, payload=payload)
+        return self.encode_with(options, image, alpha=alpha, exif=exif, icc=icc, xmp=xmp)
 
     def encode_with(
         self,
@@ -69,7 +68,6 @@ class PillowCodec:
         exif: bytes | None,
         icc: bytes | None,
         xmp: bytes | None,
-        payload: bytes | None,
     ) -> bytes:
         """:meth:`encode` with the save options ``options(pillow_mode)`` (a subclass's other settings)."""
         if alpha is not None and not self.carries_alpha:
@@ -80,8 +78,7 @@ class PillowCodec:
         picture = Image.fromarray(np.ascontiguousarray(planes))
         exif = within_limit(usable_exif(exif) if exif else None, self.exif_limit, "EXIF")
         xmp = within_limit(xmp, self.xmp_limit, "XMP")
-        data = self.save(picture, options(picture.mode), exif=exif, icc=icc, xmp=xmp)
-        return self.attach(data, payload) if payload else data
+        return self.save(picture, options(picture.mode), exif=exif, icc=icc, xmp=xmp)
 
     def save(
         self, picture: Image.Image, options: dict[str, Any], *, exif: bytes | None, icc: bytes | None, xmp: bytes | None

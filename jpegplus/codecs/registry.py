@@ -49,10 +49,8 @@ class Codec(Protocol):
         exif: bytes | None = None,
         icc: bytes | None = None,
         xmp: bytes | None = None,
-        payload: bytes | None = None,
     ) -> bytes:
-        """Encode ``image`` (with an optional alpha plane) at ``quality``; EXIF, ICC, XMP and the
-        jpegplus payload travel inside the file."""
+        """Encode ``image`` (with an optional alpha plane) at ``quality``; EXIF, ICC and XMP travel inside the file."""
         ...
 
     def decode(self, data: bytes) -> np.ndarray:
@@ -86,7 +84,6 @@ class RestorationEncoder(Protocol):
         exif: bytes | None = None,
         icc: bytes | None = None,
         xmp: bytes | None = None,
-        payload: bytes | None = None,
     ) -> bytes:
         """:meth:`Codec.encode` with the settings for restoration, on the same quality scale."""
         ...

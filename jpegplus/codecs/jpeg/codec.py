@@ -74,11 +74,10 @@ class JpegCodec(PillowCodec):
         exif: bytes | None = None,
         icc: bytes | None = None,
         xmp: bytes | None = None,
-        payload: bytes | None = None,
     ) -> bytes:
         """A JPEG with the restoration tables of ``quality`` (see :class:`~jpegplus.codecs.RestorationEncoder`)."""
         options = functools.partial(self.restoration_options, quality)
-        return self.encode_with(options, image, alpha=alpha, exif=exif, icc=icc, xmp=xmp, payload=payload)
+        return self.encode_with(options, image, alpha=alpha, exif=exif, icc=icc, xmp=xmp)
 
     def encode_salient(
         self,

@@ -12,11 +12,11 @@ import numpy as np
 import pytest
 from PIL import Image, ImageCms
 
-from jpegplus import container
+from jpegplus import payload
 from jpegplus.codecs import CodecName, get_codec
 from jpegplus.codecs.boxes import JPEGPLUS_UUID
-from jpegplus.container import Metadata
 from jpegplus.errors import MetadataError
+from jpegplus.payload import Metadata
 
 META = Metadata(
     width=13, height=7, channels=3, mode="downsample", codec="jpeg", quality=40, model="jpeg-downsample@0a1b2c3d"
@@ -26,14 +26,14 @@ FORMAT_1 = b"w=13;h=7;c=3;m=downsample;k=jpeg;q=40;id=jpeg-downsample@0a1b2c3d;v
 
 @pytest.mark.parametrize("codec", [c.value for c in CodecName])
 def test_metadata_travels_in_every_codec(codec: str) -> None:
-    data = get_codec(codec).encode(np.zeros((4, 7, 3), np.uint8), 50, payload=container.serialise(META))
-    assert container.extract(data) == META
+    data = payload.embed(get_codec(codec).encode(np.zeros((4, 7, 3), np.uint8), 50), META)
+    assert payload.extract(data) == META
     assert np.array_equal(get_codec(codec).decode(data).shape, (4, 7, 3))
 
 
 @pytest.mark.parametrize("codec", [c.value for c in CodecName])
 def test_plain_file_has_no_metadata(codec: str) -> None:
-    assert container.extract(get_codec(codec).encode(np.zeros((4, 7, 3), np.uint8), 50)) is None
+    assert payload.extract(get_codec(codec).encode(np.zeros((4, 7, 3), np.uint8), 50)) is None
 
 
 # APP11 segment holding a JUMBF superbox (common id, instance, sequence; jumb; jumd with UUID, toggles and
@@ -50,21 +50,21 @@ HEADERS = {
 def test_payload_costs_only_its_own_bytes(codec: str, header: int) -> None:
     image = np.zeros((16, 16, 3), np.uint8)
     adapter = get_codec(codec)
-    payload = container.serialise(META)
-    overhead = len(adapter.encode(image, 50, payload=payload)) - len(adapter.encode(image, 50))
-    assert len(payload) == 4 + 1 + 1 + 4 + len("jpeg-downsample")  # header, 13 and 7, digest, name
-    assert overhead == header + len(payload) + len(payload) % (2 if codec == "webp" else 1) < 90
+    record = payload.serialise(META)
+    overhead = len(payload.embed(adapter.encode(image, 50), META)) - len(adapter.encode(image, 50))
+    assert len(record) == 4 + 1 + 1 + 4 + len("jpeg-downsample")  # header, 13 and 7, digest, name
+    assert overhead == header + len(record) + len(record) % (2 if codec == "webp" else 1) < 90
 
 
 def test_webp_payload_keeps_exif_and_icc_chunks() -> None:
     exif = Image.Exif()
     exif[0x0112] = 6  # orientation
     icc = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
-    data = get_codec("webp").encode(
-        np.zeros((8, 8, 3), np.uint8), 50, exif=exif.tobytes(), icc=icc, payload=container.serialise(META)
+    data = payload.embed(
+        get_codec("webp").encode(np.zeros((8, 8, 3), np.uint8), 50, exif=exif.tobytes(), icc=icc), META
     )
     picture = Image.open(io.BytesIO(data))
-    assert container.extract(data) == META
+    assert payload.extract(data) == META
     assert picture.getexif()[0x0112] == 6 and picture.info["icc_profile"] == icc
 
 
@@ -77,16 +77,16 @@ def test_format_1_payload_in_xmp_is_still_read(codec: str) -> None:
         f'jpegplus:data="{FORMAT_1.decode()}"/></rdf:RDF></x:xmpmeta>'
     )
     Image.new("RGB", (8, 8)).save(buffer, codec.upper(), xmp=xmp.encode())
-    assert container.extract(buffer.getvalue()) == dataclasses.replace(META, version=1)
+    assert payload.extract(buffer.getvalue()) == dataclasses.replace(META, version=1)
 
 
 def test_format_1_payload_is_still_parsed() -> None:
-    assert container.parse(FORMAT_1) == dataclasses.replace(META, version=1)
+    assert payload.parse(FORMAT_1) == dataclasses.replace(META, version=1)
 
 
 def test_payload_round_trips_large_gray_full_mode() -> None:
     meta = dataclasses.replace(META, width=20_000, height=9_000, channels=1, mode="full", codec="avif", quality=100)
-    assert container.parse(container.serialise(meta)) == meta
+    assert payload.parse(payload.serialise(meta)) == meta
 
 
 def test_stored_size_rounds_up() -> None:
@@ -104,16 +104,16 @@ def test_stored_size_rounds_up() -> None:
     ],
 )
 def test_tampered_bytes_are_refused(byte: int, value: int, message: str) -> None:
-    payload = bytearray(container.serialise(META))
-    payload[byte] = value
+    record = bytearray(payload.serialise(META))
+    record[byte] = value
     with pytest.raises(MetadataError, match=message):
-        container.parse(bytes(payload))
+        payload.parse(bytes(record))
 
 
 @pytest.mark.parametrize("length", [3, 6, 10])
 def test_truncated_payload_is_refused(length: int) -> None:
     with pytest.raises(MetadataError, match="truncated|lacks its model"):
-        container.parse(container.serialise(META)[:length])
+        payload.parse(payload.serialise(META)[:length])
 
 
 @pytest.mark.parametrize(
@@ -131,46 +131,46 @@ def test_truncated_payload_is_refused(length: int) -> None:
 def test_tampered_format_1_fields_are_refused(old: bytes, new: bytes, message: str) -> None:
     assert old in FORMAT_1
     with pytest.raises(MetadataError, match=message):
-        container.parse(FORMAT_1.replace(old, new))
+        payload.parse(FORMAT_1.replace(old, new))
 
 
 def test_overlong_payload_is_refused() -> None:
     with pytest.raises(MetadataError, match="too long"):
-        container.parse(b"x" * 5000)
+        payload.parse(b"x" * 5000)
 
 
 def test_webp_with_payload_chunk_decodes_alike_in_opencv() -> None:
     image = (np.random.default_rng(0).random((37, 53, 3)) * 255).astype(np.uint8)
-    data = get_codec("webp").encode(image, 50, payload=container.serialise(META))
+    data = payload.embed(get_codec("webp").encode(image, 50), META)
     by_opencv = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)[:, :, ::-1]
     assert np.array_equal(by_opencv, get_codec("webp").decode(data))
 
 
 def legacy_app11(data: bytes) -> bytes:
     """A jpegplus JPEG as earlier versions wrote it: the payload in a bare APP11 segment ``JPEGPLUS\\0``."""
-    payload = get_codec("jpeg").read_payload(data)
-    assert payload is not None
+    record = get_codec("jpeg").read_payload(data)
+    assert record is not None
     plain = get_codec("jpeg").encode(get_codec("jpeg").decode(data), 95)
-    segment = b"JPEGPLUS\0" + payload
+    segment = b"JPEGPLUS\0" + record
     return plain[:2] + struct.pack(">BBH", 0xFF, 0xEB, len(segment) + 2) + segment + plain[2:]
 
 
 def test_jpeg_payload_is_a_jumbf_box() -> None:
-    data = get_codec("jpeg").encode(np.zeros((8, 8, 3), np.uint8), 50, payload=container.serialise(META))
+    data = payload.embed(get_codec("jpeg").encode(np.zeros((8, 8, 3), np.uint8), 50), META)
     start = data.index(b"\xff\xeb")
     segment = data[start + 4 : start + 2 + struct.unpack(">H", data[start + 2 : start + 4])[0]]
     assert segment[:8] == b"JP" + struct.pack(">HI", 1, 1)  # common identifier, box instance, packet sequence
     length, kind = struct.unpack(">I4s", segment[8:16])
     assert kind == b"jumb" and length == len(segment) - 8  # one superbox filling the segment
     assert segment[20:24] == b"jumd" and segment[24:40] == JPEGPLUS_UUID and segment[41:50] == b"jpegplus\0"
-    assert segment[54:58] == b"bidb" and segment[58:] == container.serialise(META)
+    assert segment[54:58] == b"bidb" and segment[58:] == payload.serialise(META)
 
 
 def test_legacy_app11_payload_is_still_read() -> None:
-    data = get_codec("jpeg").encode(np.zeros((8, 8, 3), np.uint8), 50, payload=container.serialise(META))
+    data = payload.embed(get_codec("jpeg").encode(np.zeros((8, 8, 3), np.uint8), 50), META)
     old = legacy_app11(data)
     assert b"JPEGPLUS\0" in old and b"jumb" not in old
-    assert container.extract(old) == META
+    assert payload.extract(old) == META
 
 
 @pytest.mark.skipif(shutil.which("exiftool") is None, reason="exiftool (libimage-exiftool-perl) is not installed")
@@ -179,8 +179,8 @@ def test_exiftool_validates_the_payload_segment(tmp_path: Path) -> None:
     for tag, value in ((0x0112, 1), (0x011A, 72.0), (0x011B, 72.0), (0x0128, 2), (0x0213, 1)):
         exif[tag] = value  # the IFD0 tags exiftool requires of a JPEG's EXIF
     icc = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
-    data = get_codec("jpeg").encode(
-        np.zeros((16, 16, 3), np.uint8), 50, exif=exif.tobytes(), icc=icc, payload=container.serialise(META)
+    data = payload.embed(
+        get_codec("jpeg").encode(np.zeros((16, 16, 3), np.uint8), 50, exif=exif.tobytes(), icc=icc), META
     )
     checks = {"new.jpg": data, "old.jpg": legacy_app11(data)}
     for name, content in checks.items():

@@ -1,4 +1,4 @@
-"""jpegplus metadata inside standard files.
+"""The jpegplus payload: what decompress needs, inside a standard file (``embed``/``extract``).
 
 Format 2 is binary, 12 bytes plus the model name (about 26 in all: every byte of a small file
 counts)::
@@ -7,8 +7,8 @@ counts)::
 
 Format 1, still read, was ASCII: ``w=768;h=512;c=3;m=downsample;k=jpeg;q=50;id=NAME@SHA8;v=1``.
 Each codec adapter stores the payload where its format has room: a JPEG APP11 segment, a RIFF
-chunk in WebP, a trailing ``uuid`` box in JP2 and AVIF. ``serialise``/``parse`` convert;
-``extract`` finds it.
+chunk in WebP, a trailing ``uuid`` box in JP2 and AVIF. ``embed`` puts it into an encoded file and
+``extract`` reads it back; ``serialise``/``parse`` convert between :class:`Metadata` and the bytes.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 
-from jpegplus.codecs import list_codecs
+from jpegplus.codecs import Codec, list_codecs
 from jpegplus.codecs.pillow_codec import open_image
 from jpegplus.codecs.registry import get_codec
 from jpegplus.errors import MetadataError
@@ -153,12 +153,23 @@ def _read_leb128(data: bytes, offset: int) -> tuple[int, int]:
     raise MetadataError(msg)
 
 
+def embed(data: bytes, metadata: Metadata) -> bytes:
+    """``data``, an encoded file of a supported codec, with the payload of ``metadata`` attached."""
+    codec = _codec_of(data)
+    if codec is None:
+        msg = "jpegplus metadata goes into a file of a supported codec"
+        raise MetadataError(msg)
+    return codec.attach(data, serialise(metadata))
+
+
 def extract(data: bytes) -> Metadata | None:
     """The jpegplus metadata of an encoded file of any supported codec, or ``None`` for a plain file."""
+    codec = _codec_of(data)
+    payload = codec.read_payload(data) if codec is not None else None
+    return parse(payload) if payload is not None else None
+
+
+def _codec_of(data: bytes) -> Codec | None:
+    """The adapter of the encoded file's format, or ``None`` for a format no codec writes."""
     picture_format = open_image(data, load=False).format
-    for name in list_codecs():
-        codec = get_codec(name)
-        if codec.pillow_format == picture_format:
-            payload = codec.read_payload(data)
-            return parse(payload) if payload is not None else None
-    return None
+    return next((codec for codec in map(get_codec, list_codecs()) if codec.pillow_format == picture_format), None)
