@@ -9,11 +9,11 @@ import numpy as np
 from jpegplus import inference, payload
 from jpegplus.codecs import Codec, RegionQuantizer, RestorationEncoder
 from jpegplus.io import LoadedImage, to_image, to_tensor
-from jpegplus.modes import Mode, model_name
+from jpegplus.modes import Mode
 from jpegplus.runtime import resolve_device
 from jpegplus.saliency import prefilter, saliency_map
 from jpegplus.transparency import resize_alpha
-from jpegplus.weights import load_model
+from jpegplus.weights import load_model, select
 
 DEAD_ZONE_STEPS = 6  # bisection steps of the saliency dead zone after a size search (1/64 of its range)
 
@@ -34,7 +34,7 @@ class ModeEncoder:
         cls, loaded: LoadedImage, codec: Codec, mode: Mode, device: str | None, *, saliency: bool = False
     ) -> ModeEncoder:
         """Load the mode's model, make the compact image (half-resolution mode) and its saliency map."""
-        model = load_model(model_name(codec.name, mode))
+        model = load_model(select(codec.name, mode).name)
         stored = loaded.pixels
         if mode is Mode.DOWNSAMPLE:
             if model.compact is None:

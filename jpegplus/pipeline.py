@@ -12,7 +12,7 @@ from PIL import Image
 from torch.nn import functional as F
 
 from jpegplus import blind, inference, metrics, payload, transparency
-from jpegplus.codecs import CodecName, get_codec
+from jpegplus.codecs import get_codec
 from jpegplus.codecs.jpeg import consistency
 from jpegplus.codecs.jpeg.consistency import BLOCK
 from jpegplus.codecs.jpeg.quantization import condition_from_picture, condition_from_quality
@@ -32,7 +32,7 @@ from jpegplus.io import (
     to_tensor,
 )
 from jpegplus.metadata import fit as fit_metadata
-from jpegplus.modes import Mode, enhance_model_name, fits, parse_mode
+from jpegplus.modes import Mode, parse_mode
 from jpegplus.options import (
     DEFAULT_MAX_PIXELS,
     check_flag,
@@ -44,18 +44,9 @@ from jpegplus.options import (
 )
 from jpegplus.ratecontrol import bisect_quality
 from jpegplus.runtime import resolve_device
-from jpegplus.weights import WeightsSpec, get_spec, load_model
+from jpegplus.weights import WeightsSpec, get_spec, load_model, select, select_enhance
 
 log = logging.getLogger(__name__)
-
-
-# Per codec, below this many bits per pixel the half-resolution path can reconstruct better for the
-# same bytes, so auto tries both there and keeps the better for the image; above it, full mode. The
-# rate is where the full and downsample RD curves cross on held-out photos (`crossover_bpp` of
-# `jpegplus bench HELDOUT --codecs C --modes full,downsample`; model cards). JPEG: the 10 held-out
-# training photos plus 4 scikit-image photos, qualities 1-90, with the restoration tables; the
-# others: the 10 held-out photos. 0 means the half-resolution path never won for that codec.
-AUTO_CROSSOVER_BPP = {CodecName.JPEG: 0.24, CodecName.WEBP: 0.32, CodecName.JPEG2000: 0.0, CodecName.AVIF: 0.0}
 
 
 def compress(
@@ -109,7 +100,7 @@ def compress(
     adapter = get_codec(codec_name.value)
     loaded = load_image(image, max_pixels=check_positive_int(max_pixels, "max_pixels"))
     loaded = fit_metadata(transparency.prepare(loaded, adapter, background), adapter, strip=check_flag(strip, "strip"))
-    crossover_bpp = AUTO_CROSSOVER_BPP[codec_name]
+    crossover_bpp = select(codec_name.value, Mode.FULL).crossover_bpp
 
     def encoder(for_mode: Mode) -> ModeEncoder:
         return ModeEncoder.prepare(loaded, adapter, for_mode, device, saliency=saliency)
@@ -272,7 +263,7 @@ def _restore_enhance(
     pixels: np.ndarray, condition: tuple[float, float], offset: tuple[int, int], device: torch.device
 ) -> torch.Tensor:
     """The enhance network on ``pixels`` whose 8×8 JPEG grid starts at ``offset`` (rows, columns)."""
-    model = load_model(enhance_model_name())
+    model = load_model(select_enhance().name)
     pad_top, pad_left = (-offset[0]) % BLOCK, (-offset[1]) % BLOCK
     tensor = to_tensor(pixels)
     if pad_top or pad_left:  # move the grid to the origin, where the network learned it
@@ -299,7 +290,7 @@ def _spec_for(model_id: str, mode: Mode, codec: str) -> WeightsSpec:
     except WeightsError:
         msg = f"file names model {model_id!r}, which this jpegplus does not have"
         raise MetadataError(msg) from None
-    if not fits(spec.architecture, mode) or name.partition("-")[0] not in (codec, CodecName.JPEG.value):
+    if not spec.serves(codec, mode):
         msg = f"file names model {model_id!r}, which does not fit a {codec} file in mode {mode.value!r}"
         raise MetadataError(msg)
     if digest != spec.sha256[:8] and model_id not in _NOTED_MODELS:

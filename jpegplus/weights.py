@@ -1,8 +1,9 @@
 """Weights are data with a checksum: safetensors files listed in ``weights/manifest.json``.
 
-Each entry names the file (which carries the first 8 hex digits of its SHA-256), the full
-digest checked before loading, the architecture, what the model was trained for and, when the model is
-worse than the plain decode above some codec quality, the ``highest_quality`` it is run at.
+Each entry, named ``<codec>-<kind>``, gives the file (which carries the first 8 hex digits of its
+SHA-256), the full digest checked before loading, the architecture (:class:`Architecture`), the
+model card and what was measured on held-out photos with these weights: ``highest_quality`` and,
+for a full-mode model, ``crossover_bpp``. :func:`select` is the one place that picks a model.
 """
 
 from __future__ import annotations
@@ -18,10 +19,16 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load as load_safetensors
 
+from jpegplus.codecs import CodecName
 from jpegplus.errors import WeightsError
 from jpegplus.models import RECONSTRUCTORS, ComCNN
+from jpegplus.modes import Mode
 
 MANIFEST = "manifest.json"
+COMPACT_NETS = {"ComCNN": ComCNN}
+KINDS = {Mode.DOWNSAMPLE: "downsample", Mode.FULL: "artifacts"}  # the model kind of each stored mode
+ENHANCE_KIND = "enhance"  # a JPEG artifact model trained for ordinary (libjpeg, jpegli) files
+FALLBACK_CODEC = CodecName.JPEG.value  # its models serve every codec without its own
 
 
 def weights_dir() -> Path:
@@ -31,20 +38,50 @@ def weights_dir() -> Path:
 
 
 @dataclass(frozen=True)
+class Architecture:
+    """The networks of a weights file, written ``"ComCNN+LeanRestoreNet"`` (compact net + reconstructor)
+    or ``"RestoreNet"`` (reconstructor alone, for full-resolution files)."""
+
+    reconstructor: str
+    compact: str | None = None
+
+    @classmethod
+    def parse(cls, text: str) -> Architecture:
+        """Read the manifest's notation; whether jpegplus has the networks is checked when loading."""
+        if not isinstance(text, str):
+            msg = f"an architecture is a string, got {text!r}"
+            raise TypeError(msg)
+        compact, _, reconstructor = text.rpartition("+")
+        return cls(reconstructor, compact or None)
+
+    def __str__(self) -> str:
+        return f"{self.compact}+{self.reconstructor}" if self.compact else self.reconstructor
+
+
+@dataclass(frozen=True)
 class WeightsSpec:
     """One manifest entry."""
 
     name: str
     file: str
     sha256: str
-    architecture: str
+    architecture: Architecture
     card: str
     highest_quality: int = 100  # above it the network is not run: the plain decode measured better
+    # full mode: below this rate the half-resolution path of the same codec can reconstruct better for the
+    # same bytes, so auto tries both (where the RD curves cross, `crossover_bpp` of `jpegplus bench`); 0: never
+    crossover_bpp: float = 0.0
 
     @property
     def model_id(self) -> str:
         """``name@sha8``, the id written into every file the model made."""
         return f"{self.name}@{self.sha256[:8]}"
+
+    def serves(self, codec: str, mode: Mode) -> bool:
+        """Whether the model may restore ``codec`` files stored in ``mode``: it is the codec's own or a JPEG
+        model, and it has a compact net exactly when the mode is the half-resolution one."""
+        fits = (self.architecture.compact is not None) == (mode is Mode.DOWNSAMPLE)
+        return fits and self.name.partition("-")[0] in (codec, FALLBACK_CODEC)
 
 
 @dataclass(frozen=True)
@@ -61,11 +98,14 @@ def read_manifest(folder: Path | None = None) -> dict[str, WeightsSpec]:
     path = (folder or weights_dir()) / MANIFEST
     try:
         entries = json.loads(path.read_text())
-        return {name: WeightsSpec(name=name, **entry) for name, entry in entries.items()}
+        return {
+            name: WeightsSpec(name=name, **{**entry, "architecture": Architecture.parse(entry["architecture"])})
+            for name, entry in entries.items()
+        }
     except FileNotFoundError:
         msg = f"no weights manifest at {path}; reinstall jpegplus or set JPEGPLUS_WEIGHTS"
         raise WeightsError(msg) from None
-    except (ValueError, TypeError) as error:
+    except (KeyError, ValueError, TypeError) as error:
         msg = f"weights manifest {path} is malformed: {error}"
         raise WeightsError(msg) from None
 
@@ -77,6 +117,20 @@ def get_spec(name: str) -> WeightsSpec:
         msg = f"unknown model {name!r}; installed models: {', '.join(sorted(manifest)) or 'none'}"
         raise WeightsError(msg)
     return manifest[name]
+
+
+def select(codec: str, mode: Mode) -> WeightsSpec:
+    """The model for ``codec`` files stored in ``mode`` (downsample or full): the codec's own, else JPEG's."""
+    manifest = read_manifest()
+    own = f"{codec}-{KINDS[mode]}"
+    return manifest[own] if own in manifest else get_spec(f"{FALLBACK_CODEC}-{KINDS[mode]}")
+
+
+def select_enhance() -> WeightsSpec:
+    """The post-filter for ordinary JPEGs: its own model where installed, else the JPEG artifact model."""
+    manifest = read_manifest()
+    own = f"{FALLBACK_CODEC}-{ENHANCE_KIND}"
+    return manifest[own] if own in manifest else select(FALLBACK_CODEC, Mode.FULL)
 
 
 @functools.cache
@@ -98,12 +152,12 @@ def load_model(name: str) -> LoadedModel:
     except SafetensorError as error:
         msg = f"weights file {path} is not valid safetensors: {error}"
         raise WeightsError(msg) from None
-    *front, back = spec.architecture.split("+")
-    if back not in RECONSTRUCTORS or front not in ([], ["ComCNN"]):
-        msg = f"weights {spec.file} have an unknown architecture {spec.architecture!r}; upgrade jpegplus"
+    architecture = spec.architecture
+    if architecture.reconstructor not in RECONSTRUCTORS or architecture.compact not in (None, *COMPACT_NETS):
+        msg = f"weights {spec.file} have an unknown architecture {str(architecture)!r}; upgrade jpegplus"
         raise WeightsError(msg)
-    reconstruct = _build(RECONSTRUCTORS[back](), tensors, "rec.")
-    compact = _build(ComCNN(), tensors, "com.") if front else None
+    reconstruct = _build(RECONSTRUCTORS[architecture.reconstructor](), tensors, "rec.")
+    compact = _build(COMPACT_NETS[architecture.compact](), tensors, "com.") if architecture.compact else None
     return LoadedModel(spec, reconstruct, compact)
 
 

@@ -16,7 +16,8 @@ from jpegplus.codecs.jpeg.consistency import LumaCells, project
 from jpegplus.codecs.jpeg.quantization import restoration_tables, standard_tables
 from jpegplus.errors import InvalidInputError, InvalidOptionError, MetadataError
 from jpegplus.io import to_image, to_tensor
-from jpegplus.pipeline import AUTO_CROSSOVER_BPP
+from jpegplus.modes import Mode
+from jpegplus.weights import select
 
 CODECS = [c.value for c in CodecName]
 MODES = ["downsample", "full"]
@@ -292,7 +293,7 @@ def test_auto_mode_decides_per_image_below_the_crossover() -> None:
     rows, cols = np.mgrid[0:48, 0:48]
     checker[100:148, 100:148] = (((rows + cols) % 2) * 255)[..., None]
     data = jpegplus.compress(checker, quality=20, allow_half_size=True)
-    assert _bpp(data, checker) < AUTO_CROSSOVER_BPP[CodecName.JPEG]
+    assert _bpp(data, checker) < select(CodecName.JPEG.value, Mode.FULL).crossover_bpp
     assert payload.extract(data).mode == "full"
     half = jpegplus.compress(checker, quality=20, mode="downsample", target_size=len(data))
     assert psnr(jpegplus.decompress(data), checker) > psnr(jpegplus.decompress(half), checker) + 1

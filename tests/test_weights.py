@@ -10,7 +10,9 @@ import pytest
 from PIL import Image
 
 from jpegplus import compress, decompress, weights
+from jpegplus.codecs import CodecName
 from jpegplus.errors import WeightsError
+from jpegplus.modes import Mode
 
 
 @pytest.fixture()
@@ -79,3 +81,27 @@ def test_unknown_architecture(weights_copy: Path) -> None:
     (weights_copy / "manifest.json").write_text(json.dumps(manifest))
     with pytest.raises(WeightsError, match="unknown architecture 'Transformer9000'"):
         weights.load_model("jpeg-artifacts")
+
+
+def test_each_codec_gets_its_own_models_else_jpegs_and_its_crossover_rate() -> None:
+    chosen = {
+        codec.value: (weights.select(codec.value, Mode.FULL), weights.select(codec.value, Mode.DOWNSAMPLE))
+        for codec in CodecName
+    }
+    assert {codec: (full.name, down.name, full.crossover_bpp) for codec, (full, down) in chosen.items()} == {
+        "jpeg": ("jpeg-artifacts", "jpeg-downsample", 0.24),
+        "webp": ("webp-artifacts", "jpeg-downsample", 0.32),
+        "jpeg2000": ("jpeg2000-artifacts", "jpeg-downsample", 0.0),
+        "avif": ("avif-artifacts", "jpeg-downsample", 0.0),
+    }
+    assert weights.select_enhance().name == "jpeg-artifacts"  # no jpeg-enhance installed
+    assert weights.get_spec("jpeg-downsample").architecture == weights.Architecture("LeanRestoreNet", "ComCNN")
+
+
+def test_a_codec_without_its_own_model_gets_jpegs(weights_copy: Path) -> None:
+    manifest = json.loads((weights_copy / "manifest.json").read_text())
+    del manifest["webp-artifacts"]
+    manifest["jpeg-enhance"] = manifest["jpeg-artifacts"]
+    (weights_copy / "manifest.json").write_text(json.dumps(manifest))
+    assert weights.select("webp", Mode.FULL).name == "jpeg-artifacts"
+    assert weights.select_enhance().name == "jpeg-enhance"

@@ -13,9 +13,8 @@ from PIL import Image
 
 from jpegplus import metrics, pipeline
 from jpegplus.bench.enhance_sets import REFERENCE_SUFFIX
-from jpegplus.modes import enhance_model_name
 from jpegplus.runtime import cpu_has_bf16
-from jpegplus.weights import load_model
+from jpegplus.weights import load_model, select_enhance
 
 
 @dataclass(frozen=True)
@@ -80,7 +79,7 @@ def run_enhance_bench(sets_dir: Path, out: Path, names: list[str] | None = None)
         raise FileNotFoundError(msg)
     pipeline.enhance(np.zeros((64, 64, 3), np.uint8), strength=50)  # load and compile once, outside the timings
     results = [bench_set(folder) for folder in folders]
-    model = load_model(enhance_model_name())
+    model = load_model(select_enhance().name)
     facts = {
         "model": model.spec.model_id,
         "parameters": sum(p.numel() for p in model.reconstruct.parameters()),

@@ -219,11 +219,12 @@ def machine() -> dict[str, Any]:
 
 def workloads() -> dict[str, float]:
     """GMAC of the networks timed, on a 768×512 Kodak image: the full-mode reconstruction and the ComCNN."""
-    from jpegplus.modes import Mode, model_name
-    from jpegplus.weights import load_model
+    from jpegplus.codecs import CodecName
+    from jpegplus.modes import Mode
+    from jpegplus.weights import load_model, select
 
     image, condition = torch.rand(1, 3, 512, 768), torch.tensor([[0.5, 0.5]])
-    full, downsample = (load_model(model_name("jpeg", mode)) for mode in (Mode.FULL, Mode.DOWNSAMPLE))
+    full, downsample = (load_model(select(CodecName.JPEG.value, mode).name) for mode in (Mode.FULL, Mode.DOWNSAMPLE))
     assert downsample.compact is not None  # a downsample model has its ComCNN
     return {
         "restore_gmac": network_gmac(full.reconstruct, image, condition),

@@ -9,22 +9,30 @@ from pathlib import Path
 import torch
 from safetensors.torch import save
 
-from jpegplus.weights import MANIFEST
+from jpegplus.weights import MANIFEST, Architecture
 
-# model kind → (architecture, {tensor prefix: checkpoint entry}); "{artifact_net}", "{down_net}": the trained classes
 DEFAULT_ARCHITECTURES = {"artifact_net": "RecCNN", "down_net": "RecCNN"}  # checkpoints that do not name theirs
+# model kind → (compact net, checkpoint entry of the reconstructor, {tensor prefix: checkpoint entry})
 EXPORTS = {
-    "artifacts": ("{artifact_net}", {"rec.": "artifact_net"}),
-    "enhance": ("{artifact_net}", {"rec.": "artifact_net"}),  # an artifact model trained with --legacy
-    "downsample": ("ComCNN+{down_net}", {"com.": "com_net", "rec.": "down_net"}),
+    "artifacts": (None, "artifact_net", {"rec.": "artifact_net"}),
+    "enhance": (None, "artifact_net", {"rec.": "artifact_net"}),  # an artifact model trained with --legacy
+    "downsample": ("ComCNN", "down_net", {"com.": "com_net", "rec.": "down_net"}),
 }
 
 
-def export(checkpoint: Path, out_dir: Path, kinds: list[str], highest_quality: int | None = None) -> dict[str, str]:
+def export(
+    checkpoint: Path,
+    out_dir: Path,
+    kinds: list[str],
+    highest_quality: int | None = None,
+    crossover_bpp: float | None = None,
+) -> dict[str, str]:
     """Write ``<codec>-<kind>-<sha8>.safetensors`` per kind and update the manifest; returns name → file.
 
     ``highest_quality``: the highest codec quality at which the model measured better than the plain
     decode (held-out photos), when below 100; decompress passes the plain decode through above it.
+    ``crossover_bpp``: for an artifact model, the rate below which auto also tries the half-resolution
+    path (where the full and downsample curves of ``jpegplus bench`` cross; see :class:`jpegplus.weights.WeightsSpec`).
     """
     payload = torch.load(checkpoint, weights_only=True, map_location="cpu")
     manifest_path = out_dir / MANIFEST
@@ -32,8 +40,9 @@ def export(checkpoint: Path, out_dir: Path, kinds: list[str], highest_quality: i
     written = {}
     for kind in kinds:
         name = f"{payload.get('codec', 'jpeg')}-{kind}"
-        template, parts = EXPORTS[kind]
-        architecture = template.format(**{**DEFAULT_ARCHITECTURES, **payload.get("architectures", {})})
+        compact, reconstructor, parts = EXPORTS[kind]
+        classes = {**DEFAULT_ARCHITECTURES, **payload.get("architectures", {})}
+        architecture = str(Architecture(classes[reconstructor], compact))
         tensors = {
             prefix + key: value.to(torch.float16).contiguous()
             for prefix, entry in parts.items()
@@ -45,8 +54,8 @@ def export(checkpoint: Path, out_dir: Path, kinds: list[str], highest_quality: i
         file = f"{name}-{digest[:8]}.safetensors"
         (out_dir / file).write_bytes(blob)
         manifest[name] = {"file": file, "sha256": digest, "architecture": architecture, "card": f"{name}.md"}
-        if highest_quality is not None:
-            manifest[name]["highest_quality"] = highest_quality
+        measured = {"highest_quality": highest_quality, "crossover_bpp": crossover_bpp}
+        manifest[name].update({key: value for key, value in measured.items() if value is not None})
         written[name] = file
     manifest_path.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
     return written
@@ -60,5 +69,7 @@ if __name__ == "__main__":
     parser.add_argument("--out", type=Path, default=Path("weights"))
     parser.add_argument("--kinds", default=",".join(EXPORTS), help=f"comma-separated, of: {', '.join(EXPORTS)}")
     parser.add_argument("--highest-quality", type=int, help="highest quality where it beats the plain decode")
+    parser.add_argument("--crossover-bpp", type=float, help="artifact model: below this rate auto tries half size")
     arguments = parser.parse_args()
-    print(export(arguments.checkpoint, arguments.out, arguments.kinds.split(","), arguments.highest_quality))
+    kinds = arguments.kinds.split(",")
+    print(export(arguments.checkpoint, arguments.out, kinds, arguments.highest_quality, arguments.crossover_bpp))

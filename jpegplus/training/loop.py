@@ -289,10 +289,10 @@ class Trainer:
     def start_from_weights(self) -> None:
         """Initialise a fresh run from the installed weights: the codec's artifact model and, for plans
         with half-resolution stages, the half-resolution pair."""
-        from jpegplus.modes import Mode, model_name
-        from jpegplus.weights import load_model
+        from jpegplus.modes import Mode
+        from jpegplus.weights import load_model, select
 
-        artifacts = load_model(model_name(self.config.codec, Mode.FULL))
+        artifacts = load_model(select(self.config.codec, Mode.FULL).name)
         copy_weights(artifacts.reconstruct, self.artifact_net)
         log.info("starting from %s", artifacts.spec.model_id)
         if self.config.trains_half_resolution:
