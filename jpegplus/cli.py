@@ -214,6 +214,28 @@ def train(
         raise typer.Exit(code=1) from None
 
 
+@app.command("export")
+def export_weights(
+    checkpoint: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="a training run's checkpoint.pt")],
+    out: Annotated[Path, typer.Option(help="weights folder: files and manifest.json entries")] = Path("weights"),
+    kinds: Annotated[str, typer.Option(help="comma-separated, of: artifacts, enhance, downsample")] = (
+        "artifacts,enhance,downsample"
+    ),
+    highest_quality: Annotated[
+        Optional[int], typer.Option(min=1, max=100, help="highest quality where it beats the plain decode")
+    ] = None,
+    crossover_bpp: Annotated[
+        Optional[float], typer.Option(min=0, help="artifact model: below this rate auto also tries half resolution")
+    ] = None,
+) -> None:
+    """Write a checkpoint's models as fp16 safetensors into a weights folder and its manifest."""
+    from jpegplus.training.export import export
+
+    with reported():
+        for name, file in export(checkpoint, out, kinds.split(","), highest_quality, crossover_bpp).items():
+            print(f"{name}: {out / file}")
+
+
 @app.command()
 def bench(
     dataset: Annotated[Path, typer.Argument(help="folder of reference images (PNG)")],

@@ -88,6 +88,18 @@ def test_export_names_the_half_resolution_architecture(tmp_path: Path) -> None:
     assert "highest_quality" not in manifest["jpeg-downsample"]
 
 
+def test_export_command_writes_the_kinds_and_what_was_measured(tmp_path: Path) -> None:
+    checkpoint = tmp_path / "checkpoint.pt"
+    torch.save({"artifact_net": RestoreNet(widths=(8, 16), pairs=1).state_dict(), "codec": "webp"}, checkpoint)
+    argv = ["export", str(checkpoint), "--out", str(tmp_path), "--kinds", "artifacts"]
+    result = CliRunner().invoke(app, [*argv, "--highest-quality", "70", "--crossover-bpp", "0.3"])
+    assert result.exit_code == 0 and "webp-artifacts: " in result.stdout
+    entry = json.loads((tmp_path / "manifest.json").read_text())["webp-artifacts"]
+    assert (entry["highest_quality"], entry["crossover_bpp"]) == (70, 0.3)
+    result = CliRunner().invoke(app, [*argv[:-1], "artifacts,big"])
+    assert result.exit_code == 2 and "unknown model kind 'big'" in result.stderr
+
+
 @pytest.mark.parametrize(
     ("option", "value", "message"),
     [

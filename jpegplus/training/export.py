@@ -9,6 +9,7 @@ from pathlib import Path
 import torch
 from safetensors.torch import save
 
+from jpegplus.errors import InvalidOptionError
 from jpegplus.weights import MANIFEST, Architecture
 
 DEFAULT_ARCHITECTURES = {"artifact_net": "RecCNN", "down_net": "RecCNN"}  # checkpoints that do not name theirs
@@ -34,6 +35,10 @@ def export(
     ``crossover_bpp``: for an artifact model, the rate below which auto also tries the half-resolution
     path (where the full and downsample curves of ``jpegplus bench`` cross; see :class:`jpegplus.weights.WeightsSpec`).
     """
+    unknown = [kind for kind in kinds if kind not in EXPORTS]
+    if unknown:
+        msg = f"unknown model kind {unknown[0]!r}; choose from {', '.join(EXPORTS)}"
+        raise InvalidOptionError(msg)
     payload = torch.load(checkpoint, weights_only=True, map_location="cpu")
     manifest_path = out_dir / MANIFEST
     manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
@@ -59,17 +64,3 @@ def export(
         written[name] = file
     manifest_path.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
     return written
-
-
-if __name__ == "__main__":
-    import argparse
-
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("checkpoint", type=Path)
-    parser.add_argument("--out", type=Path, default=Path("weights"))
-    parser.add_argument("--kinds", default=",".join(EXPORTS), help=f"comma-separated, of: {', '.join(EXPORTS)}")
-    parser.add_argument("--highest-quality", type=int, help="highest quality where it beats the plain decode")
-    parser.add_argument("--crossover-bpp", type=float, help="artifact model: below this rate auto tries half size")
-    arguments = parser.parse_args()
-    kinds = arguments.kinds.split(",")
-    print(export(arguments.checkpoint, arguments.out, kinds, arguments.highest_quality, arguments.crossover_bpp))
