@@ -32,9 +32,14 @@ FALLBACK_CODEC = CodecName.JPEG.value  # its models serve every codec without it
 
 
 def weights_dir() -> Path:
-    """``$JPEGPLUS_WEIGHTS`` or the ``weights/`` folder beside the package."""
+    """``$JPEGPLUS_WEIGHTS``, else the weights an installed wheel carries (``jpegplus/weights_data``, see
+    setup.py), else the ``weights/`` folder of the source tree (a checkout or an editable install)."""
     override = os.environ.get("JPEGPLUS_WEIGHTS")
-    return Path(override) if override else Path(__file__).resolve().parent.parent / "weights"
+    if override:
+        return Path(override)
+    package = Path(__file__).resolve().parent
+    installed = package / "weights_data"
+    return installed if installed.is_dir() else package.parent / "weights"
 
 
 @dataclass(frozen=True)
