@@ -190,7 +190,7 @@ def train(
 ) -> None:
     """Train (or resume) the JPEG models in the alternating ComCNN/RecCNN scheme."""
     from jpegplus.training import start
-    from jpegplus.training.config import TrainConfig, parse_plan, parse_qualities
+    from jpegplus.training.config import TrainConfig, parse_loss, parse_plan, parse_qualities
 
     try:
         config = TrainConfig(
@@ -205,7 +205,7 @@ def train(
             codec=codec,
             seed=seed,
             artifact_qualities=parse_qualities(artifact_qualities),
-            loss=loss,
+            loss=parse_loss(loss),
             legacy=legacy,
         )
         start(run, config, threads, from_weights=from_weights)
@@ -247,11 +247,11 @@ def bench(
     limit: Annotated[Optional[int], typer.Option(min=1, help="only the first N images")] = None,
     readme: Annotated[Optional[Path], typer.Option(help="also put the headline table into this README")] = None,
     peers: Annotated[
-        Peers,
+        Optional[Peers],
         typer.Option(
             parser=parse_peers, metavar="NAMES", help="comma-separated peer JPEG encoders: jpegli, progressive"
         ),
-    ] = "",  # parsed by parse_peers, as every value given
+    ] = None,
     plain_view: Annotated[
         bool, typer.Option("--plain-view", help="add jpegplus files read by a plain decoder")
     ] = False,
@@ -260,7 +260,7 @@ def bench(
     from jpegplus.bench.main import run_bench
 
     with reported():
-        for line in run_bench(dataset, out, codecs, modes, enhance, qualities, limit, readme, peers=peers,
+        for line in run_bench(dataset, out, codecs, modes, enhance, qualities, limit, readme, peers=peers or (),
                               plain_view=plain_view):  # fmt: skip
             print(line)
 

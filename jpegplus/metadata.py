@@ -41,10 +41,14 @@ FLIPS = {1: (False, False), 2: (False, True), 3: (True, True), 4: (True, False),
 class Carrier(Protocol):
     """What an output format does with pixels and metadata (codec adapters and :data:`PLAIN_FILE`)."""
 
-    carries_gray: bool
-    shows_exif_orientation: bool
-    exif_limit: int | None
-    xmp_limit: int | None
+    @property
+    def carries_gray(self) -> bool: ...
+    @property
+    def shows_exif_orientation(self) -> bool: ...
+    @property
+    def exif_limit(self) -> int | None: ...
+    @property
+    def xmp_limit(self) -> int | None: ...
 
 
 @dataclass(frozen=True)

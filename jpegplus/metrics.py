@@ -26,7 +26,7 @@ def psnr_from_mse(mse: float) -> float:
 def psnr(reference: np.ndarray, test: np.ndarray, mask: np.ndarray | None = None) -> float:
     """PSNR in dB over all channels of two uint8 images (only where ``mask`` is true, if given)."""
     error = reference.astype(np.float64) - test.astype(np.float64)
-    return psnr_from_mse(np.mean((error if mask is None else error[mask]) ** 2))
+    return psnr_from_mse(float(np.mean((error if mask is None else error[mask]) ** 2)))
 
 
 def tensor_psnr(output: torch.Tensor, reference: torch.Tensor) -> float:

@@ -121,13 +121,24 @@ def _parse_ascii(payload: bytes) -> Metadata:
     if missing:
         msg = f"jpegplus metadata lacks {', '.join(missing)}"
         raise MetadataError(msg)
-    numeric = {"version", "width", "height", "channels", "quality"}
+    text_of = {name: values[short] for short, name in names.items()}
     try:
-        parsed = {name: int(values[s]) if name in numeric else values[s] for s, name in names.items()}
+        width, height, channels, quality, version = (
+            int(text_of[name]) for name in ("width", "height", "channels", "quality", "version")
+        )
     except ValueError:
         msg = "jpegplus metadata holds a non-numeric size, channel count, quality or version"
         raise MetadataError(msg) from None
-    return Metadata(**parsed)
+    return Metadata(
+        width=width,
+        height=height,
+        channels=channels,
+        mode=text_of["mode"],
+        codec=text_of["codec"],
+        quality=quality,
+        model=text_of["model"],
+        version=version,
+    )
 
 
 def _leb128(value: int) -> bytes:

@@ -243,7 +243,7 @@ def enhance_image(
     target = resolve_device(device)
     data = read_encoded(image) if is_encoded(image) else None
     picture = open_image(data, max_pixels=limit) if data is not None else None
-    if picture is not None and picture.format == "JPEG":
+    if data is not None and picture is not None and picture.format == "JPEG":
         condition = override or _tables_condition(picture)
         decoded = load_image(picture)
         restored = _restore_enhance(decoded.pixels, condition, (0, 0), target)
@@ -251,10 +251,13 @@ def enhance_image(
         return replace(decoded, pixels=to_image(restored, gray=decoded.pixels.ndim == 2))
     decoded = load_image(picture if picture is not None else image, max_pixels=limit)
     estimate = blind.estimate(decoded.pixels)
-    if override is None and estimate.quality is None:
+    if override is not None:
+        condition = override
+    elif estimate.quality is not None:
+        condition = condition_from_quality(estimate.quality)
+    else:
         log.info("no JPEG trace in the pixels: returned unchanged (pass strength to filter anyway)")
         return decoded
-    condition = override or condition_from_quality(estimate.quality)
     restored = _restore_enhance(decoded.pixels, condition, estimate.offset, target)
     return replace(decoded, pixels=to_image(restored, gray=decoded.pixels.ndim == 2))
 

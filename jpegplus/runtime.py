@@ -15,12 +15,16 @@ import logging
 import os
 from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import torch
 
 from jpegplus.errors import InvalidOptionError, JpegPlusError
 
 log = logging.getLogger(__name__)
+
+E = TypeVar("E", bound=enum.Enum)
+M = TypeVar("M", bound=torch.nn.Module)
 
 RUNTIME_VARIABLE = "JPEGPLUS_RUNTIME"
 PRECISION_VARIABLE = "JPEGPLUS_PRECISION"
@@ -68,7 +72,7 @@ def simd_flags() -> list[str]:
     return [flag for flag in SIMD_FLAGS if flag in cpu_flags()]
 
 
-def _forced(variable: str, choices: type[enum.Enum]) -> enum.Enum | None:
+def _forced(variable: str, choices: type[E]) -> E | None:
     value = os.environ.get(variable, "").strip().lower()
     if not value:
         return None
@@ -111,6 +115,11 @@ def resolve_device(device: str | None) -> torch.device:
         msg = f"device {device!r} is not supported; use cpu, cuda, cuda:N or auto"
         raise InvalidOptionError(msg)
     return chosen
+
+
+def channels_last(net: M) -> M:
+    """``net`` with its 4-D weights in channels-last order, the layout of the images it runs on."""
+    return net.to(memory_format=torch.channels_last)  # type: ignore[call-overload]  # torch's overloads omit it
 
 
 def uses_bf16(device: torch.device) -> bool:

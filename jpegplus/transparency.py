@@ -87,7 +87,7 @@ def fill_transparent(pixels: np.ndarray, alpha: np.ndarray) -> np.ndarray:
     if not visible.any():
         return np.zeros_like(pixels)
     planes = pixels.astype(np.float32) if pixels.ndim == 3 else pixels.astype(np.float32)[:, :, None]
-    levels = [(planes * visible[:, :, None], visible)]
+    levels: list[tuple[np.ndarray, np.ndarray]] = [(planes * visible[:, :, None], visible)]
     while max(levels[-1][1].shape) > 1:
         colour, weight = levels[-1]
         size = ((weight.shape[1] + 1) // 2, (weight.shape[0] + 1) // 2)

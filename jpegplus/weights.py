@@ -23,6 +23,7 @@ from jpegplus.codecs import CodecName
 from jpegplus.errors import WeightsError
 from jpegplus.models import RECONSTRUCTORS, ComCNN
 from jpegplus.modes import Mode
+from jpegplus.runtime import M, channels_last
 
 MANIFEST = "manifest.json"
 COMPACT_NETS = {"ComCNN": ComCNN}
@@ -166,11 +167,11 @@ def load_model(name: str) -> LoadedModel:
     return LoadedModel(spec, reconstruct, compact)
 
 
-def _build(net: torch.nn.Module, tensors: dict[str, torch.Tensor], prefix: str) -> torch.nn.Module:
+def _build(net: M, tensors: dict[str, torch.Tensor], prefix: str) -> M:
     state = {key[len(prefix) :]: value.float() for key, value in tensors.items() if key.startswith(prefix)}
     try:
         net.load_state_dict(state)
     except RuntimeError as error:
         msg = f"weights do not fit {type(net).__name__}: {str(error).splitlines()[0]}"
         raise WeightsError(msg) from None
-    return net.eval().requires_grad_(False).to(memory_format=torch.channels_last)
+    return channels_last(net.eval().requires_grad_(False))

@@ -86,7 +86,6 @@ def test_bench_speed_writes_each_variants_figures(
     assert rows[0]["megapixels"] == 24 and rows[1]["megapixels"] == 0 and rows[1]["images"] == 1
 
 
-@pytest.mark.slow
 def test_workers_measure_the_whole_path(images: Path) -> None:
     figures = speed.measure_kodak(images, None)
     for key in ("decompress_ms", "enhance_ms", "compress_downsample_ms", "first_call_ms"):
@@ -95,7 +94,6 @@ def test_workers_measure_the_whole_path(images: Path) -> None:
     assert large["large_peak_rss_mb"] > 50 and large["large_mp_per_s"] > 0
 
 
-@pytest.mark.slow
 def test_worker_runs_in_its_own_process(images: Path) -> None:
     env = Variant(Runtime.TORCH, Precision.FP32).environment()
     assert speed._worker("cold", {"dataset": str(images)}, env)["first_call_cold_ms"] > 0

@@ -75,8 +75,6 @@ def test_unwritable_cache_still_runs(monkeypatch: pytest.MonkeyPatch, tmp_path: 
         assert torch.allclose(openvino_net.compile_net(net, Precision.FP32)(image), net(image), atol=1e-5)
 
 
-@pytest.mark.slow
-@pytest.mark.weights
 @pytest.mark.parametrize("mode", ["full", "downsample"])
 def test_decompress_agrees_with_pytorch_within_bf16_rounding(
     monkeypatch: pytest.MonkeyPatch, photo: np.ndarray, mode: str

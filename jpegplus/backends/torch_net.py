@@ -7,7 +7,7 @@ import copy
 import torch
 
 from jpegplus.models.folded import FoldedResidualNet
-from jpegplus.runtime import Precision
+from jpegplus.runtime import Precision, channels_last
 
 
 def prepare(net: torch.nn.Module, device: torch.device, precision: Precision) -> torch.nn.Module:
@@ -18,7 +18,7 @@ def prepare(net: torch.nn.Module, device: torch.device, precision: Precision) ->
     (TorchScript, :meth:`FoldedResidualNet.freeze`).
     """
     dtype = torch.bfloat16 if precision is Precision.BF16 else torch.float32
-    model = copy.deepcopy(net).to(device=device, dtype=dtype).to(memory_format=torch.channels_last)
+    model = channels_last(copy.deepcopy(net).to(device=device, dtype=dtype))
     if device.type == "cpu" and isinstance(model, FoldedResidualNet):
         model.freeze()
     return model

@@ -16,6 +16,7 @@ Each set is a folder of inputs, each beside its reference ``<name>.ref.png`` of 
 
 from __future__ import annotations
 
+import functools
 import io
 from collections.abc import Callable
 from pathlib import Path
@@ -64,6 +65,15 @@ def _jpegli(image: np.ndarray, quality: int) -> bytes:
     return pyjpegli.encode(rgb.tobytes(), rgb.shape[1], rgb.shape[0], quality)
 
 
+def _plain(photo: np.ndarray, quality: int) -> tuple[bytes, str, np.ndarray]:
+    return _jpeg(photo, quality), ".jpg", photo
+
+
+def _blind(photo: np.ndarray, quality: int) -> tuple[bytes, str, np.ndarray]:
+    """The pixels of a JPEG, saved losslessly: the file (and its tables) are gone."""
+    return _png(_decode(_jpeg(photo, quality))), ".png", photo
+
+
 def _shifted(photo: np.ndarray) -> tuple[bytes, str, np.ndarray]:
     first = _decode(_jpeg(photo, 10))[SHIFT:, SHIFT:]
     return _jpeg(first, 30), ".jpg", photo[SHIFT:, SHIFT:]
@@ -75,7 +85,7 @@ def _resized(photo: np.ndarray) -> tuple[bytes, str, np.ndarray]:
 
 def set_makers() -> dict[str, Maker]:
     """Every set's name and how it makes one input (and reference) from a clean photo."""
-    makers: dict[str, Maker] = {f"q{q}": lambda p, q=q: (_jpeg(p, q), ".jpg", p) for q in SINGLE_QUALITIES}
+    makers: dict[str, Maker] = {f"q{q}": functools.partial(_plain, quality=q) for q in SINGLE_QUALITIES}
     makers.update(
         {
             "a-shifted": _shifted,
@@ -89,7 +99,7 @@ def set_makers() -> dict[str, Maker]:
             "clean": lambda p: (_png(p), ".png", p),
         }
     )
-    makers.update({f"blind-q{q}": lambda p, q=q: (_png(_decode(_jpeg(p, q))), ".png", p) for q in BLIND_QUALITIES})
+    makers.update({f"blind-q{q}": functools.partial(_blind, quality=q) for q in BLIND_QUALITIES})
     return makers
 
 

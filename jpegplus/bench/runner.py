@@ -239,7 +239,7 @@ def machine() -> dict[str, object]:
     }
 
 
-def run(config: BenchConfig, keep_first: dict[str, dict[int, np.ndarray]]) -> dict[str, object]:
+def run(config: BenchConfig, keep_first: dict[str, dict[int, np.ndarray]]) -> dict[str, Any]:
     """Run the whole grid with a progress bar; returns the results document."""
     paths = dataset_images(config.dataset, config.limit)
     if not paths:

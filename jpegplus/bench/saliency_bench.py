@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PIL import Image
@@ -36,7 +37,7 @@ def run_saliency_bench(dataset: Path, out: Path, qualities: tuple[int, ...], lim
     ``jpegplus.compress(image, mode="full", target_size=len(uniform))`` writes without and with
     ``saliency=True``: the restoration tables alone, and the tables plus the saliency dead zones.
     """
-    rows = []
+    rows: list[dict[str, Any]] = []
     for path in track(dataset_images(dataset, limit), description="saliency"):
         image = np.asarray(Image.open(path).convert("RGB"))
         saliency = saliency_map(image)

@@ -94,7 +94,7 @@ def network_gmac(net: torch.nn.Module, *inputs: torch.Tensor) -> float:
     def count(module: torch.nn.Module, args: tuple[torch.Tensor, ...], output: torch.Tensor) -> None:
         nonlocal total
         # weight[0]: in/groups × kh × kw per output value (Conv2d), out/groups × kh × kw per input value (transposed)
-        per_value = module.weight[0].numel()
+        per_value = module.get_parameter("weight")[0].numel()
         total += (output if isinstance(module, torch.nn.Conv2d) else args[0]).numel() * per_value
 
     convolutions = [m for m in net.modules() if isinstance(m, torch.nn.Conv2d | torch.nn.ConvTranspose2d)]
@@ -254,8 +254,8 @@ def run_speed(dataset: Path, out: Path, variants: list[Variant], limit: int | No
     (out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     table = markdown_table(rows, megapixels)
     header = (
-        f"CPU: {results['machine']['cpu']}, {results['machine']['cores']} cores, SIMD: "
-        f"{' '.join(results['machine']['simd'])}. Network: {work['restore_gmac']:.1f} GMAC per 768×512 image "
+        f"CPU: {now['cpu']}, {now['cores']} cores, SIMD: "
+        f"{' '.join(now['simd'])}. Network: {work['restore_gmac']:.1f} GMAC per 768×512 image "
         f"(ComCNN {work['compact_gmac']:.1f}). Medians over the Kodak images at quality {QUALITY}; "
         f"the runtime chosen by default here: {select_runtime(torch.device('cpu')).value}."
     )

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from PIL import Image, ImageCms
+from PIL import Image, ImageCms, ImageFile
 
 from jpegplus.codecs.jpeg.quantization import condition_from_quality
 from jpegplus.errors import InvalidInputError
@@ -203,7 +203,7 @@ def open_image(
     return picture
 
 
-def _note_reduction(picture: Image.Image) -> None:
+def _note_reduction(picture: ImageFile.ImageFile) -> None:
     """Warn when Pillow itself will reduce 16-bit colour samples to 8 bits on load (16-bit RGB PNG, TIFF)."""
     raw_modes = [tile.args[0] if isinstance(tile.args, tuple) else tile.args for tile in picture.tile]
     if picture.mode not in SIXTEEN_BIT_MODES and any(isinstance(raw, str) and ";16" in raw for raw in raw_modes):

@@ -1,15 +1,17 @@
 """Neural networks of jpegplus: the compact (ComCNN) and reconstruction (RecCNN, RestoreNet) models."""
 
 import functools
+from collections.abc import Callable
 
 from jpegplus.models.comcnn import ComCNN
+from jpegplus.models.folded import FoldedResidualNet
 from jpegplus.models.reccnn import RecCNN
 from jpegplus.models.restorenet import RestoreNet
 from jpegplus.models.upsample import upsample2x
 
 # architecture name, as in the manifest → constructor. The lean RestoreNet has no residual pairs at its
 # coarsest level: 4 of its 28 3×3 convolutions, 12% of a 768×512 decode, for 0.01 dB before fine-tuning.
-RECONSTRUCTORS = {
+RECONSTRUCTORS: dict[str, Callable[[], FoldedResidualNet]] = {
     "RecCNN": RecCNN,
     "RestoreNet": RestoreNet,
     "LeanRestoreNet": functools.partial(RestoreNet, bottleneck_pairs=0),

@@ -6,6 +6,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from jpegplus.models.folded import zero_init
+
 
 class ComCNN(nn.Module):
     """Three-layer compact CNN that halves the resolution, after Jiang et al. (2018).
@@ -31,8 +33,7 @@ class ComCNN(nn.Module):
         self.conv1 = nn.Conv2d(3, channels, 3, padding=1)
         self.conv2 = nn.Conv2d(channels, channels, 3, stride=2, padding=1)
         self.conv3 = nn.Conv2d(channels, 3, 3, padding=1)
-        nn.init.zeros_(self.conv3.weight)
-        nn.init.zeros_(self.conv3.bias)
+        zero_init(self.conv3)
 
     def forward(self, image: torch.Tensor) -> torch.Tensor:
         hidden = F.relu(self.conv2(F.relu(self.conv1(image.to(self.conv1.weight.dtype)))))

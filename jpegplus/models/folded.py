@@ -16,6 +16,13 @@ FREEZE_EXAMPLE_SIDE = 128  # image side traced (64 folded); oneDNN prepacks for 
 GriddedFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]  # (image, condition) → image, sides on the grid
 
 
+def zero_init(conv: nn.Conv2d) -> None:
+    """Zero a convolution's weights and bias: a residual branch that starts as the identity."""
+    nn.init.zeros_(conv.weight)
+    if conv.bias is not None:
+        nn.init.zeros_(conv.bias)
+
+
 class ResidualPair(nn.Module):
     """Two 3×3 convolutions with a ReLU between them and an identity skip."""
 
@@ -45,6 +52,7 @@ class FoldedResidualNet(nn.Module):
     """
 
     grid = 2  # input sides are padded to a multiple of this
+    tail: nn.Conv2d  # the trunk's last convolution, set by the subclass (its dtype is the trunk's)
 
     def __init__(self) -> None:
         super().__init__()

@@ -6,7 +6,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from jpegplus.models.folded import FOLDED_CHANNELS, FoldedResidualNet, ResidualPair
+from jpegplus.models.folded import FOLDED_CHANNELS, FoldedResidualNet, ResidualPair, zero_init
 
 
 class RecCNN(FoldedResidualNet):
@@ -32,13 +32,12 @@ class RecCNN(FoldedResidualNet):
     def __init__(self, channels: int = 64, pairs: int = 9) -> None:
         super().__init__()
         self.head = nn.Conv2d(FOLDED_CHANNELS, channels, 3, padding=1)
-        self.body = nn.Sequential(*(ResidualPair(channels) for _ in range(pairs)))
+        body = [ResidualPair(channels) for _ in range(pairs)]
+        for pair in body:
+            zero_init(pair.conv2)
+        self.body = nn.Sequential(*body)
         self.tail = nn.Conv2d(channels, 12, 3, padding=1)
-        for pair in self.body:
-            nn.init.zeros_(pair.conv2.weight)
-            nn.init.zeros_(pair.conv2.bias)
-        nn.init.zeros_(self.tail.weight)
-        nn.init.zeros_(self.tail.bias)
+        zero_init(self.tail)
 
     def trunk(self, folded: torch.Tensor) -> torch.Tensor:
         """Head, residual pairs, tail."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from jpegplus.models.folded import FOLDED_CHANNELS, FoldedResidualNet, ResidualPair
+from jpegplus.models.folded import FOLDED_CHANNELS, FoldedResidualNet, ResidualPair, zero_init
 
 
 class RestoreNet(FoldedResidualNet):
@@ -43,8 +43,7 @@ class RestoreNet(FoldedResidualNet):
         self.decoders = nn.ModuleList(_stack(w, pairs) for w in widths[:-1])
         self.tail = nn.Conv2d(widths[0], 12, 3, padding=1)
         self.grid = 2 ** len(widths)  # pixel-unshuffle, then a stride-2 step per coarser level
-        nn.init.zeros_(self.tail.weight)
-        nn.init.zeros_(self.tail.bias)
+        zero_init(self.tail)
 
     def trunk(self, folded: torch.Tensor) -> torch.Tensor:
         """Head, encoder levels, bottleneck, decoder levels with skips, tail."""

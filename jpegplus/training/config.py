@@ -78,11 +78,7 @@ class TrainConfig:
         if self.codec not in list_codecs():
             msg = f"unknown codec {self.codec!r}; known: {', '.join(list_codecs())}"
             raise ValueError(msg)
-        try:
-            self.loss = Loss(self.loss)
-        except ValueError:
-            msg = f"unknown loss {self.loss!r}; known: {', '.join(loss.value for loss in Loss)}"
-            raise ValueError(msg) from None
+        self.loss = parse_loss(self.loss)  # config.json of a run holds the name
 
     @property
     def trains_half_resolution(self) -> bool:
@@ -102,6 +98,15 @@ def parse_plan(text: str) -> list[Stage]:
             msg = f"bad stage {item!r}: use KIND:MINUTES with KIND in {known}"
             raise ValueError(msg) from None
     return stages
+
+
+def parse_loss(text: str) -> Loss:
+    """``"mse"`` → :attr:`Loss.MSE`."""
+    try:
+        return Loss(text)
+    except ValueError:
+        msg = f"unknown loss {text!r}; known: {', '.join(loss.value for loss in Loss)}"
+        raise ValueError(msg) from None
 
 
 def parse_qualities(text: str) -> tuple[int, int]:

@@ -80,7 +80,7 @@ def random_jpeg(image: np.ndarray, rng: np.random.Generator, qualities: tuple[in
         options["quality"] = quality
     else:
         if kind < STANDARD_SHARE + RESTORATION_SHARE:
-            tables = restoration_tables(quality)
+            tables: tuple[np.ndarray, ...] = restoration_tables(quality)
         else:
             luma = standard_tables(quality)[0]
             chroma = standard_tables(int(rng.integers(qualities[0], qualities[1] + 1)))[1]
@@ -153,7 +153,7 @@ def artifact_patches(
 def clean_patches(paths: list[Path], *, patch: int, crops: int, seed: int) -> np.ndarray:
     """Random clean crops (N, P, P, 3) for the half-resolution path."""
     rng = np.random.default_rng(seed)
-    out = []
+    out: list[np.ndarray] = []
     for path in paths:
         image = np.asarray(Image.open(path).convert("RGB"))
         out.extend(image[t : t + patch, lf : lf + patch] for t, lf in _grid_crops(image.shape, patch, crops, rng))

@@ -21,7 +21,7 @@ from jpegplus.codecs.jpeg.quantization import condition_from_quality
 from jpegplus.io import to_batch_tensor
 from jpegplus.metrics import tensor_psnr
 from jpegplus.models import RECONSTRUCTORS, ComCNN, upsample2x
-from jpegplus.runtime import autocast
+from jpegplus.runtime import autocast, channels_last
 from jpegplus.training import data
 from jpegplus.training.config import Stage, StageKind, TrainConfig
 from jpegplus.training.data import PatchSet
@@ -43,6 +43,17 @@ class TrainingData:
     artifacts_val: PatchSet
     clean_train: np.ndarray | None
     clean_val: np.ndarray | None
+
+
+@dataclass
+class Progress:
+    """Where a run is (a plain dict in the checkpoint): the stage, the step and the compute seconds
+    within it, and whether the half-resolution network was initialised from an artifact one."""
+
+    stage: int = 0
+    step: int = 0
+    elapsed: float = 0.0
+    down_initialised: bool = False
 
 
 @dataclass(frozen=True)
@@ -93,10 +104,10 @@ class Trainer:
         self.run_dir = run_dir
         self.device = torch.device("cpu")
         self.rng = np.random.default_rng(config.seed)
-        self.artifact_net = RECONSTRUCTORS[config.artifact_architecture]().to(memory_format=torch.channels_last)
-        self.down_net = RECONSTRUCTORS[config.down_architecture]().to(memory_format=torch.channels_last)
-        self.com_net = ComCNN().to(memory_format=torch.channels_last)
-        self.state = {"stage": 0, "step": 0, "elapsed": 0.0, "down_initialised": False}
+        self.artifact_net = channels_last(RECONSTRUCTORS[config.artifact_architecture]())
+        self.down_net = channels_last(RECONSTRUCTORS[config.down_architecture]())
+        self.com_net = channels_last(ComCNN())
+        self.state = Progress()
         self.optimizer: torch.optim.Optimizer | None = None
         self.pending_optimizer: dict | None = None  # a resumed run's optimizer state, loaded when its stage begins
         self.compact_pairs: tuple[np.ndarray, np.ndarray] | None = None  # down-rec: the codec pass of the stage
@@ -244,20 +255,20 @@ class Trainer:
         for net in (self.artifact_net, self.down_net, self.com_net):
             net.requires_grad_(False)
             net.eval()
-        if kind.half_resolution and not self.state["down_initialised"]:
+        if kind.half_resolution and not self.state.down_initialised:
             self._initialise_down_from(self.artifact_net)
         if kind is StageKind.DOWN_REC:
             clean_train = self._clean(self.prepared.clean_train)
-            self.compact_pairs = self.compact_codec_pass(clean_train, seed=self.config.seed + self.state["stage"])
-        net = self.runners[kind].network
-        net.requires_grad_(True)
-        net.train()
-        return torch.optim.Adam(net.parameters(), lr=self.config.learning_rate)
+            self.compact_pairs = self.compact_codec_pass(clean_train, seed=self.config.seed + self.state.stage)
+        trained = self.runners[kind].network
+        trained.requires_grad_(True)
+        trained.train()
+        return torch.optim.Adam(trained.parameters(), lr=self.config.learning_rate)
 
     def checkpoint(self) -> None:
         """Atomically save models, optimizer and progress."""
         payload = {
-            "state": self.state,
+            "state": asdict(self.state),
             "artifact_net": self.artifact_net.state_dict(),
             "down_net": self.down_net.state_dict(),
             "com_net": self.com_net.state_dict(),
@@ -279,7 +290,7 @@ class Trainer:
         if not path.exists():
             return False
         payload = torch.load(path, weights_only=True, map_location="cpu")
-        self.state = payload["state"]
+        self.state = Progress(**payload["state"])
         self.artifact_net.load_state_dict(payload["artifact_net"])
         self.down_net.load_state_dict(payload["down_net"])
         self.com_net.load_state_dict(payload["com_net"])
@@ -306,8 +317,8 @@ class Trainer:
 
     def _initialise_down_from(self, net: torch.nn.Module) -> None:
         """Copy ``net`` into the half-resolution reconstructor once, if it fits (``copy_weights``)."""
-        if not self.state["down_initialised"] and copy_weights(net, self.down_net):
-            self.state["down_initialised"] = True
+        if not self.state.down_initialised and copy_weights(net, self.down_net):
+            self.state.down_initialised = True
 
     def run(self, *, from_weights: bool = False) -> None:
         """Run (or continue) every stage of the plan; a new run may start from the installed weights."""
@@ -317,19 +328,17 @@ class Trainer:
         if not resumed and from_weights:
             self.start_from_weights()
         self.data = self.prepare()
-        while self.state["stage"] < len(self.config.plan):
-            stage = self.config.plan[self.state["stage"]]
+        while self.state.stage < len(self.config.plan):
+            stage = self.config.plan[self.state.stage]
             optimizer = self.optimizer = self._begin_stage(stage.kind)
             if self.pending_optimizer is not None:
                 optimizer.load_state_dict(self.pending_optimizer)
                 self.pending_optimizer = None
             self._run_stage(stage, optimizer)
-            log.info(
-                "stage %d (%s) done: %s", self.state["stage"], stage.kind.value, self.runners[stage.kind].validate()
-            )
-            self.state.update(stage=self.state["stage"] + 1, step=0, elapsed=0.0)
+            log.info("stage %d (%s) done: %s", self.state.stage, stage.kind.value, self.runners[stage.kind].validate())
+            self.state = Progress(stage=self.state.stage + 1, down_initialised=self.state.down_initialised)
             self.checkpoint()
-            shutil.copyfile(self.run_dir / "checkpoint.pt", self.run_dir / f"after-stage-{self.state['stage']}.pt")
+            shutil.copyfile(self.run_dir / "checkpoint.pt", self.run_dir / f"after-stage-{self.state.stage}.pt")
 
     def _run_stage(self, stage: Stage, optimizer: torch.optim.Optimizer) -> None:
         """Train for ``stage.minutes`` of compute: CPU time over the thread count, so a paused or
@@ -340,8 +349,8 @@ class Trainer:
         last_save = last_log = time.monotonic()
         last_cpu = time.process_time()
         losses: list[float] = []
-        while self.state["elapsed"] < budget:
-            rate = cosine_learning_rate(self.config, self.state["elapsed"] / budget, self.state["step"])
+        while self.state.elapsed < budget:
+            rate = cosine_learning_rate(self.config, self.state.elapsed / budget, self.state.step)
             for group in optimizer.param_groups:
                 group["lr"] = rate
             loss = runner.step()
@@ -350,15 +359,15 @@ class Trainer:
             torch.nn.utils.clip_grad_norm_(runner.network.parameters(), self.config.gradient_clip)
             optimizer.step()
             losses.append(loss.item())
-            self.state["step"] += 1
+            self.state.step += 1
             cpu = time.process_time()
-            self.state["elapsed"] += (cpu - last_cpu) / threads
+            self.state.elapsed += (cpu - last_cpu) / threads
             last_cpu = cpu
             now = time.monotonic()
             if now - last_log > LOG_SECONDS:
                 log.info(
                     "stage %d %s step %d %.1f/%.0f min lr %.2e loss %.5f",
-                    self.state["stage"], stage.kind.value, self.state["step"], self.state["elapsed"] / 60,
+                    self.state.stage, stage.kind.value, self.state.step, self.state.elapsed / 60,
                     stage.minutes, rate, float(np.mean(losses)),
                 )  # fmt: skip
                 losses.clear()

@@ -9,6 +9,8 @@ from collections.abc import Sequence
 import numpy as np
 from PIL import Image
 
+Table = Sequence[int] | np.ndarray  # 64 steps in natural order, as Pillow reads them or numpy holds them
+
 # ITU-T T.81 Annex K tables (natural row order), the base of libjpeg's quality scale.
 STANDARD_LUMA = np.array(
     [
@@ -67,7 +69,7 @@ def restoration_tables(quality: int) -> tuple[np.ndarray, np.ndarray]:
     return _scaled(flattened(STANDARD_LUMA), quality), _scaled(flattened(STANDARD_CHROMA) * RESTORATION_CHROMA, quality)
 
 
-def estimate_quality(luma_table: Sequence[int]) -> float:
+def estimate_quality(luma_table: Table) -> float:
     """Estimate the libjpeg quality whose standard luma table best matches ``luma_table``.
 
     >>> round(estimate_quality(standard_tables(75)[0]))
@@ -75,16 +77,16 @@ def estimate_quality(luma_table: Sequence[int]) -> float:
     """
     table = np.asarray(luma_table, dtype=np.float64)
     qualities = np.arange(1, 101)
-    errors = [np.abs(np.log(standard_tables(q)[0]) - np.log(table)).mean() for q in qualities]
+    errors = [np.abs(np.log(standard_tables(int(q))[0]) - np.log(table)).mean() for q in qualities]
     return float(qualities[int(np.argmin(errors))])
 
 
-def _strength(table: Sequence[int]) -> float:
+def _strength(table: Table) -> float:
     """Map a table's mean step (1–255) to [0, 1] on a log scale."""
     return math.log(float(np.mean(table))) / math.log(255.0)
 
 
-def condition_from_tables(luma_table: Sequence[int], chroma_table: Sequence[int] | None) -> tuple[float, float]:
+def condition_from_tables(luma_table: Table, chroma_table: Table | None) -> tuple[float, float]:
     """The networks' condition: normalised luma and chroma quantizer strength.
 
     A grayscale JPEG has no chroma table; its luma strength stands in for both.
