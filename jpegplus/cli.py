@@ -16,6 +16,17 @@ from jpegplus import __version__
 from jpegplus.batch.command import FileArgs, Quiet, Verbose, file_command, reported, verbosity
 from jpegplus.batch.console import QUIET, say
 from jpegplus.batch.options import Operation, Options, PictureFormat
+from jpegplus.bench.options import (
+    DEFAULT_CODECS,
+    DEFAULT_MODES,
+    DEFAULT_QUALITIES,
+    Codecs,
+    Modes,
+    Qualities,
+    parse_codecs,
+    parse_modes,
+    parse_qualities,
+)
 from jpegplus.bench.peers import Peers, parse_peers
 from jpegplus.codecs.registry import CodecName
 from jpegplus.errors import InvalidOptionError, JpegPlusError
@@ -45,6 +56,8 @@ PictureFormatOpt = Annotated[
     Optional[PictureFormat], typer.Option("--format", help="picture format (default: from -o's name, else png)")
 ]
 PictureQuality = Annotated[int, typer.Option("--quality", "-q", min=1, max=100, help="JPEG quality of --format jpeg")]
+ReferenceImages = Annotated[Path, typer.Argument(help="folder of reference images (PNG)")]
+FirstImages = Annotated[Optional[int], typer.Option(min=1, help="only the first N images")]
 
 
 def show_version(wanted: bool) -> None:
@@ -238,13 +251,26 @@ def export_weights(
 
 @app.command()
 def bench(
-    dataset: Annotated[Path, typer.Argument(help="folder of reference images (PNG)")],
+    dataset: ReferenceImages,
     out: Annotated[Path, typer.Option("--out", help="folder for results.json, plots and report.html")],
-    codecs: Annotated[str, typer.Option(help="comma-separated codecs")] = "jpeg",
-    modes: Annotated[str, typer.Option(help="comma-separated jpegplus modes ('' for none)")] = "downsample,full",
+    codecs: Annotated[
+        Optional[Codecs],
+        typer.Option(parser=parse_codecs, metavar="NAMES", help="comma-separated codecs (default: jpeg)"),
+    ] = None,
+    modes: Annotated[
+        Optional[Modes],
+        typer.Option(
+            parser=parse_modes,
+            metavar="NAMES",
+            help="comma-separated jpegplus modes ('' for none) (default: downsample,full)",
+        ),
+    ] = None,
     enhance: Annotated[bool, typer.Option("--enhance", help="add plain JPEG + enhance")] = False,
-    qualities: Annotated[str, typer.Option(help="comma-separated quality grid")] = "5,10,20,30,40,50,60,75,90,95",
-    limit: Annotated[Optional[int], typer.Option(min=1, help="only the first N images")] = None,
+    qualities: Annotated[
+        Optional[Qualities],
+        typer.Option(parser=parse_qualities, metavar="LIST", help="comma-separated quality grid (default: 5,10,…,95)"),
+    ] = None,
+    limit: FirstImages = None,
     readme: Annotated[Optional[Path], typer.Option(help="also put the headline table into this README")] = None,
     peers: Annotated[
         Optional[Peers],
@@ -258,10 +284,20 @@ def bench(
 ) -> None:
     """Rate-distortion and speed benchmark with BD-rates, plots and an HTML report."""
     from jpegplus.bench.main import run_bench
+    from jpegplus.bench.runner import BenchConfig
 
     with reported():
-        for line in run_bench(dataset, out, codecs, modes, enhance, qualities, limit, readme, peers=peers or (),
-                              plain_view=plain_view):  # fmt: skip
+        config = BenchConfig(
+            dataset,
+            codecs=DEFAULT_CODECS if codecs is None else codecs,
+            modes=DEFAULT_MODES if modes is None else modes,
+            enhance=enhance,
+            qualities=DEFAULT_QUALITIES if qualities is None else qualities,
+            limit=limit,
+            peers=peers or (),
+            plain_view=plain_view,
+        )
+        for line in run_bench(config, out, readme):
             print(line)
 
 
@@ -286,7 +322,7 @@ def bench_speed(
     out: Annotated[Path, typer.Option("--out", help="folder for results.json and README.md")],
     variants: Annotated[str, typer.Option(help="runtime-precision[-isa], e.g. openvino-bf16,torch-fp32-avx2")] = "",
     megapixels: Annotated[float, typer.Option(min=0, max=150, help="the large image's size; 0 skips it")] = 24.0,
-    limit: Annotated[Optional[int], typer.Option(min=1, help="only the first N images")] = None,
+    limit: FirstImages = None,
 ) -> None:
     """Per runtime and precision: ms per image (decompress, enhance), MP/s and memory, first-call ms, GMAC/s."""
     from jpegplus.bench.speed import parse_variants, run_speed
@@ -298,21 +334,25 @@ def bench_speed(
 
 @app.command("bench-saliency")
 def bench_saliency(
-    dataset: Annotated[Path, typer.Argument(help="folder of reference images (PNG)")],
+    dataset: ReferenceImages,
     out: Annotated[Path, typer.Option("--out", help="folder for saliency.json and pictures")],
-    qualities: Annotated[str, typer.Option(help="uniform JPEG qualities to match in size")] = "30,60",
-    limit: Annotated[Optional[int], typer.Option(min=1, help="only the first N images")] = None,
+    qualities: Annotated[
+        Optional[Qualities],
+        typer.Option(parser=parse_qualities, metavar="LIST", help="uniform JPEG qualities to match (default: 30,60)"),
+    ] = None,
+    limit: FirstImages = None,
 ) -> None:
     """Saliency-guided JPEG against uniform JPEG at equal size: salient-25% PSNR and MS-SSIM."""
     import json
 
+    from jpegplus.bench.saliency_bench import DEFAULT_QUALITIES as SALIENCY_QUALITIES
     from jpegplus.bench.saliency_bench import run_saliency_bench
 
-    out.mkdir(parents=True, exist_ok=True)
-    grid = tuple(int(q) for q in qualities.split(","))
-    results = run_saliency_bench(dataset, out, grid, limit)
-    (out / "saliency.json").write_text(json.dumps(results, indent=1) + "\n")
-    print(json.dumps(results["summary"], indent=1))
+    with reported():
+        grid = SALIENCY_QUALITIES if qualities is None else qualities
+        results = run_saliency_bench(dataset, out, grid, limit)
+        (out / "saliency.json").write_text(json.dumps(results, indent=1) + "\n")
+        print(json.dumps(results["summary"], indent=1))
 
 
 @app.command("bench-batch")

@@ -15,10 +15,14 @@ from skimage import data
 import jpegplus
 from jpegplus.bench.bdrate import bd_rate, quality_at_rate
 from jpegplus.bench.main import run_bench
+from jpegplus.bench.options import parse_codecs, parse_modes, parse_qualities
 from jpegplus.bench.peers import Peer, encode_peer, parse_peers
+from jpegplus.bench.runner import BenchConfig
 from jpegplus.bench.search import plain_jpeg_at_size
+from jpegplus.codecs import CodecName
 from jpegplus.errors import InvalidOptionError
 from jpegplus.metrics import ms_ssim, psnr, ssim, y_psnr
+from jpegplus.modes import Mode
 
 
 def test_bd_rate_of_a_shifted_curve() -> None:
@@ -56,7 +60,7 @@ def bench_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     Image.fromarray(data.astronaut()[100:276, 150:326]).save(folder / "a.png")
     Image.fromarray(data.chelsea()[60:236, 100:276]).save(folder / "b.png")
     out = tmp_path_factory.mktemp("bench")
-    run_bench(folder, out, "jpeg,webp", "full", True, "20,50,80", None)
+    run_bench(BenchConfig(folder, (CodecName.JPEG, CodecName.WEBP), (Mode.FULL,), True, (20, 50, 80)), out)
     return out
 
 
@@ -127,7 +131,9 @@ def test_bench_command_passes_parsed_peers_and_refuses_unknown_ones(monkeypatch,
     from jpegplus.bench import main as bench_main
 
     seen = {}
-    monkeypatch.setattr(bench_main, "run_bench", lambda *args, **kwargs: seen.update(kwargs) or [])
+    monkeypatch.setattr(
+        bench_main, "run_bench", lambda config, *_: seen.update(peers=config.peers, plain_view=config.plain_view) or []
+    )
     argv = ["jpegplus", "bench", str(tmp_path), "--out", str(tmp_path / "o")]
     monkeypatch.setattr("sys.argv", [*argv, "--peers", "jpegli,progressive", "--plain-view"])
     with pytest.raises(SystemExit) as stopped:
@@ -144,7 +150,7 @@ def test_bench_command_passes_parsed_peers_and_refuses_unknown_ones(monkeypatch,
 def test_peers_need_the_jpeg_codec(tmp_path: Path) -> None:
     Image.fromarray(data.astronaut()[:64, :64]).save(tmp_path / "a.png")
     with pytest.raises(InvalidOptionError, match="add jpeg to --codecs"):
-        run_bench(tmp_path, tmp_path / "out", "webp", "", False, "50", None, peers=(Peer.JPEGLI,))
+        BenchConfig(tmp_path, (CodecName.WEBP,), (), False, (50,), peers=(Peer.JPEGLI,))
 
 
 @pytest.fixture(scope="module")
@@ -153,8 +159,9 @@ def peers_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     Image.fromarray(data.astronaut()[100:276, 150:326]).save(folder / "a.png")
     Image.fromarray(data.camera()[100:276, 150:326]).save(folder / "g.png")  # gray: jpegli stores it as RGB
     out = tmp_path_factory.mktemp("peers")
-    run_bench(folder, out, "jpeg", "full", True, "20,50,80", None, peers=(Peer.JPEGLI, Peer.PROGRESSIVE),
-              plain_view=True)  # fmt: skip
+    config = BenchConfig(folder, (CodecName.JPEG,), (Mode.FULL,), True, (20, 50, 80), None,
+                         (Peer.JPEGLI, Peer.PROGRESSIVE), plain_view=True)  # fmt: skip
+    run_bench(config, out)
     return folder, out
 
 
@@ -214,3 +221,21 @@ def test_every_curve_is_rated_against_libjpeg_and_jpegli(peers_run: tuple[Path, 
     assert table["jpegli+enhance"]["vs_jpegli_psnr"] < -5
     header = "| curve | vs_jpeg_psnr | vs_jpeg_ms_ssim | vs_jpegli_psnr | vs_jpegli_ms_ssim |"
     assert header in (out / "summary.md").read_text()
+
+
+def test_bench_options_parse_into_typed_lists() -> None:
+    assert parse_codecs("jpeg, WebP") == (CodecName.JPEG, CodecName.WEBP)
+    assert parse_modes("") == () and parse_modes("full,auto") == (Mode.FULL, Mode.AUTO)
+    assert parse_qualities("50,20") == (20, 50)
+    with pytest.raises(InvalidOptionError, match="qualities must be integers, got '5,x'"):
+        parse_qualities("5,x")
+
+
+def test_bench_saliency_reports_errors_in_one_line(monkeypatch, tmp_path: Path, capsys) -> None:
+    from jpegplus import cli
+
+    monkeypatch.setattr("sys.argv", ["jpegplus", "bench-saliency", str(tmp_path / "none"), "--out", str(tmp_path)])
+    with pytest.raises(SystemExit) as stopped:
+        cli.main()
+    err = capsys.readouterr().err
+    assert stopped.value.code == 1 and len(err.strip().splitlines()) == 1 and "is not a folder of images" in err

@@ -8,54 +8,18 @@ import numpy as np
 from PIL import Image
 
 from jpegplus.bench import report
-from jpegplus.bench.peers import Peer
 from jpegplus.bench.runner import BenchConfig, dataset_images, run
-from jpegplus.codecs import get_codec
-from jpegplus.errors import InvalidInputError, InvalidOptionError
-from jpegplus.pipeline import parse_mode
 
 
-def _split(text: str) -> tuple[str, ...]:
-    return tuple(item.strip() for item in text.split(",") if item.strip())
-
-
-def run_bench(
-    dataset: Path,
-    out: Path,
-    codecs: str,
-    modes: str,
-    enhance: bool,
-    qualities: str,
-    limit: int | None,
-    readme: Path | None = None,
-    *,
-    peers: tuple[Peer, ...] = (),
-    plain_view: bool = False,
-) -> list[str]:
+def run_bench(config: BenchConfig, out: Path, readme: Path | None = None) -> list[str]:
     """Run the benchmark, write its files into ``out`` and return a short summary.
 
-    ``peers``: the peer JPEG encoders run beside plain JPEG; ``plain_view`` adds, for each jpegplus
-    mode, the curve of its files opened by a plain decoder.
+    ``readme``: also splice the headline table into this Markdown file.
     """
-    if not dataset.is_dir() or not dataset_images(dataset, 1):
-        msg = f"{dataset} is not a folder of images"
-        raise InvalidInputError(msg)
-    codec_names = tuple(get_codec(c).name for c in _split(codecs))
-    mode_names = tuple(parse_mode(m).value for m in _split(modes))
-    try:
-        grid = tuple(sorted(int(q) for q in _split(qualities)))
-    except ValueError:
-        msg = f"qualities must be integers, got {qualities!r}"
-        raise InvalidOptionError(msg) from None
-    for peer in peers:
-        if peer.codec not in codec_names:
-            msg = f"--peers are {peer.codec.name} encoders: add {peer.codec.value} to --codecs"
-            raise InvalidOptionError(msg)
-    config = BenchConfig(dataset, codec_names, mode_names, enhance, grid, limit, peers, plain_view)
     out.mkdir(parents=True, exist_ok=True)
     decodes: dict[str, dict[int, np.ndarray]] = {}
     results = run(config, decodes)
-    first = dataset_images(dataset, 1)[0]
+    first = dataset_images(config.dataset, 1)[0]
     picture = Image.open(first)
     reference = np.asarray(picture.convert("L" if picture.mode == "L" else "RGB"))
     plots = [report.plot(results["curves"], metric, out) for metric in ("psnr", "ms_ssim")]

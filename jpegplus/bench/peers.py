@@ -15,6 +15,7 @@ import numpy as np
 import pyjpegli
 from PIL import Image
 
+from jpegplus.bench.options import comma_separated
 from jpegplus.codecs import CodecName
 from jpegplus.errors import InvalidOptionError
 
@@ -46,9 +47,7 @@ def parse_peers(text: str) -> Peers:
     (<Peer.PROGRESSIVE: 'progressive'>, <Peer.JPEGLI: 'jpegli'>)
     """
     found: list[Peer] = []
-    for name in (item.strip().lower() for item in text.split(",")):
-        if not name:
-            continue
+    for name in (item.lower() for item in comma_separated(text)):
         try:
             peer = Peer(name)
         except ValueError:

@@ -6,12 +6,9 @@ import html
 import json
 from pathlib import Path
 
-import matplotlib
 import numpy as np
+from matplotlib.figure import Figure
 from PIL import Image
-
-matplotlib.use("Agg")
-from matplotlib import pyplot as plt  # noqa: E402
 
 CROP = 192
 CROP_BPP = 0.3
@@ -26,7 +23,8 @@ def write_results(results: dict[str, object], out: Path) -> Path:
 
 def plot(curves: dict[str, list[dict[str, float]]], metric: str, out: Path) -> Path:
     """bpp vs ``metric`` for every curve."""
-    figure, axes = plt.subplots(figsize=(7, 4.5), dpi=110)
+    figure = Figure(figsize=(7, 4.5), dpi=110)  # no pyplot: no GUI backend, nothing global to set
+    axes = figure.subplots()
     for name, points in sorted(curves.items()):
         style = "--" if name.endswith("-plain-view") else ":" if name.endswith("+enhance") else "-"
         axes.plot([p["bpp"] for p in points], [p[metric] for p in points], style, marker="o", ms=3, label=name)
@@ -38,7 +36,6 @@ def plot(curves: dict[str, list[dict[str, float]]], metric: str, out: Path) -> P
     figure.tight_layout()
     path = out / f"rd_{metric}.png"
     figure.savefig(path)
-    plt.close(figure)
     return path
 
 

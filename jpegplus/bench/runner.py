@@ -19,14 +19,17 @@ from rich.progress import Progress
 
 from jpegplus import metrics, pipeline
 from jpegplus.bench.bdrate import METHOD, bd_rate, crossover_rate, quality_at_rate
+from jpegplus.bench.options import DEFAULT_CODECS, DEFAULT_MODES, DEFAULT_QUALITIES
 from jpegplus.bench.peers import Peer, encode_peer
-from jpegplus.codecs import Codec, get_codec
+from jpegplus.codecs import Codec, CodecName, get_codec
+from jpegplus.errors import InvalidInputError, InvalidOptionError
+from jpegplus.modes import Mode
 from jpegplus.runtime import cpu_has_bf16, select_runtime, simd_flags
 from jpegplus.weights import read_manifest
 
-DEFAULT_QUALITIES = (5, 10, 20, 30, 40, 50, 60, 75, 90, 95)
 BD_RANGE = (0.1, 1.5)
 PLAIN_JPEG = "plain-jpeg"
+EVALUATION_SUFFIXES = (".png", ".bmp", ".tif", ".tiff")  # lossless references only
 ANCHORS = {"jpeg": PLAIN_JPEG, "jpegli": Peer.JPEGLI.curve}  # BD-rate columns vs_<key>_<metric>
 PLAIN_VIEW = "-plain-view"  # suffix of the curve of a jpegplus file opened by a plain decoder
 PLAIN_VIEW_RATES = (0.25, 0.5, 1.0)  # bpp at which the report compares the plain view with the plain codec
@@ -55,18 +58,27 @@ class BenchConfig:
     """What to run."""
 
     dataset: Path
-    codecs: tuple[str, ...] = ("jpeg",)
-    modes: tuple[str, ...] = ("downsample", "full")
+    codecs: tuple[CodecName, ...] = DEFAULT_CODECS
+    modes: tuple[Mode, ...] = DEFAULT_MODES
     enhance: bool = False
     qualities: tuple[int, ...] = DEFAULT_QUALITIES
     limit: int | None = None
     peers: tuple[Peer, ...] = ()
     plain_view: bool = False
 
+    def __post_init__(self) -> None:
+        for peer in self.peers:
+            if peer.codec not in self.codecs:
+                msg = f"--peers are {peer.codec.name} encoders: add {peer.codec.value} to --codecs"
+                raise InvalidOptionError(msg)
+
 
 def dataset_images(folder: Path, limit: int | None) -> list[Path]:
-    """The PNG images of an evaluation folder, sorted, at most ``limit``."""
-    paths = sorted(p for p in folder.iterdir() if p.suffix.lower() in (".png", ".bmp", ".tif", ".tiff"))
+    """The PNG images of an evaluation folder, sorted, at most ``limit``; a folder without any is refused."""
+    paths = sorted(p for p in folder.iterdir() if p.suffix.lower() in EVALUATION_SUFFIXES) if folder.is_dir() else []
+    if not paths:
+        msg = f"{folder} is not a folder of images"
+        raise InvalidInputError(msg)
     return paths[:limit] if limit else paths
 
 
@@ -116,21 +128,22 @@ def bench_image(path: Path, config: BenchConfig, keep: dict[str, dict[int, np.nd
 
     for codec_name in config.codecs:
         codec = get_codec(codec_name)
+        name = codec.name
         for quality in config.qualities:
             data, enc = _timed(codec.encode, reference, quality)
-            plain_and_enhanced(f"plain-{codec_name}", codec, quality, data, enc)
+            plain_and_enhanced(f"plain-{name}", codec, quality, data, enc)
             for peer in (p for p in config.peers if p.codec == codec_name):
                 data, enc = _timed(encode_peer, peer, reference, quality)
                 plain_and_enhanced(peer.curve, codec, quality, data, enc)
             for mode in config.modes:
                 packed, enc = _timed(
-                    pipeline.compress, reference, codec=codec_name, quality=quality, mode=mode, allow_half_size=True
+                    pipeline.compress, reference, codec=name, quality=quality, mode=mode.value, allow_half_size=True
                 )
                 restored, dec = _timed(pipeline.decompress, packed)
-                add(f"jpegplus-{codec_name}-{mode}", codec_name, quality, packed, restored, enc, dec)
+                add(f"jpegplus-{name}-{mode.value}", name, quality, packed, restored, enc, dec)
                 if config.plain_view:
                     plain, dec = _timed(codec.decode, packed)
-                    add(f"jpegplus-{codec_name}-{mode}{PLAIN_VIEW}", codec_name, quality, packed,
+                    add(f"jpegplus-{name}-{mode.value}{PLAIN_VIEW}", name, quality, packed,
                         _as_reference(reference, plain), enc, dec)  # fmt: skip
     return records
 
@@ -242,9 +255,6 @@ def machine() -> dict[str, object]:
 def run(config: BenchConfig, keep_first: dict[str, dict[int, np.ndarray]]) -> dict[str, Any]:
     """Run the whole grid with a progress bar; returns the results document."""
     paths = dataset_images(config.dataset, config.limit)
-    if not paths:
-        msg = f"no images in {config.dataset}"
-        raise FileNotFoundError(msg)
     records: list[BenchRecord] = []
     with Progress() as progress:
         task = progress.add_task("bench", total=len(paths))
@@ -256,6 +266,8 @@ def run(config: BenchConfig, keep_first: dict[str, dict[int, np.ndarray]]) -> di
         "config": {
             **asdict(config),
             "dataset": str(config.dataset),
+            "codecs": [c.value for c in config.codecs],
+            "modes": [m.value for m in config.modes],
             "peers": [p.value for p in config.peers],
             "images": [p.name for p in paths],
         },

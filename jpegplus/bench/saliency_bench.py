@@ -22,6 +22,7 @@ from jpegplus.codecs import get_codec
 from jpegplus.metrics import ms_ssim, psnr
 from jpegplus.saliency import saliency_map
 
+DEFAULT_QUALITIES = (30, 60)  # uniform JPEG qualities whose sizes the saliency files match
 SIZE_TOLERANCE = 0.02  # "equal file size": within 2% below the uniform JPEG
 SHOWN = 256  # side-by-side pictures are centre crops: the evaluation images are never copied whole
 
@@ -37,8 +38,10 @@ def run_saliency_bench(dataset: Path, out: Path, qualities: tuple[int, ...], lim
     ``jpegplus.compress(image, mode="full", target_size=len(uniform))`` writes without and with
     ``saliency=True``: the restoration tables alone, and the tables plus the saliency dead zones.
     """
+    paths = dataset_images(dataset, limit)
+    out.mkdir(parents=True, exist_ok=True)
     rows: list[dict[str, Any]] = []
-    for path in track(dataset_images(dataset, limit), description="saliency"):
+    for path in track(paths, description="saliency"):
         image = np.asarray(Image.open(path).convert("RGB"))
         saliency = saliency_map(image)
         mask = saliency >= np.quantile(saliency, 0.75)
