@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from jpegplus.bench.metrics import psnr
 from jpegplus.bench.search import plain_jpeg_at_size
+from jpegplus.metrics import psnr
 
 
 def main(original: str, packed: str, restored: str) -> None:

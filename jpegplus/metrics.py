@@ -9,6 +9,8 @@ from pytorch_msssim import ms_ssim as _ms_ssim
 from skimage.color import rgb2ycbcr
 from skimage.metrics import structural_similarity
 
+from jpegplus.io import to_tensor
+
 
 def _rgb(image: np.ndarray) -> np.ndarray:
     return np.repeat(image[:, :, None], 3, axis=2) if image.ndim == 2 else image
@@ -58,5 +60,4 @@ def ms_ssim(reference: np.ndarray, test: np.ndarray) -> float:
     """MS-SSIM (pytorch-msssim, 5 scales) of RGB images; NaN below its 161-pixel minimum side."""
     if min(reference.shape[:2]) < 161:
         return float("nan")
-    tensors = [torch.from_numpy(_rgb(image).astype(np.float32)).permute(2, 0, 1)[None] for image in (reference, test)]
-    return float(_ms_ssim(tensors[0], tensors[1], data_range=255.0))
+    return float(_ms_ssim(to_tensor(reference), to_tensor(test), data_range=1.0))

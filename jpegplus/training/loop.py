@@ -18,7 +18,7 @@ from PIL import Image
 from torch.nn import functional as F
 
 from jpegplus.codecs.jpeg.quantization import condition_from_quality
-from jpegplus.io import to_batch_tensor
+from jpegplus.io import to_batch_tensor, to_image
 from jpegplus.metrics import tensor_psnr
 from jpegplus.models import RECONSTRUCTORS, ComCNN, upsample2x
 from jpegplus.runtime import autocast, channels_last
@@ -174,7 +174,7 @@ class Trainer:
         for start in range(0, len(clean), INFERENCE_CHUNK):
             with torch.no_grad(), autocast(self.device):
                 compact = self.com_net(to_batch_tensor(clean[start : start + INFERENCE_CHUNK])).float()
-            for pixels in (compact.clamp(0, 1) * 255).round().byte().permute(0, 2, 3, 1).numpy():
+            for pixels in (to_image(compact[index : index + 1], gray=False) for index in range(len(compact))):
                 buffer = io.BytesIO()
                 Image.fromarray(pixels).save(
                     buffer, "JPEG", quality=int(rng.integers(low, high + 1)), subsampling="4:2:0"
