@@ -79,21 +79,15 @@ class ModeEncoder:
     def _encode_stored(self, quality: int, dead_zone: float | None) -> bytes:
         """The stored image as a file of the codec, with alpha and the original's EXIF, ICC and XMP."""
         exif, icc, xmp = self.loaded.exif, self.loaded.icc, self.loaded.xmp
-        codec, restoration = self.codec, self.mode is Mode.FULL
+        codec = self.codec
+        if self.mode is Mode.FULL and isinstance(codec, RestorationEncoder):
+            codec = codec.for_restoration()
         if self.saliency is not None and isinstance(codec, RegionQuantizer):  # JPEG: no alpha
             return codec.encode_salient(
-                self.stored,
-                quality,
-                self.saliency,
-                max_threshold=dead_zone,
-                restoration=restoration,
-                exif=exif,
-                icc=icc,
-                xmp=xmp,
+                self.stored, quality, self.saliency, max_threshold=dead_zone, exif=exif, icc=icc, xmp=xmp
             )
         alpha = None if self.loaded.alpha is None else resize_alpha(self.loaded.alpha, self.stored.shape)
-        encode = codec.encode_for_restoration if restoration and isinstance(codec, RestorationEncoder) else codec.encode
-        return encode(self.stored, quality, alpha=alpha, exif=exif, icc=icc, xmp=xmp)
+        return codec.encode(self.stored, quality, alpha=alpha, exif=exif, icc=icc, xmp=xmp)
 
     def narrowest_dead_zone(self, quality: int, target_size: int) -> bytes | None:
         """With saliency on a region-quantizing codec, at ``quality`` the narrowest background dead zone that

@@ -56,10 +56,10 @@ def test_jpeg_is_420_optimized(photo: np.ndarray) -> None:
 
 
 def test_jpeg_for_restoration_carries_restoration_tables(photo: np.ndarray, gray_photo: np.ndarray) -> None:
-    picture = Image.open(io.BytesIO(get_codec("jpeg").encode_for_restoration(photo, 40)))
+    picture = Image.open(io.BytesIO(get_codec("jpeg").for_restoration().encode(photo, 40)))
     assert [list(picture.quantization[i]) for i in (0, 1)] == [t.astype(int).tolist() for t in restoration_tables(40)]
     assert picture.layer[0][1:3] == (2, 2)
-    gray = Image.open(io.BytesIO(get_codec("jpeg").encode_for_restoration(gray_photo, 40)))
+    gray = Image.open(io.BytesIO(get_codec("jpeg").for_restoration().encode(gray_photo, 40)))
     assert gray.mode == "L" and list(gray.quantization[0]) == restoration_tables(40)[0].astype(int).tolist()
 
 

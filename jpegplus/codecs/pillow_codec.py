@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import functools
 import html
 import io
 import logging
 import re
 import warnings
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -56,20 +54,6 @@ class PillowCodec:
     ) -> bytes:
         """Encode a uint8 RGB or gray array (with an optional alpha plane of its size); EXIF, ICC and XMP
         ride along. EXIF or XMP too large for the format is left out with a warning."""
-        options = functools.partial(self.save_options, quality)
-        return self.encode_with(options, image, alpha=alpha, exif=exif, icc=icc, xmp=xmp)
-
-    def encode_with(
-        self,
-        options: Callable[[str], dict[str, Any]],
-        image: np.ndarray,
-        *,
-        alpha: np.ndarray | None,
-        exif: bytes | None,
-        icc: bytes | None,
-        xmp: bytes | None,
-    ) -> bytes:
-        """:meth:`encode` with the save options ``options(pillow_mode)`` (a subclass's other settings)."""
         if alpha is not None and not self.carries_alpha:
             raise no_alpha_error(self.name)
         if image.ndim == 2 and not self.carries_gray:
@@ -78,7 +62,7 @@ class PillowCodec:
         picture = Image.fromarray(np.ascontiguousarray(planes))
         exif = within_limit(usable_exif(exif) if exif else None, self.exif_limit, "EXIF")
         xmp = within_limit(xmp, self.xmp_limit, "XMP")
-        return self.save(picture, options(picture.mode), exif=exif, icc=icc, xmp=xmp)
+        return self.save(picture, self.save_options(quality, picture.mode), exif=exif, icc=icc, xmp=xmp)
 
     def save(
         self, picture: Image.Image, options: dict[str, Any], *, exif: bytes | None, icc: bytes | None, xmp: bytes | None

@@ -75,17 +75,8 @@ class RestorationEncoder(Protocol):
     """A codec that can write a file for jpegplus's network to restore rather than for a plain viewer,
     trading the viewer's perceptual weighting for fidelity per byte (JPEG: flatter quantization tables)."""
 
-    def encode_for_restoration(
-        self,
-        image: np.ndarray,
-        quality: int,
-        *,
-        alpha: np.ndarray | None = None,
-        exif: bytes | None = None,
-        icc: bytes | None = None,
-        xmp: bytes | None = None,
-    ) -> bytes:
-        """:meth:`Codec.encode` with the settings for restoration, on the same quality scale."""
+    def for_restoration(self) -> Codec:
+        """The same codec with the settings for restoration, on the same quality scale."""
         ...
 
 
@@ -105,13 +96,12 @@ class RegionQuantizer(Protocol):
         saliency: np.ndarray,
         *,
         max_threshold: float | None = None,
-        restoration: bool = False,
         exif: bytes | None = None,
         icc: bytes | None = None,
         xmp: bytes | None = None,
     ) -> bytes:
         """Encode at ``quality`` with the least salient regions coarsened up to ``max_threshold``
-        (the codec's default when ``None``); ``restoration``: with the settings of :class:`RestorationEncoder`."""
+        (the codec's default when ``None``)."""
         ...
 
 

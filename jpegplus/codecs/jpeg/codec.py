@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import functools
+import copy
 import struct
 from typing import Any
 
@@ -47,6 +47,7 @@ class JpegCodec(PillowCodec):
     exif_limit = SEGMENT_BODY_LIMIT  # "Exif\0\0" included, as Pillow holds it
     xmp_limit = SEGMENT_BODY_LIMIT - len(XMP_HEADER)
     enhanceable = True
+    restoration = False  # whether this instance writes the restoration tables (:meth:`for_restoration`)
 
     @property
     def max_threshold(self) -> float:
@@ -56,28 +57,19 @@ class JpegCodec(PillowCodec):
         return MAX_THRESHOLD
 
     def save_options(self, quality: int, mode: str) -> dict[str, Any]:
-        """libjpeg's standard tables of ``quality``."""
-        return {"quality": quality, **BASELINE_420}
-
-    def restoration_options(self, quality: int, mode: str) -> dict[str, Any]:
-        """The flatter tables of :func:`restoration_tables` on the same scale (one table for gray)."""
+        """libjpeg's standard tables of ``quality``, or for restoration the flatter tables of
+        :func:`restoration_tables` on the same scale (one table for gray)."""
+        if not self.restoration:
+            return {"quality": quality, **BASELINE_420}
         luma, chroma = restoration_tables(quality)
         tables = [luma] if mode == "L" else [luma, chroma]
         return {"qtables": [table.astype(int).tolist() for table in tables], **BASELINE_420}
 
-    def encode_for_restoration(
-        self,
-        image: np.ndarray,
-        quality: int,
-        *,
-        alpha: np.ndarray | None = None,
-        exif: bytes | None = None,
-        icc: bytes | None = None,
-        xmp: bytes | None = None,
-    ) -> bytes:
-        """A JPEG with the restoration tables of ``quality`` (see :class:`~jpegplus.codecs.RestorationEncoder`)."""
-        options = functools.partial(self.restoration_options, quality)
-        return self.encode_with(options, image, alpha=alpha, exif=exif, icc=icc, xmp=xmp)
+    def for_restoration(self) -> JpegCodec:
+        """This codec writing the restoration tables (see :class:`~jpegplus.codecs.RestorationEncoder`)."""
+        variant = copy.copy(self)
+        variant.restoration = True
+        return variant
 
     def encode_salient(
         self,
@@ -86,18 +78,16 @@ class JpegCodec(PillowCodec):
         saliency: np.ndarray,
         *,
         max_threshold: float | None = None,
-        restoration: bool = False,
         exif: bytes | None = None,
         icc: bytes | None = None,
         xmp: bytes | None = None,
     ) -> bytes:
-        """A baseline JPEG with the tables of ``quality`` (the restoration tables with ``restoration``) and
-        per-block dead zones up to ``max_threshold`` table steps where ``saliency`` is low
-        (:mod:`jpegplus.codecs.jpeg.regionquant`); EXIF, ICC and XMP are kept."""
+        """A baseline JPEG with this codec's tables of ``quality`` and per-block dead zones up to
+        ``max_threshold`` table steps where ``saliency`` is low (:mod:`jpegplus.codecs.jpeg.regionquant`);
+        EXIF, ICC and XMP are kept."""
         from jpegplus.codecs.jpeg.regionquant import with_dead_zones
 
-        encode = self.encode_for_restoration if restoration else self.encode
-        fine = encode(image, quality, exif=exif, icc=icc, xmp=xmp)
+        fine = self.encode(image, quality, exif=exif, icc=icc, xmp=xmp)
         return with_dead_zones(fine, saliency, self.max_threshold if max_threshold is None else max_threshold)
 
     def condition(self, picture: Image.Image, quality: int) -> tuple[float, float]:
