@@ -23,6 +23,7 @@ from jpegplus.bench.options import (
     Codecs,
     Modes,
     Qualities,
+    comma_separated,
     parse_codecs,
     parse_modes,
     parse_qualities,
@@ -245,7 +246,7 @@ def export_weights(
     from jpegplus.training.export import export
 
     with reported():
-        for name, file in export(checkpoint, out, kinds.split(","), highest_quality, crossover_bpp).items():
+        for name, file in export(checkpoint, out, comma_separated(kinds), highest_quality, crossover_bpp).items():
             print(f"{name}: {out / file}")
 
 
@@ -330,6 +331,24 @@ def bench_speed(
     with reported():
         for line in run_speed(dataset, out, parse_variants(variants), limit, megapixels):
             print(line)
+
+
+@app.command("bench-enhance")
+def bench_enhance(
+    photos: Annotated[Path, typer.Argument(help="folder of clean PNG photos (LIVE1, Classic5, Kodak)")],
+    out: Annotated[Path, typer.Option("--out", help="folder for results.json and summary.md")],
+    sets: Annotated[str, typer.Option(help="comma-separated sets, e.g. q10,a-shifted,blind-q10 (default: all)")] = "",
+    keep_sets: Annotated[Optional[Path], typer.Option(help="keep the made sets in this folder")] = None,
+) -> None:
+    """Enhance on JPEGs made from clean photos (single, double-compressed, resized, 4:4:4/4:2:2, jpegli,
+    progressive, gray, blind PNG, never-compressed): mean and worst gain over the plain decode, ms."""
+    from jpegplus.bench.enhance_bench import bench_photos
+
+    with reported():
+        for result in bench_photos(photos, out, comma_separated(sets) or None, keep_sets):
+            print(
+                f"{result.name}: {result.mean_gain:+.2f} dB (worst {result.worst_gain:+.2f}), {result.median_ms:.0f} ms"
+            )
 
 
 @app.command("bench-saliency")

@@ -239,3 +239,34 @@ def test_bench_saliency_reports_errors_in_one_line(monkeypatch, tmp_path: Path, 
         cli.main()
     err = capsys.readouterr().err
     assert stopped.value.code == 1 and len(err.strip().splitlines()) == 1 and "is not a folder of images" in err
+
+
+def test_bench_enhance_makes_the_sets_and_reports_gains(monkeypatch, tmp_path: Path, capsys) -> None:
+    from jpegplus import cli
+
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for name, image in [("astronaut", data.astronaut()), ("coffee", data.coffee())]:
+        Image.fromarray(image[:96, :128]).save(photos / f"{name}.png")
+    keep, out = tmp_path / "sets", tmp_path / "results"
+    argv = ["jpegplus", "bench-enhance", str(photos), "--out", str(out), "--sets", "q10,a-shifted,clean"]
+    monkeypatch.setattr("sys.argv", [*argv, "--keep-sets", str(keep)])
+    with pytest.raises(SystemExit) as stopped:
+        cli.main()
+    assert stopped.value.code == 0
+    assert sorted(p.name for p in (keep / "q10").iterdir()) == [
+        "astronaut.jpg", "astronaut.ref.png", "coffee.jpg", "coffee.ref.png"
+    ]  # fmt: skip
+    results = {s["name"]: s for s in json.loads((out / "results.json").read_text())["sets"]}
+    assert list(results) == ["q10", "a-shifted", "clean"] and all(s["images"] == 2 for s in results.values())
+    assert results["q10"]["mean_gain"] > 0.5 and results["clean"]["mean_gain"] == 0.0  # clean: returned unchanged
+    plains = [
+        psnr(np.asarray(Image.open(keep / "q10" / f"{n}.ref.png")), np.asarray(Image.open(keep / "q10" / f"{n}.jpg")))
+        for n in ("astronaut", "coffee")
+    ]
+    assert results["q10"]["plain_psnr"] == pytest.approx(np.mean(plains))
+    assert "| q10 | 2 |" in (out / "summary.md").read_text() and "q10: +" in capsys.readouterr().out
+    monkeypatch.setattr("sys.argv", [*argv[:-2], "--sets", "q7"])
+    with pytest.raises(SystemExit) as stopped:
+        cli.main()
+    assert stopped.value.code == 2 and "unknown sets q7" in capsys.readouterr().err

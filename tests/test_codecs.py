@@ -2,14 +2,19 @@ from __future__ import annotations
 
 import io
 import itertools
+import shutil
+import subprocess
 
+import cv2
 import numpy as np
 import pytest
 from PIL import Image
+from skimage import data
 
 import jpegplus
 from conftest import psnr
 from jpegplus.codecs import CodecName, get_codec, list_codecs
+from jpegplus.codecs.jpeg.codec import smallest_scans
 from jpegplus.codecs.jpeg.quantization import restoration_tables
 from jpegplus.codecs.jpeg2000 import compression_ratio
 from jpegplus.errors import InvalidInputError, InvalidOptionError
@@ -61,6 +66,32 @@ def test_jpeg_for_restoration_carries_restoration_tables(photo: np.ndarray, gray
     assert picture.layer[0][1:3] == (2, 2)
     gray = Image.open(io.BytesIO(get_codec("jpeg").for_restoration().encode(gray_photo, 40)))
     assert gray.mode == "L" and list(gray.quantization[0]) == restoration_tables(40)[0].astype(int).tolist()
+
+
+@pytest.mark.parametrize("quality", [5, 30, 90])
+def test_jpegplus_jpegs_are_recoded_smaller_with_the_same_pixels(quality: int) -> None:
+    codec, image = get_codec("jpeg"), data.astronaut()
+    baseline = codec.for_restoration().encode(image, quality)
+    written = codec.attach(baseline, b"payload")
+    assert codec.find_payload(written) == b"payload"
+    assert np.array_equal(codec.decode(written), codec.decode(baseline))
+    assert len(smallest_scans(baseline)) <= len(baseline) and len(written) <= len(baseline) + 100  # + the APP11 segment
+    if quality == 5:  # mostly empty blocks: mozjpeg's progressive runs of empty blocks win
+        assert Image.open(io.BytesIO(written)).info.get("progressive") == 1
+        assert len(smallest_scans(baseline)) < 0.98 * len(baseline)
+
+
+@pytest.mark.parametrize("quality", [5, 90])
+def test_jpegplus_jpegs_decode_the_same_in_opencv_and_djpeg(quality: int) -> None:
+    codec = get_codec("jpeg")
+    written = codec.attach(codec.for_restoration().encode(data.astronaut(), quality), b"payload")
+    pillow = codec.decode(written)
+    opencv = cv2.cvtColor(cv2.imdecode(np.frombuffer(written, np.uint8), cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
+    assert np.array_equal(opencv, pillow)
+    if shutil.which("djpeg") is None:
+        pytest.skip("djpeg (libjpeg-turbo-progs) is not installed")
+    ppm = subprocess.run(["djpeg", "-ppm"], input=written, capture_output=True, check=True).stdout
+    assert np.array_equal(np.asarray(Image.open(io.BytesIO(ppm))), pillow)
 
 
 @pytest.mark.parametrize("name", ["webp", "jpeg2000", "avif"])

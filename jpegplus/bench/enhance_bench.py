@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import statistics
+import tempfile
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -12,7 +13,7 @@ import numpy as np
 from PIL import Image
 
 from jpegplus import metrics, pipeline
-from jpegplus.bench.enhance_sets import REFERENCE_SUFFIX
+from jpegplus.bench.enhance_sets import REFERENCE_SUFFIX, make_sets
 from jpegplus.runtime import cpu_has_bf16
 from jpegplus.weights import load_model, select_enhance
 
@@ -70,13 +71,20 @@ def bench_set(folder: Path) -> SetResult:
     )
 
 
+def bench_photos(photos: Path, out: Path, names: list[str] | None = None, keep: Path | None = None) -> list[SetResult]:
+    """Make the sets (all, or ``names``) from the clean PNG photos of ``photos`` (into ``keep``, else a
+    temporary folder) and measure them: results.json and summary.md in ``out``."""
+    if keep is not None:
+        make_sets(photos, keep, names)
+        return run_enhance_bench(keep, out, names)
+    with tempfile.TemporaryDirectory(prefix="jpegplus-enhance-sets-") as folder:
+        make_sets(photos, Path(folder), names)
+        return run_enhance_bench(Path(folder), out, names)
+
+
 def run_enhance_bench(sets_dir: Path, out: Path, names: list[str] | None = None) -> list[SetResult]:
     """Every set folder of ``sets_dir`` (or ``names``); writes results.json and summary.md into ``out``."""
     folders = [sets_dir / n for n in names] if names else sorted(p for p in sets_dir.iterdir() if p.is_dir())
-    missing = [str(f) for f in folders if not f.is_dir()]
-    if missing:
-        msg = f"no such set folder: {', '.join(missing)}"
-        raise FileNotFoundError(msg)
     pipeline.enhance(np.zeros((64, 64, 3), np.uint8), strength=50)  # load and compile once, outside the timings
     results = [bench_set(folder) for folder in folders]
     model = load_model(select_enhance().name)

@@ -25,6 +25,8 @@ import numpy as np
 import pyjpegli
 from PIL import Image
 
+from jpegplus.errors import InvalidInputError, InvalidOptionError
+
 SINGLE_QUALITIES = (10, 20, 30, 40, 90, 95)
 BLIND_QUALITIES = (10, 20, 30, 40)
 ROBUST_QUALITY = 20
@@ -110,8 +112,11 @@ def make_sets(source: Path, out: Path, names: list[str] | None = None) -> dict[s
     unknown = sorted(set(chosen) - set(makers))
     if unknown:
         msg = f"unknown sets {', '.join(unknown)}; known: {', '.join(makers)}"
-        raise ValueError(msg)
-    photos = sorted(p for p in source.iterdir() if p.suffix.lower() == ".png")
+        raise InvalidOptionError(msg)
+    photos = sorted(p for p in source.iterdir() if p.suffix.lower() == ".png") if source.is_dir() else []
+    if not photos:
+        msg = f"{source}: no PNG photos to make the sets from"
+        raise InvalidInputError(msg)
     counts = {}
     for name in chosen:
         folder = out / name
