@@ -16,6 +16,8 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 
+from PIL import Image
+
 from jpegplus.codecs import Codec, list_codecs
 from jpegplus.codecs.pillow_codec import open_image
 from jpegplus.codecs.registry import get_codec
@@ -166,7 +168,7 @@ def _read_leb128(data: bytes, offset: int) -> tuple[int, int]:
 
 def embed(data: bytes, metadata: Metadata) -> bytes:
     """``data``, an encoded file of a supported codec, with the payload of ``metadata`` attached."""
-    codec = _codec_of(data)
+    codec = _codec_of(open_image(data, load=False))
     if codec is None:
         msg = "jpegplus metadata goes into a file of a supported codec"
         raise MetadataError(msg)
@@ -175,12 +177,12 @@ def embed(data: bytes, metadata: Metadata) -> bytes:
 
 def extract(data: bytes) -> Metadata | None:
     """The jpegplus metadata of an encoded file of any supported codec, or ``None`` for a plain file."""
-    codec = _codec_of(data)
-    payload = codec.read_payload(data) if codec is not None else None
+    picture = open_image(data, load=False)
+    codec = _codec_of(picture)
+    payload = codec.read_payload(data, picture) if codec is not None else None
     return parse(payload) if payload is not None else None
 
 
-def _codec_of(data: bytes) -> Codec | None:
-    """The adapter of the encoded file's format, or ``None`` for a format no codec writes."""
-    picture_format = open_image(data, load=False).format
-    return next((codec for codec in map(get_codec, list_codecs()) if codec.pillow_format == picture_format), None)
+def _codec_of(picture: Image.Image) -> Codec | None:
+    """The adapter of an opened file's format, or ``None`` for a format no codec writes."""
+    return next((codec for codec in map(get_codec, list_codecs()) if codec.pillow_format == picture.format), None)

@@ -73,7 +73,7 @@ def test_jpegplus_jpegs_are_recoded_smaller_with_the_same_pixels(quality: int) -
     codec, image = get_codec("jpeg"), data.astronaut()
     baseline = codec.for_restoration().encode(image, quality)
     written = codec.attach(baseline, b"payload")
-    assert codec.find_payload(written) == b"payload"
+    assert codec.read_payload(written) == b"payload"
     assert np.array_equal(codec.decode(written), codec.decode(baseline))
     assert len(smallest_scans(baseline)) <= len(baseline) and len(written) <= len(baseline) + 100  # + the APP11 segment
     if quality == 5:  # mostly empty blocks: mozjpeg's progressive runs of empty blocks win

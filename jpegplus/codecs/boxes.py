@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import struct
 
+from PIL import Image
+
 from jpegplus.codecs.pillow_codec import PillowCodec
 
 UUID_BOX = b"uuid"
@@ -58,6 +60,6 @@ class BoxPayloadCodec(PillowCodec):
         """Append the jpegplus ``uuid`` box."""
         return append_payload(data, payload)
 
-    def find_payload(self, data: bytes) -> bytes | None:
+    def find_payload(self, picture: Image.Image, data: bytes) -> bytes | None:
         """The payload of the jpegplus ``uuid`` box, or ``None``."""
         return find_box_payload(data)

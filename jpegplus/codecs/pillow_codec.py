@@ -85,15 +85,17 @@ class PillowCodec:
         """The condition of libjpeg's standard tables at ``quality``: the networks' scale, for codecs without tables."""
         return condition_from_quality(quality)
 
-    def find_payload(self, data: bytes) -> bytes | None:
-        """The payload where :meth:`attach` puts it, or ``None``."""
+    def find_payload(self, picture: Image.Image, data: bytes) -> bytes | None:
+        """The payload where :meth:`attach` puts it, or ``None`` (``picture``: ``data`` as Pillow opened it)."""
         raise NotImplementedError
 
-    def read_payload(self, data: bytes) -> bytes | None:
+    def read_payload(self, data: bytes, picture: Image.Image | None = None) -> bytes | None:
         """The jpegplus payload: where :meth:`attach` puts it, else in an XMP packet (where older
-        jpegplus versions put it in WebP and AVIF files), else ``None``."""
-        picture = open_image(data, self.pillow_format, load=False)  # a clear error for a file of another format
-        found = self.find_payload(data)
+        jpegplus versions put it in WebP and AVIF files), else ``None``. ``picture``: ``data`` already
+        opened by Pillow (not loaded), which spares opening it again."""
+        if picture is None:
+            picture = open_image(data, self.pillow_format, load=False)  # a clear error for another format
+        found = self.find_payload(picture, data)
         if found is not None:
             return found
         xmp = picture.info.get("xmp")

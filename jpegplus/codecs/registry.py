@@ -65,8 +65,8 @@ class Codec(Protocol):
         """Place the payload into an already encoded file."""
         ...
 
-    def read_payload(self, data: bytes) -> bytes | None:
-        """The jpegplus payload inside a file of this codec, or ``None``."""
+    def read_payload(self, data: bytes, picture: Image.Image | None = None) -> bytes | None:
+        """The jpegplus payload inside a file of this codec, or ``None`` (``picture``: ``data`` opened, if it is)."""
         ...
 
 

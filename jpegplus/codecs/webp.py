@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from PIL import Image
+
 from jpegplus.codecs.pillow_codec import PillowCodec, open_image
 from jpegplus.codecs.registry import CodecName, register_codec
 from jpegplus.codecs.riff import append_chunk, find_chunk
@@ -29,6 +31,6 @@ class WebpCodec(PillowCodec):
         width, height = open_image(data, self.pillow_format, load=False).size
         return append_chunk(data, payload, width, height)
 
-    def find_payload(self, data: bytes) -> bytes | None:
+    def find_payload(self, picture: Image.Image, data: bytes) -> bytes | None:
         """The payload of the jpegplus chunk, or ``None``."""
         return find_chunk(data)

@@ -114,10 +114,11 @@ class JpegCodec(PillowCodec):
         offset = _after_leading_app_segments(data)
         return data[:offset] + marker + data[offset:]
 
-    def find_payload(self, data: bytes) -> bytes | None:
-        """The payload of the first jpegplus APP11 segment (JUMBF, or the bare form of older files), or ``None``."""
-        for kind, body in _segments(data):
-            if kind != APP11:
+    def find_payload(self, picture: Image.Image, data: bytes) -> bytes | None:
+        """The payload of the first jpegplus APP11 segment (JUMBF, or the bare form of older files), or ``None``;
+        the segments are the ones Pillow read while opening ``picture``."""
+        for kind, body in getattr(picture, "applist", []):
+            if kind != "APP11":
                 continue
             if body.startswith(LEGACY_IDENTIFIER):
                 return body[len(LEGACY_IDENTIFIER) :]
