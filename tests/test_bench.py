@@ -87,7 +87,7 @@ def test_bench_json_schema(bench_run: Path) -> None:
 def test_report_references_existing_files(bench_run: Path) -> None:
     page = (bench_run / "report.html").read_text()
     sources = re.findall(r'src="([^"]+)"', page)
-    assert "rd_psnr.png" in sources and "crop_original.png" in sources and len(sources) >= 7
+    assert "rd_psnr.png" in sources and "example_crop_original.png" in sources and len(sources) >= 7
     assert all((bench_run / source).is_file() for source in sources)
     assert "<table>" in page and "jpegplus-jpeg-full" in page
 

@@ -10,6 +10,8 @@ import numpy as np
 from matplotlib.figure import Figure
 from PIL import Image
 
+from jpegplus.bench.runner import BenchRecord
+
 CROP = 192
 CROP_BPP = 0.3
 
@@ -46,15 +48,19 @@ def centre_crop(image: np.ndarray, size: int) -> np.ndarray:
 
 
 def crops(
-    reference: np.ndarray, decodes: dict[str, dict[int, np.ndarray]], records: list[dict], out: Path
+    path: Path, decodes: dict[str, dict[int, np.ndarray]], records: list[BenchRecord], out: Path
 ) -> list[tuple[str, str]]:
-    """Centre crops of the first image: the original and each curve near ``CROP_BPP``; (caption, file)."""
-    shown = [("original", "crop_original.png", reference)]
-    first = records[0]["image"]
+    """Centre crops of the showcase image ``path``: the original and each curve near ``CROP_BPP``; (caption, file).
+
+    The files are named ``example_crop_*.png`` and committed beside the report.
+    """
+    with Image.open(path) as picture:
+        shown = [("original", "example_crop_original.png", np.asarray(picture.convert("RGB")))]
     for curve, by_quality in sorted(decodes.items()):
-        points = {r["quality"]: r["bpp"] for r in records if r["image"] == first and r["curve"] == curve}
+        points = {r.quality: r.bpp for r in records if r.curve == curve}
         quality = min(points, key=lambda q: abs(points[q] - CROP_BPP))
-        shown.append((f"{curve} q{quality}, {points[quality]:.3f} bpp", f"crop_{curve}.png", by_quality[quality]))
+        caption = f"{curve} q{quality}, {points[quality]:.3f} bpp"
+        shown.append((caption, f"example_crop_{curve}.png", by_quality[quality]))
     for _, file, image in shown:
         Image.fromarray(centre_crop(image, CROP)).save(out / file)
     return [(caption, file) for caption, file, _ in shown]
@@ -101,7 +107,7 @@ Machine: {html.escape(json.dumps(results["machine"]))}</p>
 <h2>BD-rate (negative = fewer bits for the same quality)</h2>{_table(results["bd_rate"])}
 {_plain_view_html(results)}
 <h2>Rate-distortion</h2>{"".join(f'<img src="{p.name}" alt="{p.stem}">' for p in plots)}
-<h2>Side by side (first image, centre crop, about {CROP_BPP} bpp, shown 2×)</h2>{figures}
+<h2>Side by side (the bundled example image, centre crop, about {CROP_BPP} bpp, shown 2×)</h2>{figures}
 <h2>Speed (median per image)</h2><table><tr><th>curve</th><th>encode ms</th><th>decode ms</th><th>decode MP/s</th></tr>
 {speed_rows}</table></body></html>"""
     path = out / "report.html"

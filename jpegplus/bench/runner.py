@@ -252,14 +252,14 @@ def machine() -> dict[str, object]:
     }
 
 
-def run(config: BenchConfig, keep_first: dict[str, dict[int, np.ndarray]]) -> dict[str, Any]:
+def run(config: BenchConfig) -> dict[str, Any]:
     """Run the whole grid with a progress bar; returns the results document."""
     paths = dataset_images(config.dataset, config.limit)
     records: list[BenchRecord] = []
     with Progress() as progress:
         task = progress.add_task("bench", total=len(paths))
-        for index, path in enumerate(paths):
-            records.extend(bench_image(path, config, keep_first if index == 0 else None))
+        for path in paths:
+            records.extend(bench_image(path, config, None))
             progress.advance(task)
     curves = summarise(records)
     return {
