@@ -26,7 +26,7 @@ class AvifCodec(BoxPayloadCodec):
     """AVIF; ``quality`` is libavif's 1–100 scale, encoder speed 6; alpha at :data:`ALPHA_QUALITY` or above.
 
     The payload rides in a trailing ``uuid`` box (about 50 bytes; an XMP item cost about 370, 5% of
-    a small AVIF). Files that carry it in XMP (jpegplus before session 4) are still read.
+    a small AVIF). Files that carry it in XMP (the payload's first format) are read too.
     """
 
     extension = ".avif"
