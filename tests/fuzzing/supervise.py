@@ -1,0 +1,141 @@
+"""Running a child process under watch: a time limit, a memory limit, and its own peak memory.
+
+Time is counted as the child's CPU time, so a run on a machine busy with other work (training,
+other tests) is not taken for a hang: ``seconds`` of CPU time is at least ``seconds`` of wall time
+on an idle machine. A child that sleeps (a read from a FIFO nobody writes to) uses no CPU, so one
+that has not advanced for ``stalled`` seconds, after ``seconds`` of wall time, counts as hung too;
+``wall_cap`` ends anything. The child gets its own session, so a kill reaches everything it
+started. Its peak resident memory comes from ``wait4`` (``ru_maxrss`` of that child alone); its
+resident memory is polled from ``/proc`` to stop it before it hurts the shared machine.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+GB = 1_000_000_000
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What a run may take: CPU ``seconds``, ``memory`` (peak bytes; a failure beyond) and ``kill_memory``."""
+
+    seconds: float = 20.0
+    memory: int = 2 * GB
+    kill_memory: int = 3 * GB  # a run is stopped here, to keep the shared machine safe
+    stalled: float = 10.0  # wall seconds without CPU progress that make a run past ``seconds`` a hang
+    wall_cap: float = 300.0
+
+
+@dataclass(frozen=True)
+class Run:
+    """How a child ended: exit code (negative: killed by that signal), what it printed, time and peak memory."""
+
+    code: int
+    stdout: str
+    stderr: str
+    seconds: float
+    peak_rss: int
+    stopped: str | None = None  # "timeout" or "memory" when this supervisor killed it
+    cpu_seconds: float = 0.0
+
+
+def resident_memory(pid: int) -> int:
+    """Current resident memory of ``pid`` in bytes (0 when it is gone)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
+def cpu_time(pid: int) -> float:
+    """CPU seconds (user + system) ``pid`` has used so far (0 when it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / TICKS  # utime, stime: fields 14 and 15 of stat
+
+
+def kill_group(pid: int) -> None:
+    """Kill the session this supervisor started for ``pid`` (nothing else)."""
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+class Watch:
+    """Watches one piece of a child's work (a whole run, or one case of a long-lived worker)."""
+
+    def __init__(self, pid: int, limits: Limits) -> None:
+        self.pid, self.limits = pid, limits
+        self.started = self.progressed = time.monotonic()
+        self.cpu_start = self.cpu_seen = cpu_time(pid)
+        self.peak = 0
+
+    @property
+    def cpu(self) -> float:
+        """CPU seconds used since the watch began."""
+        return self.cpu_seen - self.cpu_start
+
+    @property
+    def wall(self) -> float:
+        """Wall seconds since the watch began."""
+        return time.monotonic() - self.started
+
+    def verdict(self) -> str | None:
+        """``"memory"`` or ``"timeout"`` when the child must be stopped now, else ``None``."""
+        now, cpu = time.monotonic(), cpu_time(self.pid)
+        if cpu > self.cpu_seen + 0.05:
+            self.cpu_seen, self.progressed = cpu, now
+        self.peak = max(self.peak, resident_memory(self.pid))
+        if self.peak > self.limits.kill_memory:
+            return "memory"
+        stalled = now - self.progressed > self.limits.stalled and self.wall > self.limits.seconds
+        if self.cpu > self.limits.seconds or stalled or self.wall > self.limits.wall_cap:
+            return "timeout"
+        return None
+
+
+def run(
+    argv: list[str],
+    *,
+    cwd: Path,
+    env: dict[str, str],
+    limits: Limits,
+    stdin: int | None = subprocess.DEVNULL,
+) -> Run:
+    """Run ``argv`` to its end or a limit; stdout and stderr go through files, so nothing blocks on a pipe."""
+    out_path, err_path = cwd.parent / f".{cwd.name}.stdout", cwd.parent / f".{cwd.name}.stderr"
+    with out_path.open("wb") as out, err_path.open("wb") as err:
+        child = subprocess.Popen(argv, cwd=cwd, env=env, stdin=stdin, stdout=out, stderr=err, start_new_session=True)
+        watch, stopped, pause = Watch(child.pid, limits), None, 0.01
+        while True:
+            pid, status, usage = os.wait4(child.pid, os.WNOHANG)
+            if pid:
+                break
+            stopped = watch.verdict()
+            if stopped:
+                kill_group(child.pid)
+                _, status, usage = os.wait4(child.pid, 0)
+                break
+            time.sleep(pause)
+            pause = min(pause * 1.5, 0.1)
+        kill_group(child.pid)  # whatever the child left running in its session
+        child.returncode = os.waitstatus_to_exitcode(status)
+    stdout = out_path.read_bytes().decode("utf-8", "replace")
+    stderr = err_path.read_bytes().decode("utf-8", "replace")
+    out_path.unlink()
+    err_path.unlink()
+    cpu = usage.ru_utime + usage.ru_stime
+    return Run(child.returncode, stdout, stderr, watch.wall, usage.ru_maxrss * 1024, stopped, cpu)
