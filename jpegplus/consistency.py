@@ -11,6 +11,7 @@ cells moves it toward what the file allows, which on held-out training photos ga
 
 from __future__ import annotations
 
+import logging
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +20,10 @@ import jpeglib
 import numpy as np
 import torch
 from torch.nn import functional as F
+
+from jpegplus.stderr import captured_stderr
+
+log = logging.getLogger(__name__)
 
 BLOCK = 8
 MARGIN = 0.4  # of a step: the cell's centre is likelier than its edges (chosen on held-out training photos)
@@ -47,14 +52,25 @@ class LumaCells:
 
     @classmethod
     def read(cls, data: bytes) -> LumaCells | None:
-        """The luma component of a YCbCr or gray JPEG (baseline or progressive); ``None`` for CMYK or RGB ones."""
-        with tempfile.TemporaryDirectory() as folder:
+        """The luma component of a YCbCr or gray JPEG (baseline or progressive).
+
+        ``None`` where the cells do not bound the image's pixels one to one: CMYK or RGB files, luma
+        sampled coarser than chroma, or a file libjpeg cannot read whole (its messages go to the log).
+        """
+        with tempfile.TemporaryDirectory() as folder, captured_stderr() as messages:
             path = Path(folder) / "in.jpg"
             path.write_bytes(data)
-            jpeg = jpeglib.read_dct(str(path))
-            if jpeg.jpeg_color_space.name not in LUMA_SPACES:
-                return None
-            coefficients, table = jpeg.Y, jpeg.qt[jpeg.quant_tbl_no[0]]
+            try:
+                jpeg = jpeglib.read_dct(str(path))
+            except (OSError, RuntimeError, ValueError, IndexError):
+                jpeg = None
+        if messages.getvalue():
+            log.info("libjpeg on the coefficients: %s", " / ".join(messages.getvalue().split("\n")).strip(" /"))
+        if jpeg is None or jpeg.jpeg_color_space.name not in LUMA_SPACES:
+            return None
+        if not np.array_equal(jpeg.samp_factor[0], np.max(jpeg.samp_factor, axis=0)):
+            return None
+        coefficients, table = jpeg.Y, jpeg.qt[jpeg.quant_tbl_no[0]]
         per_frequency = np.ascontiguousarray(coefficients.transpose(2, 3, 0, 1))  # int16, as stored
         return cls(torch.from_numpy(per_frequency), torch.from_numpy(table.astype(np.float32)[:, :, None, None]))
 

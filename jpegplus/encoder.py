@@ -13,6 +13,7 @@ from jpegplus.modes import Mode, model_name
 from jpegplus.regionquant import MAX_THRESHOLD, encode_salient, prefilter
 from jpegplus.runtime import resolve_device
 from jpegplus.saliency import saliency_map
+from jpegplus.transparency import resize_alpha
 from jpegplus.weights import load_model
 
 DEAD_ZONE_STEPS = 6  # bisection steps of the saliency dead zone after a size search (1/64 of its range)
@@ -58,7 +59,7 @@ class ModeEncoder:
         return self.loaded.pixels.shape[0] * self.loaded.pixels.shape[1]
 
     def encode(self, quality: int, *, dead_zone: float = MAX_THRESHOLD) -> bytes:
-        """A standard file of the codec with the jpegplus payload, EXIF and ICC.
+        """A standard file of the codec with the jpegplus payload, alpha (at the stored size), EXIF, ICC and XMP.
 
         ``dead_zone``: with saliency on JPEG, that of the least salient blocks (see :mod:`jpegplus.regionquant`).
         """
@@ -73,13 +74,14 @@ class ModeEncoder:
             model=self.model_id,
         )
         payload = container.serialise(metadata)
-        exif, icc = self.loaded.exif, self.loaded.icc
+        tags = {"exif": self.loaded.exif, "icc": self.loaded.icc, "xmp": self.loaded.xmp}
         restoration = self.mode is Mode.FULL  # the half-resolution model learned standard tables
-        if self.region_quantized:
-            options = {"max_threshold": dead_zone, "restoration": restoration, "exif": exif, "icc": icc}
+        if self.region_quantized:  # JPEG: no alpha
+            options = {"max_threshold": dead_zone, "restoration": restoration, **tags}
             salient = encode_salient(self.stored, quality, self.saliency, **options)
             return self.codec.attach(salient, payload)
-        return self.codec.encode(self.stored, quality, exif=exif, icc=icc, payload=payload, restoration=restoration)
+        alpha = None if self.loaded.alpha is None else resize_alpha(self.loaded.alpha, self.stored.shape)
+        return self.codec.encode(self.stored, quality, alpha=alpha, payload=payload, restoration=restoration, **tags)
 
     def narrowest_dead_zone(self, quality: int, target_size: int) -> bytes | None:
         """With saliency on JPEG, at ``quality`` the narrowest background dead zone that fits ``target_size``.

@@ -6,60 +6,120 @@ Public images are uint8 numpy arrays, (H, W, 3) RGB or (H, W) gray; models see f
 
 from __future__ import annotations
 
-import io
 import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Union
+from typing import BinaryIO, Union
 
 import numpy as np
 import torch
 from PIL import Image
 
-from jpegplus.codecs.pillow_codec import open_image, to_array
+from jpegplus import metadata
+from jpegplus.codecs import get_codec
+from jpegplus.codecs.pillow_codec import open_image, to_display_colours, to_planes
 from jpegplus.errors import InvalidInputError, OutputError
+from jpegplus.options import check_pixel_count
 
-ImageSource = Union[np.ndarray, Image.Image, str, os.PathLike, bytes]
+EncodedSource = Union[bytes, bytearray, memoryview, str, os.PathLike, BinaryIO]
+"""An encoded file: its bytes, its path or a binary file object."""
+ImageSource = Union[np.ndarray, Image.Image, EncodedSource]
+"""Pixels (a uint8 array or a PIL image) or an encoded file."""
 
 
 @dataclass(frozen=True)
 class LoadedImage:
-    """Pixels plus the metadata jpegplus carries from input to output."""
+    """Pixels plus what travels beside them: alpha and the EXIF, ICC and XMP metadata.
+
+    ``pixels`` is uint8 (H, W, 3) RGB or (H, W) gray; ``alpha`` a uint8 (H, W) plane, ``None`` when opaque.
+    """
 
     pixels: np.ndarray
     exif: bytes | None = None
     icc: bytes | None = None
+    xmp: bytes | None = None
+    alpha: np.ndarray | None = None
+
+    @property
+    def array(self) -> np.ndarray:
+        """The picture as one array: RGBA (H, W, 4) or gray + alpha (H, W, 2) with alpha, else ``pixels``."""
+        if self.alpha is None:
+            return self.pixels
+        return np.ascontiguousarray(np.dstack([self.pixels, self.alpha]))
 
     def bits_per_pixel(self, size: int) -> float:
         """The rate of ``size`` bytes for this image's pixel count."""
         return size * 8 / self.pixels.shape[0] / self.pixels.shape[1]
 
 
-def load_image(source: ImageSource) -> LoadedImage:
-    """Accept a uint8 array, a PIL image, a path or encoded bytes; keep EXIF and ICC when present."""
-    if isinstance(source, np.ndarray):
-        return LoadedImage(check_pixels(source))
+def is_encoded(source: object) -> bool:
+    """Whether ``source`` is an encoded file (bytes, path or binary file object) rather than pixels."""
+    return isinstance(source, (bytes, bytearray, memoryview, str, os.PathLike)) or hasattr(source, "read")
+
+
+def read_encoded(source: object) -> bytes:
+    """The bytes of an encoded file given as bytes, a path or a binary file object."""
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return bytes(source)
     if isinstance(source, (str, os.PathLike)):
-        source = read_file(Path(source))
-    if isinstance(source, bytes):
-        source = open_image(source)
-    if isinstance(source, Image.Image):
-        exif = source.info.get("exif") or None
-        return LoadedImage(check_pixels(to_array(source)), exif, source.info.get("icc_profile") or None)
-    msg = f"unsupported image type {type(source).__name__}: pass a uint8 array, a PIL image, a path or bytes"
+        return read_file(Path(source))
+    if hasattr(source, "read"):
+        try:
+            data = source.read()
+        except (OSError, ValueError) as error:
+            msg = f"cannot read the file object: {error}"
+            raise InvalidInputError(msg) from None
+        if isinstance(data, (bytes, bytearray)):
+            return bytes(data)
+    msg = f"unsupported input type {type(source).__name__}: pass encoded bytes, a path or a binary file object"
     raise InvalidInputError(msg)
 
 
+def load_image(source: ImageSource, *, max_pixels: int | None = None) -> LoadedImage:
+    """Accept a uint8 array, a PIL image or an encoded file; keep alpha, EXIF, ICC and XMP when present.
+
+    Arrays may be (H, W) gray, (H, W, 2) gray + alpha, (H, W, 3) RGB or (H, W, 4) RGBA.
+    ``max_pixels`` refuses a larger image (an encoded file before it is decoded).
+    """
+    if is_encoded(source):
+        source = open_image(read_encoded(source), max_pixels=max_pixels)
+    if isinstance(source, np.ndarray):
+        loaded = from_array(check_pixels(source))
+    elif isinstance(source, Image.Image):
+        loaded = from_picture(source)
+    else:
+        msg = f"unsupported image type {type(source).__name__}: pass a uint8 array, a PIL image, a path or bytes"
+        raise InvalidInputError(msg)
+    if max_pixels is not None:
+        check_pixel_count(loaded.pixels.shape[1], loaded.pixels.shape[0], max_pixels, "the image")
+    return loaded
+
+
+def from_array(planes: np.ndarray) -> LoadedImage:
+    """A checked array as colour and alpha: the last plane of (H, W, 2) and (H, W, 4) arrays is alpha."""
+    if planes.ndim == 2 or planes.shape[2] == 3:
+        return LoadedImage(planes)
+    colour = planes[:, :, 0] if planes.shape[2] == 2 else planes[:, :, :3]
+    alpha = planes[:, :, -1]
+    return LoadedImage(np.ascontiguousarray(colour), alpha=np.ascontiguousarray(alpha) if alpha.min() < 255 else None)
+
+
+def from_picture(picture: Image.Image) -> LoadedImage:
+    """A decoded Pillow image as colour and alpha planes with its EXIF, ICC and XMP."""
+    converted, icc = to_display_colours(picture)
+    colour, alpha = to_planes(converted)
+    exif, xmp = metadata.read_exif(picture), metadata.read_xmp(picture)
+    return LoadedImage(check_pixels(colour), exif, icc, xmp, alpha)
+
+
 def check_pixels(pixels: np.ndarray) -> np.ndarray:
-    """Validate an image array: uint8, (H, W) or (H, W, 3), not empty."""
+    """Validate an image array: uint8, (H, W) or (H, W, C) with C = 2 (gray + alpha), 3 (RGB) or 4 (RGBA), not empty."""
     if pixels.dtype != np.uint8:
         msg = f"image arrays must be uint8, got {pixels.dtype}"
         raise InvalidInputError(msg)
-    if pixels.ndim == 3 and pixels.shape[2] == 4:
-        pixels = pixels[:, :, :3]
-    if not (pixels.ndim == 2 or (pixels.ndim == 3 and pixels.shape[2] == 3)):
-        msg = f"image arrays must be (H, W) gray or (H, W, 3) RGB, got shape {pixels.shape}"
+    if not (pixels.ndim == 2 or (pixels.ndim == 3 and pixels.shape[2] in (2, 3, 4))):
+        msg = f"image arrays must be (H, W) gray or (H, W, 2|3|4) gray+alpha, RGB or RGBA, got shape {pixels.shape}"
         raise InvalidInputError(msg)
     if pixels.shape[0] == 0 or pixels.shape[1] == 0:
         msg = f"image is empty (shape {pixels.shape})"
@@ -92,20 +152,25 @@ def to_image(tensor: torch.Tensor, *, gray: bool) -> np.ndarray:
     if gray:
         planes = planes.mean(dim=0, keepdim=True)
     pixels = planes.mul(255.0).round_().clamp_(0, 255).to(torch.uint8).permute(1, 2, 0).numpy()
-    return pixels[:, :, 0] if gray else pixels
+    return np.ascontiguousarray(pixels[:, :, 0] if gray else pixels)
 
 
 def encode_picture(loaded: LoadedImage, suffix: str) -> bytes:
-    """Encode decoded pixels for a file named ``*suffix`` (PNG, TIFF, …), keeping EXIF and ICC."""
+    """Encode decoded pixels (and alpha) for a file named ``*suffix`` (PNG, TIFF, …), keeping EXIF, ICC and XMP.
+
+    Only a JPEG keeps an EXIF orientation other than 1; other formats get the rotation baked in
+    (see :mod:`jpegplus.metadata`).
+    """
     formats = Image.registered_extensions()
     pillow_format = formats.get(suffix.lower())
     if pillow_format is None:
         msg = f"unknown output extension {suffix!r}; use .png, .tif or another image extension"
         raise OutputError(msg)
-    extras = {key: value for key, value in (("exif", loaded.exif), ("icc_profile", loaded.icc)) if value}
-    buffer = io.BytesIO()
-    Image.fromarray(loaded.pixels).save(buffer, pillow_format, **extras)
-    return buffer.getvalue()
+    if pillow_format == "JPEG" and loaded.alpha is not None:
+        msg = f"a {suffix} file cannot hold the image's transparency; write .png, .webp or .tif"
+        raise OutputError(msg)
+    fitted = metadata.fit(loaded, get_codec("jpeg") if pillow_format == "JPEG" else metadata.PLAIN_FILE)
+    return metadata.encode_with_metadata(Image.fromarray(fitted.array), fitted, pillow_format)
 
 
 def write_atomic(path: Path, data: bytes, *, force: bool = False, inputs: tuple[Path, ...] = ()) -> None:

@@ -38,3 +38,9 @@ def model_name(codec: str, mode: Mode) -> str:
     """The weights for ``codec`` in ``mode``: the codec's own, else the JPEG model."""
     own = f"{codec}-{MODEL_KIND[mode]}"
     return own if own in read_manifest() else f"{CodecName.JPEG.value}-{MODEL_KIND[mode]}"
+
+
+def enhance_model_name() -> str:
+    """The post-filter for ordinary JPEGs: its own model where installed, else the JPEG artifact model."""
+    own = f"{CodecName.JPEG.value}-enhance"
+    return own if own in read_manifest() else model_name(CodecName.JPEG.value, Mode.FULL)

@@ -4,18 +4,42 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 
 import numpy as np
+import torch
 from PIL import Image
+from torch.nn import functional as F
 
-from jpegplus import consistency, container, inference
+from jpegplus import blind, consistency, container, inference, transparency
 from jpegplus.codecs import CodecName, get_codec
-from jpegplus.codecs.pillow_codec import open_image, to_array
+from jpegplus.codecs.pillow_codec import open_image
 from jpegplus.codecs.registry import check_quality
+from jpegplus.consistency import BLOCK
 from jpegplus.encoder import ModeEncoder
 from jpegplus.errors import InvalidInputError, InvalidOptionError, MetadataError, WeightsError
-from jpegplus.io import ImageSource, LoadedImage, load_image, to_image, to_tensor
-from jpegplus.modes import Mode, fits, model_name, parse_mode
+from jpegplus.io import (
+    EncodedSource,
+    ImageSource,
+    LoadedImage,
+    from_picture,
+    is_encoded,
+    load_image,
+    read_encoded,
+    to_image,
+    to_tensor,
+)
+from jpegplus.metadata import fit as fit_metadata
+from jpegplus.modes import Mode, enhance_model_name, fits, parse_mode
+from jpegplus.options import (
+    DEFAULT_MAX_PIXELS,
+    check_flag,
+    check_optional_int,
+    check_pixel_count,
+    check_positive_int,
+    check_psnr,
+    parse_codec,
+)
 from jpegplus.quantization import condition_from_quality, condition_from_tables
 from jpegplus.ratecontrol import bisect_quality
 from jpegplus.runtime import resolve_device
@@ -43,30 +67,48 @@ def compress(
     target_size: int | None = None,
     target_psnr: float | None = None,
     saliency: bool = False,
+    background: transparency.Background | None = None,
+    strip: bool = False,
+    allow_half_size: bool = False,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
 ) -> bytes:
     """Encode ``image`` as a standard ``codec`` file that jpegplus can decompress better.
 
-    ``mode="auto"`` spends the bytes full mode spends at ``quality`` on whichever of the
-    half-resolution and full-resolution paths reconstructs this image better (PSNR): below the
-    codec's crossover rate it encodes and reconstructs both, above it full mode. Full mode's JPEG
+    ``mode="auto"`` writes a full-size file (what a plain viewer shows keeps the image's dimensions).
+    With ``allow_half_size=True`` it spends the bytes full mode spends at ``quality`` on whichever
+    of the half-resolution and full-resolution paths reconstructs this image better (PSNR): below
+    the codec's crossover rate it encodes and reconstructs both, above it full mode. Full mode's JPEG
     uses flatter tables than libjpeg's on the same quality scale (smaller files at equal quality,
     :func:`jpegplus.quantization.restoration_tables`).
     ``target_size`` (bytes) or ``target_psnr`` (dB after decompress) replace ``quality`` by a
     bisection search. ``saliency=True`` spends more bits where people look (for JPEG by
     per-block requantization inside one standard file, see :mod:`jpegplus.regionquant`).
+    Transparency is kept by WebP, AVIF and JPEG 2000; ``background`` (a colour name, ``"#rrggbb"``
+    or an (r, g, b) tuple) flattens the image onto that colour first, which JPEG needs.
+    ``strip=True`` leaves out EXIF (with GPS) and XMP and keeps the ICC profile, for publishing
+    (:mod:`jpegplus.metadata`; the orientation is baked into the pixels).
+    ``max_pixels`` refuses larger inputs before they are decoded.
 
     >>> data = compress(np.zeros((16, 16, 3), np.uint8), codec="jpeg", quality=50)
     >>> data[:2] == b"\\xff\\xd8"
     True
     """
-    loaded = load_image(image)
-    adapter = get_codec(codec)
-    crossover_bpp = AUTO_CROSSOVER_BPP[CodecName(codec)]
+    codec_name = parse_codec(codec)
     quality = check_quality(quality)
     chosen = parse_mode(mode)
+    target_size = check_optional_int(target_size, "target_size")
+    target_psnr = check_psnr(target_psnr)
+    saliency = check_flag(saliency, "saliency")
     if target_size is not None and target_psnr is not None:
         msg = "give target_size or target_psnr, not both"
         raise InvalidOptionError(msg)
+    if chosen is Mode.AUTO and not check_flag(allow_half_size, "allow_half_size"):
+        chosen = Mode.FULL
+    resolve_device(device)
+    adapter = get_codec(codec_name.value)
+    loaded = load_image(image, max_pixels=check_positive_int(max_pixels, "max_pixels"))
+    loaded = fit_metadata(transparency.prepare(loaded, adapter, background), adapter, strip=check_flag(strip, "strip"))
+    crossover_bpp = AUTO_CROSSOVER_BPP[codec_name]
 
     def encoder(for_mode: Mode) -> ModeEncoder:
         return ModeEncoder.prepare(loaded, adapter, for_mode, device, saliency=saliency)
@@ -109,7 +151,8 @@ def _better(candidates: list[bytes], loaded: LoadedImage, device: str | None) ->
 
 def _psnr(data: bytes, reference: np.ndarray, device: str | None) -> float:
     """PSNR in dB of ``data``'s jpegplus reconstruction against ``reference``."""
-    error = np.mean((decompress(data, device=device).astype(np.float64) - reference.astype(np.float64)) ** 2)
+    restored = decompress_image(data, device=device).pixels
+    error = np.mean((restored.astype(np.float64) - reference.astype(np.float64)) ** 2)
     return float(10 * np.log10(255.0**2 / max(error, 1e-12)))
 
 
@@ -135,27 +178,37 @@ def _to_psnr(encoder: ModeEncoder, target_psnr: float, device: str | None) -> by
     return found
 
 
-def decompress(data: bytes, *, device: str | None = None) -> np.ndarray:
-    """Decode a jpegplus file to the original size: uint8 (H, W, 3) RGB or (H, W) gray."""
-    return decompress_image(data, device=device).pixels
+def decompress(data: EncodedSource, *, device: str | None = None, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarray:
+    """Decode a jpegplus file (bytes, a path or a binary file object) to the original size.
+
+    Returns a C-contiguous uint8 (H, W, 3) RGB or (H, W) gray array, and (H, W, 4) RGBA or
+    (H, W, 2) gray + alpha when the file carries transparency.
+    """
+    return decompress_image(data, device=device, max_pixels=max_pixels).array
 
 
-def decompress_image(data: bytes, *, device: str | None = None) -> LoadedImage:
-    """:func:`decompress`, keeping the file's EXIF and ICC profile."""
+def decompress_image(
+    data: EncodedSource, *, device: str | None = None, max_pixels: int = DEFAULT_MAX_PIXELS
+) -> LoadedImage:
+    """:func:`decompress` as colour and alpha planes, keeping the file's EXIF, ICC profile and XMP."""
+    limit = check_positive_int(max_pixels, "max_pixels")
+    target = resolve_device(device)
+    data = read_encoded(data)
     metadata = container.extract(data)
     if metadata is None:
         msg = "not a jpegplus file (no jpegplus metadata); use 'enhance' for a plain JPEG"
         raise InvalidInputError(msg)
+    check_pixel_count(metadata.width, metadata.height, limit, "the image the file's jpegplus metadata claims")
     adapter = get_codec(metadata.codec)
-    picture = open_image(data, adapter.pillow_format)
+    picture = open_image(data, adapter.pillow_format, max_pixels=limit)
     if picture.size != metadata.stored_size:
         msg = f"jpegplus metadata does not match the file: stored image {picture.size}, expected {metadata.stored_size}"
         raise MetadataError(msg)
     mode = parse_mode(metadata.mode)
-    spec = _spec_for(metadata.model, mode)
+    spec = _spec_for(metadata.model, mode, metadata.codec)
     condition = _condition(picture, metadata.quality)
-    stored = to_tensor(to_array(picture))
-    target = resolve_device(device)
+    decoded = from_picture(picture)
+    stored = to_tensor(decoded.pixels)
     if mode is Mode.FULL and metadata.quality > spec.highest_quality:
         restored = stored  # the plain decode, which measured better than the network above its highest_quality
     elif mode is Mode.DOWNSAMPLE:
@@ -164,31 +217,69 @@ def decompress_image(data: bytes, *, device: str | None = None) -> LoadedImage:
     else:
         restored = inference.restore(load_model(spec.name).reconstruct, stored, condition, target)
     pixels = to_image(restored, gray=metadata.channels == 1)
-    return LoadedImage(pixels, picture.info.get("exif") or None, picture.info.get("icc_profile") or None)
+    alpha = None if decoded.alpha is None else transparency.resize_alpha(decoded.alpha, pixels.shape)
+    return replace(decoded, pixels=pixels, alpha=alpha)
 
 
-def enhance(data: bytes, *, strength: int | None = None, device: str | None = None) -> np.ndarray:
-    """Decode an ordinary JPEG and remove its compression artifacts.
+def enhance(
+    image: ImageSource,
+    *,
+    strength: int | None = None,
+    device: str | None = None,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+) -> np.ndarray:
+    """Remove JPEG compression artifacts; returns a C-contiguous uint8 array of the input's size.
 
-    The strength comes from the file's quantization tables; ``strength`` (an equivalent
-    libjpeg quality, 1–100) overrides it for images re-compressed or resized after JPEG. The
-    result's luma is kept within the quantization cells the file proves (:mod:`jpegplus.consistency`).
+    ``image`` is a JPEG file (bytes, path or binary file object), whose quantization tables tell
+    how hard it was compressed and whose coefficients bound the result's luma
+    (:mod:`jpegplus.consistency`); or pixels whose file is gone (a numpy array, a PIL image, a PNG
+    saved from a decode), whose JPEG grid and quality are estimated from the pixels
+    (:mod:`jpegplus.blind`; pixels without a JPEG trace are returned unchanged). ``strength`` (an
+    equivalent libjpeg quality, 1–100) overrides both for images re-compressed or resized after JPEG.
     """
-    return enhance_image(data, strength=strength, device=device).pixels
+    return enhance_image(image, strength=strength, device=device, max_pixels=max_pixels).array
 
 
-def enhance_image(data: bytes, *, strength: int | None = None, device: str | None = None) -> LoadedImage:
-    """:func:`enhance`, keeping the file's EXIF and ICC profile."""
-    picture = open_image(data, "JPEG")
-    if strength is not None:
-        condition = condition_from_quality(check_quality(strength))
-    else:
-        condition = _condition(picture, None)
-    decoded = load_image(picture)
-    model = load_model(model_name(CodecName.JPEG.value, Mode.FULL))
-    restored = inference.restore(model.reconstruct, to_tensor(decoded.pixels), condition, resolve_device(device))
-    restored = consistency.project(restored, consistency.LumaCells.read(data))
-    return LoadedImage(to_image(restored, gray=decoded.pixels.ndim == 2), decoded.exif, decoded.icc)
+def enhance_image(
+    image: ImageSource,
+    *,
+    strength: int | None = None,
+    device: str | None = None,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+) -> LoadedImage:
+    """:func:`enhance` as colour and alpha planes, keeping the input's EXIF, ICC profile and XMP."""
+    override = None if strength is None else condition_from_quality(check_quality(strength))
+    limit = check_positive_int(max_pixels, "max_pixels")
+    target = resolve_device(device)
+    data = read_encoded(image) if is_encoded(image) else None
+    picture = open_image(data, max_pixels=limit) if data is not None else None
+    if picture is not None and picture.format == "JPEG":
+        condition = override or _condition(picture, None)
+        decoded = load_image(picture)
+        restored = _restore_enhance(decoded.pixels, condition, (0, 0), target)
+        restored = consistency.project(restored, consistency.LumaCells.read(data))
+        return replace(decoded, pixels=to_image(restored, gray=decoded.pixels.ndim == 2))
+    decoded = load_image(picture if picture is not None else image, max_pixels=limit)
+    estimate = blind.estimate(decoded.pixels)
+    if override is None and estimate.quality is None:
+        log.info("no JPEG trace in the pixels: returned unchanged (pass strength to filter anyway)")
+        return decoded
+    condition = override or condition_from_quality(estimate.quality)
+    restored = _restore_enhance(decoded.pixels, condition, estimate.offset, target)
+    return replace(decoded, pixels=to_image(restored, gray=decoded.pixels.ndim == 2))
+
+
+def _restore_enhance(
+    pixels: np.ndarray, condition: tuple[float, float], offset: tuple[int, int], device: torch.device
+) -> torch.Tensor:
+    """The enhance network on ``pixels`` whose 8×8 JPEG grid starts at ``offset`` (rows, columns)."""
+    model = load_model(enhance_model_name())
+    pad_top, pad_left = (-offset[0]) % BLOCK, (-offset[1]) % BLOCK
+    tensor = to_tensor(pixels)
+    if pad_top or pad_left:  # move the grid to the origin, where the network learned it
+        tensor = F.pad(tensor, (pad_left, 0, pad_top, 0), mode="replicate")
+    restored = inference.restore(model.reconstruct, tensor, condition, device)
+    return restored[:, :, pad_top:, pad_left:]
 
 
 def _condition(picture: Image.Image, quality: int | None) -> tuple[float, float]:
@@ -202,17 +293,22 @@ def _condition(picture: Image.Image, quality: int | None) -> tuple[float, float]
     return condition_from_quality(quality)
 
 
-def _spec_for(model_id: str, mode: Mode) -> WeightsSpec:
-    """The manifest entry of the installed model a file names, refusing foreign names and mismatched architectures."""
+def _spec_for(model_id: str, mode: Mode, codec: str) -> WeightsSpec:
+    """The manifest entry of the installed model a file names, refusing foreign names, another codec's
+    model (the JPEG models serve every codec without its own) and mismatched architectures."""
     name, _, digest = model_id.partition("@")
     try:
         spec = get_spec(name)
     except WeightsError:
         msg = f"file names model {model_id!r}, which this jpegplus does not have"
         raise MetadataError(msg) from None
-    if not fits(spec.architecture, mode):
-        msg = f"file names model {model_id!r}, which does not fit mode {mode.value!r}"
+    if not fits(spec.architecture, mode) or name.partition("-")[0] not in (codec, CodecName.JPEG.value):
+        msg = f"file names model {model_id!r}, which does not fit a {codec} file in mode {mode.value!r}"
         raise MetadataError(msg)
-    if digest != spec.sha256[:8]:
-        log.warning("file was made with %s; decoding with the installed %s", model_id, spec.model_id)
+    if digest != spec.sha256[:8] and model_id not in _NOTED_MODELS:
+        _NOTED_MODELS.add(model_id)
+        log.info("files made with %s are decoded with the installed %s", model_id, spec.model_id)
     return spec
+
+
+_NOTED_MODELS: set[str] = set()  # older models whose files were already noted in this process

@@ -63,13 +63,14 @@ def encode_salient(
     restoration: bool = False,
     exif: bytes | None = None,
     icc: bytes | None = None,
+    xmp: bytes | None = None,
 ) -> bytes:
     """A baseline JPEG with the tables of ``quality`` and dead zones where saliency is low.
 
-    ``restoration`` picks the restoration tables (see ``Codec.encode``). EXIF and ICC segments of
-    the fine encode are copied into the result.
+    ``restoration`` picks the restoration tables (see ``Codec.encode``). EXIF, ICC and XMP segments
+    of the fine encode are copied into the result.
     """
-    fine = get_codec("jpeg").encode(image, quality, exif=exif, icc=icc, restoration=restoration)
+    fine = get_codec("jpeg").encode(image, quality, exif=exif, icc=icc, xmp=xmp, restoration=restoration)
     with tempfile.TemporaryDirectory() as folder:
         source, target = Path(folder) / "fine.jpg", Path(folder) / "salient.jpg"
         source.write_bytes(fine)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import torch
 
+from jpegplus.errors import InvalidOptionError
 from jpegplus.models.folded import FoldedResidualNet
 
 
@@ -28,10 +29,21 @@ def cpu_has_bf16() -> bool:
 
 
 def resolve_device(device: str | None) -> torch.device:
-    """``None``/"auto" picks CUDA when torch sees one, else the CPU."""
-    if device in (None, "auto"):
+    """``None``/"auto" picks CUDA when torch sees one, else the CPU; a device torch cannot use is refused."""
+    if device is None or device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)
+    try:
+        chosen = torch.device(device)
+    except (RuntimeError, TypeError):
+        msg = f"unknown device {device!r}; use cpu, cuda, cuda:N or auto"
+        raise InvalidOptionError(msg) from None
+    if chosen.type == "cuda" and not torch.cuda.is_available():
+        msg = f"device {device!r} is not available: this torch sees no CUDA GPU; use cpu or auto"
+        raise InvalidOptionError(msg)
+    if chosen.type not in ("cpu", "cuda"):
+        msg = f"device {device!r} is not supported; use cpu, cuda, cuda:N or auto"
+        raise InvalidOptionError(msg)
+    return chosen
 
 
 def uses_bf16(device: torch.device) -> bool:

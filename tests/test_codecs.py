@@ -86,3 +86,45 @@ def test_bad_bytes_raise_clear_error(payload: bytes) -> None:
 def test_wrong_format_is_refused(photo: np.ndarray) -> None:
     with pytest.raises(InvalidInputError, match="expected a JPEG file, got WEBP"):
         get_codec("jpeg").decode(get_codec("webp").encode(photo, 50))
+
+
+def damaged_copies(data: bytes, seed: int) -> list[bytes]:
+    """Truncations, byte changes and zeroed tails of ``data``, as a careless disk or an attacker makes them."""
+    rng = np.random.default_rng(seed)
+    copies = [data[:cut] for cut in np.linspace(1, len(data) - 1, 12).astype(int)]
+    for _ in range(60):
+        damaged = bytearray(data)
+        for position in rng.integers(0, len(data), rng.integers(1, 6)):
+            damaged[position] = rng.integers(0, 256)
+        copies.append(bytes(damaged))
+    copies += [data[:cut] + bytes(len(data) - cut) for cut in np.linspace(20, len(data) - 8, 6).astype(int)]
+    return copies
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_every_decoder_failure_is_invalid_input(name: str, photo: np.ndarray) -> None:
+    codec = get_codec(name)
+    refused = 0
+    for damaged in damaged_copies(codec.encode(photo[:48, :64], 50), seed=len(name)):
+        try:
+            assert codec.decode(damaged).dtype == np.uint8  # some damage still decodes: fine
+        except InvalidInputError:
+            refused += 1
+    assert refused >= 12
+
+
+def test_corrupt_avif_items_are_invalid_input(photo: np.ndarray) -> None:
+    """Each byte of the item boxes set to 0 and to 255, and the coded data zeroed: libavif's RuntimeErrors
+    ("Missing or empty image item", "Failed to decode frame 0: Decoding of color planes failed") included."""
+    data = get_codec("avif").encode(photo[:32, :32], 50)
+    media = data.index(b"mdat") + 4
+    damaged = [data[:media] + bytes(len(data) - media)]
+    for position in range(data.index(b"meta"), media):
+        damaged += [data[:position] + bytes([value]) + data[position + 1 :] for value in (0, 255)]
+    refused = 0
+    for copy in damaged:
+        try:
+            get_codec("avif").decode(copy)
+        except InvalidInputError:
+            refused += 1
+    assert refused >= 20

@@ -2,6 +2,10 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import shutil
+import struct
+import subprocess
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -10,6 +14,7 @@ from PIL import Image, ImageCms
 
 from jpegplus import container
 from jpegplus.codecs import CodecName, get_codec
+from jpegplus.codecs.boxes import JPEGPLUS_UUID
 from jpegplus.container import Metadata
 from jpegplus.errors import MetadataError
 
@@ -31,8 +36,14 @@ def test_plain_file_has_no_metadata(codec: str) -> None:
     assert container.extract(get_codec(codec).encode(np.zeros((4, 7, 3), np.uint8), 50)) is None
 
 
-# APP11 segment, RIFF chunk (+ the VP8X chunk a simple WebP needs), uuid box
-HEADERS = {"jpeg": 4 + len(b"JPEGPLUS\0"), "webp": 8 + 18, "avif": 8 + 16, "jpeg2000": 8 + 16}
+# APP11 segment holding a JUMBF superbox (common id, instance, sequence; jumb; jumd with UUID, toggles and
+# label; bidb), RIFF chunk (+ the VP8X chunk a simple WebP needs), uuid box
+HEADERS = {
+    "jpeg": 4 + 8 + 8 + (8 + 16 + 1 + len(b"jpegplus\0")) + 8,
+    "webp": 8 + 18,
+    "avif": 8 + 16,
+    "jpeg2000": 8 + 16,
+}
 
 
 @pytest.mark.parametrize(("codec", "header"), HEADERS.items())
@@ -42,7 +53,7 @@ def test_payload_costs_only_its_own_bytes(codec: str, header: int) -> None:
     payload = container.serialise(META)
     overhead = len(adapter.encode(image, 50, payload=payload)) - len(adapter.encode(image, 50))
     assert len(payload) == 4 + 1 + 1 + 4 + len("jpeg-downsample")  # header, 13 and 7, digest, name
-    assert overhead == header + len(payload) + len(payload) % (2 if codec == "webp" else 1) < 60
+    assert overhead == header + len(payload) + len(payload) % (2 if codec == "webp" else 1) < 90
 
 
 def test_webp_payload_keeps_exif_and_icc_chunks() -> None:
@@ -133,3 +144,51 @@ def test_webp_with_payload_chunk_decodes_alike_in_opencv() -> None:
     data = get_codec("webp").encode(image, 50, payload=container.serialise(META))
     by_opencv = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)[:, :, ::-1]
     assert np.array_equal(by_opencv, get_codec("webp").decode(data))
+
+
+def legacy_app11(data: bytes) -> bytes:
+    """A jpegplus JPEG as earlier versions wrote it: the payload in a bare APP11 segment ``JPEGPLUS\\0``."""
+    payload = get_codec("jpeg").read_payload(data)
+    assert payload is not None
+    plain = get_codec("jpeg").encode(get_codec("jpeg").decode(data), 95)
+    segment = b"JPEGPLUS\0" + payload
+    return plain[:2] + struct.pack(">BBH", 0xFF, 0xEB, len(segment) + 2) + segment + plain[2:]
+
+
+def test_jpeg_payload_is_a_jumbf_box() -> None:
+    data = get_codec("jpeg").encode(np.zeros((8, 8, 3), np.uint8), 50, payload=container.serialise(META))
+    start = data.index(b"\xff\xeb")
+    segment = data[start + 4 : start + 2 + struct.unpack(">H", data[start + 2 : start + 4])[0]]
+    assert segment[:8] == b"JP" + struct.pack(">HI", 1, 1)  # common identifier, box instance, packet sequence
+    length, kind = struct.unpack(">I4s", segment[8:16])
+    assert kind == b"jumb" and length == len(segment) - 8  # one superbox filling the segment
+    assert segment[20:24] == b"jumd" and segment[24:40] == JPEGPLUS_UUID and segment[41:50] == b"jpegplus\0"
+    assert segment[54:58] == b"bidb" and segment[58:] == container.serialise(META)
+
+
+def test_legacy_app11_payload_is_still_read() -> None:
+    data = get_codec("jpeg").encode(np.zeros((8, 8, 3), np.uint8), 50, payload=container.serialise(META))
+    old = legacy_app11(data)
+    assert b"JPEGPLUS\0" in old and b"jumb" not in old
+    assert container.extract(old) == META
+
+
+@pytest.mark.skipif(shutil.which("exiftool") is None, reason="exiftool (libimage-exiftool-perl) is not installed")
+def test_exiftool_validates_the_payload_segment(tmp_path: Path) -> None:
+    exif = Image.Exif()
+    for tag, value in ((0x0112, 1), (0x011A, 72.0), (0x011B, 72.0), (0x0128, 2), (0x0213, 1)):
+        exif[tag] = value  # the IFD0 tags exiftool requires of a JPEG's EXIF
+    icc = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    data = get_codec("jpeg").encode(
+        np.zeros((16, 16, 3), np.uint8), 50, exif=exif.tobytes(), icc=icc, payload=container.serialise(META)
+    )
+    checks = {"new.jpg": data, "old.jpg": legacy_app11(data)}
+    for name, content in checks.items():
+        (tmp_path / name).write_bytes(content)
+    report = subprocess.run(
+        ["exiftool", "-validate", "-warning", "-a", "-JUMDLabel", "-s3", str(tmp_path / "new.jpg")],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    assert "OK" in report and "jpegplus" in report and "Warning" not in report
+    old = subprocess.run(["exiftool", "-validate", "-warning", str(tmp_path / "old.jpg")], capture_output=True)
+    assert b"Invalid JUMBF" in old.stdout  # what the bare APP11 segment was reported as

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 import io
+import logging
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 from PIL import Image
@@ -34,7 +36,7 @@ def test_exif_and_icc_are_kept(photo: np.ndarray) -> None:
     ("array", "message"),
     [
         (np.zeros((4, 4, 3), np.float32), "uint8"),
-        (np.zeros((4, 4, 2), np.uint8), "shape"),
+        (np.zeros((4, 4, 5), np.uint8), "shape"),
         (np.zeros((0, 4, 3), np.uint8), "empty"),
     ],
 )
@@ -67,3 +69,63 @@ def test_write_atomic(tmp_path: Path) -> None:
 def test_write_atomic_unwritable_folder(tmp_path: Path) -> None:
     with pytest.raises(OutputError, match="cannot write"):
         write_atomic(tmp_path / "missing" / "out.bin", b"x")
+
+
+def encoded(picture: Image.Image, image_format: str, **options: object) -> bytes:
+    buffer = io.BytesIO()
+    picture.save(buffer, image_format, **options)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("suffix", [".png", ".tif"])
+def test_16_bit_colour_is_reduced_with_a_warning(
+    suffix: str, photo: np.ndarray, caplog: pytest.LogCaptureFixture
+) -> None:
+    deep = photo.astype(np.uint16) << 8 | 0x40  # the 8-bit photo in the upper byte
+    with caplog.at_level(logging.WARNING):
+        loaded = load_image(cv2.imencode(suffix, deep[:, :, ::-1])[1].tobytes())
+    assert np.array_equal(loaded.pixels, photo) and "reduced to 8" in caplog.text
+
+
+def test_16_bit_gray_is_rounded_to_8_bits_with_a_warning(
+    gray_photo: np.ndarray, caplog: pytest.LogCaptureFixture
+) -> None:
+    deep = gray_photo.astype(np.uint16) * 257
+    with caplog.at_level(logging.WARNING):
+        loaded = load_image(cv2.imencode(".png", deep)[1].tobytes())  # Pillow mode I;16
+    assert np.array_equal(loaded.pixels, gray_photo) and "reduced to 8" in caplog.text
+
+
+def test_8_bit_input_gives_no_warning(photo: np.ndarray, caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.WARNING):
+        load_image(encoded(Image.fromarray(photo), "PNG"))
+    assert caplog.text == ""
+
+
+def test_cmyk_jpeg_is_read_as_rgb(photo: np.ndarray, caplog: pytest.LogCaptureFixture) -> None:
+    cmyk = Image.fromarray(photo).convert("CMYK")  # Pillow writes Adobe's inverted CMYK with an APP14 segment
+    with caplog.at_level(logging.WARNING):
+        loaded = load_image(encoded(cmyk, "JPEG", quality=95))
+    assert loaded.pixels.shape == photo.shape and np.abs(loaded.pixels.astype(int) - photo).mean() < 4
+    assert "without ICC profile" in caplog.text
+
+
+def test_progressive_palette_and_bilevel_inputs(photo: np.ndarray) -> None:
+    progressive = load_image(encoded(Image.fromarray(photo), "JPEG", quality=95, progressive=True))
+    assert progressive.pixels.shape == photo.shape and np.abs(progressive.pixels.astype(int) - photo).mean() < 4
+    palette = Image.fromarray(photo).convert("P")
+    assert np.array_equal(load_image(encoded(palette, "PNG")).pixels, np.asarray(palette.convert("RGB")))
+    bilevel = load_image(encoded(Image.fromarray(photo[:, :, 0] > 128), "PNG")).pixels
+    assert bilevel.ndim == 2 and set(np.unique(bilevel)) == {0, 255}
+
+
+def test_floating_point_images_are_refused() -> None:
+    with pytest.raises(InvalidInputError, match="floating-point"):
+        load_image(encoded(Image.fromarray(np.zeros((4, 4), np.float32)), "TIFF"))
+
+
+def test_array_with_alpha_and_picture_of_it_agree(photo: np.ndarray) -> None:
+    rgba = np.dstack([photo, np.arange(photo.shape[1], dtype=np.uint8)[None].repeat(photo.shape[0], 0)])
+    from_array, from_png = load_image(rgba), load_image(encoded(Image.fromarray(rgba), "PNG"))
+    assert np.array_equal(from_array.array, rgba) and np.array_equal(from_png.array, rgba)
+    assert from_array.array.flags.c_contiguous and from_array.pixels.shape == photo.shape

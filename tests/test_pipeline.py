@@ -109,6 +109,68 @@ def test_bad_options(kwargs: dict, message: str, photo: np.ndarray) -> None:
         jpegplus.compress(photo, **kwargs)
 
 
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda img, data: jpegplus.compress(img, target_size="40KB"),
+        lambda img, data: jpegplus.compress(img, target_size=-5),
+        lambda img, data: jpegplus.compress(img, target_psnr="high"),
+        lambda img, data: jpegplus.compress(img, saliency="yes"),
+        lambda img, data: jpegplus.compress(img, device="bogus"),
+        lambda img, data: jpegplus.compress(img, max_pixels=0),
+        lambda img, data: jpegplus.compress(img, codec=5),
+        lambda img, data: jpegplus.decompress(data, device="cuda:7"),
+        lambda img, data: jpegplus.decompress(img),
+        lambda img, data: jpegplus.decompress(3.5),
+        lambda img, data: jpegplus.enhance(data, strength="strong"),
+        lambda img, data: jpegplus.enhance({"not": "an image"}),
+    ],
+)
+def test_bad_arguments_raise_only_jpegplus_errors(call, photo: np.ndarray) -> None:
+    with pytest.raises(jpegplus.JpegPlusError):
+        call(photo, jpegplus.compress(photo))
+
+
+def test_codec_names_in_any_case(photo: np.ndarray) -> None:
+    assert jpegplus.compress(photo, codec="JPEG") == jpegplus.compress(photo, codec="jpeg")
+
+
+def test_decompress_and_enhance_take_paths_and_file_objects(tmp_path, photo: np.ndarray) -> None:
+    data = jpegplus.compress(photo, quality=40)
+    path = tmp_path / "photo.jpg"
+    path.write_bytes(data)
+    expected = jpegplus.decompress(data)
+    assert np.array_equal(jpegplus.decompress(path), expected)
+    assert np.array_equal(jpegplus.decompress(str(path)), expected)
+    with path.open("rb") as stream:
+        assert np.array_equal(jpegplus.decompress(stream), expected)
+    plain = jpeg_bytes(photo, 30)
+    assert np.array_equal(jpegplus.enhance(io.BytesIO(plain)), jpegplus.enhance(plain))
+
+
+def test_outputs_are_contiguous_arrays_opencv_draws_on(photo: np.ndarray, gray_photo: np.ndarray) -> None:
+    outputs = [
+        jpegplus.decompress(jpegplus.compress(photo)),
+        jpegplus.decompress(jpegplus.compress(gray_photo)),
+        jpegplus.enhance(jpeg_bytes(photo, 30)),
+    ]
+    for out in outputs:
+        assert out.flags["C_CONTIGUOUS"]
+        cv2.rectangle(out, (1, 1), (10, 10), 255, 2)  # raises on a strided view
+
+
+def test_pixel_limit_is_checked_before_decoding(photo: np.ndarray) -> None:
+    data = jpegplus.compress(photo, quality=50)
+    with pytest.raises(InvalidInputError, match="over the limit of 100"):
+        jpegplus.compress(jpeg_bytes(photo, 90), max_pixels=100)
+    with pytest.raises(InvalidInputError, match="over the limit"):
+        jpegplus.enhance(jpeg_bytes(photo, 90), max_pixels=100)
+    claims_more = retag(data, width=12_000, height=12_000)  # a small file claiming 144 MP
+    with pytest.raises(InvalidInputError, match="metadata claims"):
+        jpegplus.decompress(claims_more)
+    assert jpegplus.decompress(data, max_pixels=96 * 128).shape == photo.shape
+
+
 def test_tampered_size_is_refused(photo: np.ndarray) -> None:
     data = jpegplus.compress(photo, quality=50, mode="downsample")
     huge = retag(data, width=100_000, height=100_000)
@@ -119,6 +181,9 @@ def test_tampered_size_is_refused(photo: np.ndarray) -> None:
 
 
 def test_foreign_model_is_refused(photo: np.ndarray) -> None:
+    full = jpegplus.compress(photo, quality=50, mode="full")
+    with pytest.raises(MetadataError, match="does not fit a jpeg file"):
+        jpegplus.decompress(retag(full, model="webp-artifacts@00000000"))  # another codec's model
     data = jpegplus.compress(photo, quality=50, mode="downsample")
     with pytest.raises(MetadataError, match="does not have"):
         jpegplus.decompress(retag(data, model="evil-downsample@00000000"))
@@ -165,24 +230,60 @@ def test_enhance_gray_and_strength(gray_photo: np.ndarray) -> None:
         jpegplus.enhance(data, strength=0)
 
 
-def test_enhance_needs_a_jpeg(photo: np.ndarray) -> None:
-    with pytest.raises(InvalidInputError, match="expected a JPEG"):
-        jpegplus.enhance(get_codec("webp").encode(photo, 50))
+def test_enhance_takes_pixels_whose_file_is_gone(photo: np.ndarray) -> None:
+    decoded = get_codec("jpeg").decode(jpeg_bytes(photo, 15))
+    shifted, reference = decoded[3:, 5:], photo[3:, 5:]  # a crop: the 8x8 grid no longer starts at the origin
+    png = io.BytesIO()
+    Image.fromarray(shifted).save(png, "PNG")
+    from_png = jpegplus.enhance(png.getvalue())
+    assert psnr(from_png, reference) > psnr(shifted, reference) + 0.3
+    assert np.array_equal(jpegplus.enhance(shifted), from_png)
+    assert np.array_equal(jpegplus.enhance(Image.fromarray(shifted)), from_png)
+
+
+def test_enhance_leaves_pixels_without_a_jpeg_trace_unchanged() -> None:
+    clean = np.asarray(Image.fromarray(skimage_data.astronaut()).reduce(4))  # averaged: no 8x8 lattice left
+    assert np.array_equal(jpegplus.enhance(clean), clean)
+    webp = get_codec("webp").encode(clean, 50)
+    assert np.array_equal(jpegplus.enhance(webp), get_codec("webp").decode(webp))
+    assert not np.array_equal(jpegplus.enhance(clean, strength=20), clean)  # asked for: filtered anyway
+
+
+def test_enhance_with_luma_sampled_coarser_than_chroma(photo: np.ndarray, tmp_path) -> None:
+    jpeglib = pytest.importorskip("jpeglib")
+    path = tmp_path / "odd-sampling.jpg"
+    odd = jpeglib.from_spatial(photo)
+    odd.samp_factor = np.array([[1, 1], [2, 2], [2, 2]])
+    odd.write_spatial(str(path), qt=20)
+    plain = np.asarray(Image.open(path).convert("RGB"))
+    enhanced = jpegplus.enhance(path)
+    assert enhanced.shape == photo.shape
+    assert psnr(enhanced, photo) > psnr(plain, photo)  # restored, without the (inapplicable) luma projection
 
 
 def _bpp(data: bytes, image: np.ndarray) -> float:
     return len(data) * 8 / image.shape[0] / image.shape[1]
 
 
+def test_auto_mode_keeps_the_dimensions_unless_allowed_half_size() -> None:
+    photo = np.ascontiguousarray(skimage_data.astronaut()[::2, ::2])
+    for data in (jpegplus.compress(photo, quality=2), jpegplus.compress(photo, target_size=2000)):
+        assert container.extract(data).mode == "full"
+        assert Image.open(io.BytesIO(data)).size == (256, 256)  # what a plain viewer shows
+    half = jpegplus.compress(photo, quality=2, allow_half_size=True)
+    assert Image.open(io.BytesIO(half)).size == (128, 128)
+
+
 def test_auto_mode_picks_by_rate() -> None:
     photo = np.ascontiguousarray(skimage_data.astronaut()[::2, ::2])  # 256×256: headers weigh little in its bpp
-    low = jpegplus.compress(photo, quality=2)  # below the crossover rate
-    high = jpegplus.compress(photo, quality=90)
+    low = jpegplus.compress(photo, quality=2, allow_half_size=True)  # below the crossover rate
+    high = jpegplus.compress(photo, quality=90, allow_half_size=True)
     assert container.extract(low).mode == "downsample" and container.extract(high).mode == "full"
     full_low = jpegplus.compress(photo, quality=2, mode="full")
     assert len(low) <= len(full_low)
     assert psnr(jpegplus.decompress(low), photo) > psnr(jpegplus.decompress(full_low), photo)
-    never_downsampled = jpegplus.compress(photo, codec="avif", quality=2)  # its half-resolution path never wins
+    # AVIF's half-resolution path never wins
+    never_downsampled = jpegplus.compress(photo, codec="avif", quality=2, allow_half_size=True)
     assert container.extract(never_downsampled).mode == "full"
 
 
@@ -190,12 +291,12 @@ def test_auto_mode_decides_per_image_below_the_crossover() -> None:
     checker = np.full((256, 256, 3), 128, np.uint8)  # 1-pixel detail that half resolution cannot hold
     rows, cols = np.mgrid[0:48, 0:48]
     checker[100:148, 100:148] = (((rows + cols) % 2) * 255)[..., None]
-    data = jpegplus.compress(checker, quality=20)
+    data = jpegplus.compress(checker, quality=20, allow_half_size=True)
     assert _bpp(data, checker) < AUTO_CROSSOVER_BPP[CodecName.JPEG]
     assert container.extract(data).mode == "full"
     half = jpegplus.compress(checker, quality=20, mode="downsample", target_size=len(data))
     assert psnr(jpegplus.decompress(data), checker) > psnr(jpegplus.decompress(half), checker) + 1
-    to_size = jpegplus.compress(checker, target_size=len(data))  # the same choice when searching a size
+    to_size = jpegplus.compress(checker, target_size=len(data), allow_half_size=True)  # the same choice by size
     assert container.extract(to_size).mode == "full" and len(to_size) <= len(data)
 
 

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from PIL import Image
+
 from jpegplus.codecs.boxes import BoxPayloadCodec
+from jpegplus.codecs.jp2meta import write_metadata
 from jpegplus.codecs.registry import CodecName, register_codec
 
 LOWEST_RATE_RATIO = 300.0
@@ -35,7 +38,10 @@ def compression_ratio(quality: int) -> float:
 class Jpeg2000Codec(BoxPayloadCodec):
     """JP2 files; ``quality`` maps to a compression ratio (:func:`compression_ratio`).
 
-    Pillow writes no XMP into JP2; the payload rides in a trailing ``uuid`` box.
+    Alpha is a fourth (second, for gray) component of the same codestream, marked as opacity, so
+    one rate covers all planes: the file grows by the plane's share and alpha is as precise as the
+    colour (see the README). ICC, EXIF and XMP go into boxes Pillow does not write
+    (:mod:`jpegplus.codecs.jp2meta`); the payload rides in a trailing ``uuid`` box.
     """
 
     extension = ".jp2"
@@ -46,6 +52,13 @@ class Jpeg2000Codec(BoxPayloadCodec):
             "quality_mode": "rates",
             "quality_layers": [compression_ratio(quality)],
             "irreversible": True,
-            "mct": 1 if mode == "RGB" else 0,
+            "mct": 1 if mode in ("RGB", "RGBA") else 0,
             "no_jp2": False,
         }
+
+    def save(
+        self, picture: Image.Image, options: dict[str, Any], *, exif: bytes | None, icc: bytes | None, xmp: bytes | None
+    ) -> bytes:
+        """Encode with Pillow, then add the metadata boxes."""
+        data = super().save(picture, options, exif=None, icc=None, xmp=None)
+        return write_metadata(data, exif=exif, icc=icc, xmp=xmp)

@@ -1,16 +1,27 @@
-"""The shared Pillow-backed adapter that the concrete codecs specialise."""
+"""The shared Pillow-backed adapter that the concrete codecs specialise, and Pillow images to arrays."""
 
 from __future__ import annotations
 
 import html
 import io
+import logging
 import re
+import warnings
 from typing import Any
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageCms
 
 from jpegplus.errors import InvalidInputError
+from jpegplus.options import check_pixel_count
+
+log = logging.getLogger(__name__)
+
+SIXTEEN_BIT_MODES = ("I;16", "I;16B", "I;16L", "I;16N", "I")
+GRAY_MODES = ("1", "L", "LA", "La", *SIXTEEN_BIT_MODES)
+REDUCED_TO_8_BITS = "the image has more than 8 bits per sample; jpegplus works on 8 bits, so it was reduced to 8"
+EXIF_PREFIX = b"Exif\0\0"  # how EXIF starts in a JPEG APP1 segment and in Pillow's ``info``
+TIFF_HEADERS = (b"II*\0", b"MM\0*")
 
 
 class PillowCodec:
@@ -20,9 +31,16 @@ class PillowCodec:
     extension = ""
     pillow_format = ""
     carries_gray = True  # False: the format stores gray as RGB, so it is widened first
+    carries_alpha = True  # False (JPEG): a transparent image must be flattened onto a background first
+    shows_exif_orientation = False  # True only where every viewer turns the picture by EXIF (JPEG)
+    exif_limit: int | None = None  # largest EXIF block the format holds, in bytes (None: no practical limit)
+    xmp_limit: int | None = None  # the same for XMP
 
     def save_options(self, quality: int, mode: str, restoration: bool) -> dict[str, Any]:
-        """Format-specific keyword arguments of ``PIL.Image.save`` (``restoration``: see ``encode``)."""
+        """Format-specific keyword arguments of ``PIL.Image.save`` (``restoration``: see ``encode``).
+
+        ``mode`` is the Pillow mode saved: L, LA, RGB or RGBA.
+        """
         raise NotImplementedError
 
     def encode(
@@ -30,31 +48,45 @@ class PillowCodec:
         image: np.ndarray,
         quality: int,
         *,
+        alpha: np.ndarray | None = None,
         exif: bytes | None = None,
         icc: bytes | None = None,
+        xmp: bytes | None = None,
         payload: bytes | None = None,
         restoration: bool = False,
     ) -> bytes:
-        """Encode a uint8 RGB or gray array; EXIF, ICC and the jpegplus payload ride along.
+        """Encode a uint8 RGB or gray array (with an optional alpha plane of its size); EXIF, ICC, XMP
+        and the jpegplus payload ride along. EXIF or XMP too large for the format is left out with a warning.
 
         ``restoration=True`` marks a file that jpegplus's network will restore (see ``Codec.encode``).
         """
+        if alpha is not None and not self.carries_alpha:
+            raise no_alpha_error(self.name)
         if image.ndim == 2 and not self.carries_gray:
             image = np.repeat(image[:, :, None], 3, axis=2)
-        picture = Image.fromarray(np.ascontiguousarray(image))
-        options = {key: value for key, value in {"exif": exif, "icc_profile": icc}.items() if value}
-        buffer = io.BytesIO()
-        picture.save(buffer, self.pillow_format, **self.save_options(quality, picture.mode, restoration), **options)
-        data = buffer.getvalue()
+        planes = image if alpha is None else np.dstack([image, alpha])
+        picture = Image.fromarray(np.ascontiguousarray(planes))
+        exif = within_limit(usable_exif(exif) if exif else None, self.exif_limit, "EXIF")
+        xmp = within_limit(xmp, self.xmp_limit, "XMP")
+        data = self.save(picture, self.save_options(quality, picture.mode, restoration), exif=exif, icc=icc, xmp=xmp)
         return self.attach(data, payload) if payload else data
+
+    def save(
+        self, picture: Image.Image, options: dict[str, Any], *, exif: bytes | None, icc: bytes | None, xmp: bytes | None
+    ) -> bytes:
+        """Encode ``picture`` with Pillow; the metadata goes where Pillow's writer of the format puts it."""
+        extras = {key: value for key, value in {"exif": exif, "icc_profile": icc, "xmp": xmp}.items() if value}
+        buffer = io.BytesIO()
+        picture.save(buffer, self.pillow_format, **options, **extras)
+        return buffer.getvalue()
 
     def attach(self, data: bytes, payload: bytes) -> bytes:
         """Place the payload into an encoded file, where the format lets readers skip it."""
         raise NotImplementedError
 
     def decode(self, data: bytes) -> np.ndarray:
-        """Decode to uint8 RGB (H, W, 3) or gray (H, W)."""
-        return to_array(open_image(data, self.pillow_format))
+        """Decode to uint8 RGB (H, W, 3) or gray (H, W); an alpha plane is left aside (see :func:`to_planes`)."""
+        return to_planes(open_image(data, self.pillow_format))[0]
 
     def find_payload(self, data: bytes) -> bytes | None:
         """The payload where :meth:`attach` puts it, or ``None``."""
@@ -71,42 +103,154 @@ class PillowCodec:
         return payload_from_xmp(xmp.encode() if isinstance(xmp, str) else xmp) if xmp else None
 
 
+def no_alpha_error(codec: str) -> InvalidInputError:
+    """The refusal of a transparent image by a codec without alpha, naming the way out."""
+    msg = (
+        f"the image has transparency, which {codec.upper()} cannot store: pass --background COLOR "
+        "(API: background=), e.g. white, to flatten it, or use webp, avif or jpeg2000, which keep it"
+    )
+    return InvalidInputError(msg)
+
+
+def within_limit(block: bytes | None, limit: int | None, kind: str) -> bytes | None:
+    """``block`` if the format can hold it, else ``None`` with a warning (the pixels still travel)."""
+    if block is None or limit is None or len(block) <= limit:
+        return block
+    log.warning("%s of %d bytes does not fit the format's %d-byte limit; it is left out", kind, len(block), limit)
+    return None
+
+
+def usable_exif(exif: bytes) -> bytes | None:
+    """``exif`` in Pillow's form (``Exif\\0\\0`` + TIFF), or ``None`` with a warning when it is malformed."""
+    if exif_tags(exif) is None:
+        log.warning("EXIF that is not a readable TIFF structure is left out")
+        return None
+    return EXIF_PREFIX + exif.removeprefix(EXIF_PREFIX)
+
+
+def exif_tags(exif: bytes) -> Image.Exif | None:
+    """Pillow's reading of an EXIF block (with or without ``Exif\\0\\0``), or ``None`` when it is malformed."""
+    if exif.removeprefix(EXIF_PREFIX)[:4] not in TIFF_HEADERS:
+        return None
+    tags = Image.Exif()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # Pillow warns, rather than raises, about truncated fields
+            tags.load(exif)
+            tags.tobytes()  # what Pillow's AVIF writer does with it
+    except Exception:  # Pillow's TIFF reader fails in many ways on hostile bytes
+        return None
+    return tags
+
+
 def payload_from_xmp(xmp: bytes) -> bytes | None:
     """The (format 1, ASCII) payload of an XMP packet's ``jpegplus:data`` attribute, or ``None``."""
     found = re.search(rb'jpegplus:data="([^"]*)"', xmp)
     return html.unescape(found.group(1).decode("ascii", "replace")).encode("ascii", "replace") if found else None
 
 
-def open_image(data: bytes, expected_format: str | None = None, *, load: bool = True) -> Image.Image:
+def open_image(
+    data: bytes, expected_format: str | None = None, *, load: bool = True, max_pixels: int | None = None
+) -> Image.Image:
     """Open (and, unless ``load`` is false, decode) encoded bytes, turning every failure into one clear error.
 
-    ``load=False`` reads only the headers: enough for the format, size and metadata.
+    ``load=False`` reads only the headers: enough for the format, size and metadata. An image of
+    more than ``max_pixels`` is refused from its header, before it is decoded. Pillow's warnings
+    about damaged metadata are logged rather than printed.
     """
     if not data:
         msg = "empty input: no image data"
         raise InvalidInputError(msg)
     try:
-        picture = Image.open(io.BytesIO(data))
-        if load:
-            picture.load()
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            picture = Image.open(io.BytesIO(data))
+            if max_pixels is not None:
+                check_pixel_count(picture.width, picture.height, max_pixels, "the image")
+            if load:
+                _note_reduction(picture)
+                picture.load()
+            _add_box_metadata(picture, data)
+    except InvalidInputError:
+        raise
     except Image.DecompressionBombError as error:
         msg = f"refused as a decompression bomb: {error}"
         raise InvalidInputError(msg) from None
-    except (OSError, SyntaxError, ValueError) as error:
-        msg = f"cannot decode image ({error})"
+    except Image.UnidentifiedImageError:
+        msg = "not an image file, or one of a format Pillow cannot read"
         raise InvalidInputError(msg) from None
+    except Exception as error:  # Pillow's plugins raise anything from OSError to struct.error, libavif RuntimeError
+        msg = f"cannot decode image ({error or type(error).__name__})"
+        raise InvalidInputError(msg) from None
+    for warning in caught:
+        log.debug("Pillow: %s", warning.message)
     if expected_format is not None and picture.format != expected_format:
         msg = f"expected a {expected_format} file, got {picture.format or 'unknown format'}"
         raise InvalidInputError(msg)
     return picture
 
 
-def to_array(picture: Image.Image) -> np.ndarray:
-    """A loaded Pillow image as uint8 RGB or gray array (alpha is dropped, palettes expanded)."""
+def _note_reduction(picture: Image.Image) -> None:
+    """Warn when Pillow itself will reduce 16-bit colour samples to 8 bits on load (16-bit RGB PNG, TIFF)."""
+    raw_modes = [tile.args[0] if isinstance(tile.args, tuple) else tile.args for tile in picture.tile]
+    if picture.mode not in SIXTEEN_BIT_MODES and any(isinstance(raw, str) and ";16" in raw for raw in raw_modes):
+        log.warning(REDUCED_TO_8_BITS)
+
+
+def _add_box_metadata(picture: Image.Image, data: bytes) -> None:
+    """Fill ``picture.info`` with the ICC, EXIF and XMP of formats whose Pillow reader skips them (JP2)."""
+    if picture.format == "JPEG2000":
+        from jpegplus.codecs.jp2meta import read_metadata
+
+        for key, value in read_metadata(data).items():
+            picture.info.setdefault(key, value)
+
+
+def to_display_colours(picture: Image.Image) -> tuple[Image.Image, bytes | None]:
+    """``picture`` in RGB, gray or their alpha forms, and the ICC profile that still describes it.
+
+    CMYK (Adobe's inverted JPEGs included: Pillow undoes the inversion) and Lab images are converted
+    to sRGB through their embedded profile, which is then dropped; without a profile, by Pillow's
+    plain formula, with a warning.
+    """
+    icc = picture.info.get("icc_profile") or None
+    if picture.mode not in ("CMYK", "LAB"):
+        return picture, icc
+    source = ImageCms.ImageCmsProfile(io.BytesIO(icc)) if icc else None
+    if picture.mode == "LAB":
+        source = source or ImageCms.ImageCmsProfile(ImageCms.createProfile("LAB"))
+    if source is not None:
+        try:
+            srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
+            converted = ImageCms.profileToProfile(picture, source, srgb, outputMode="RGB")
+        except (ImageCms.PyCMSError, OSError, ValueError) as error:
+            log.warning("cannot apply the %s image's ICC profile (%s); converting without it", picture.mode, error)
+        else:
+            assert converted is not None  # profileToProfile returns the image unless inPlace
+            return converted, None
+    else:
+        log.warning("a CMYK image without ICC profile is converted to RGB by a plain formula; colours may shift")
+    return picture.convert("RGB"), None
+
+
+def to_planes(picture: Image.Image) -> tuple[np.ndarray, np.ndarray | None]:
+    """A loaded Pillow image as uint8 colour (RGB, or gray for gray modes) and alpha planes.
+
+    Palettes are expanded and transparency keys (tRNS) become alpha. The alpha plane is ``None``
+    when the image is opaque (no alpha, or alpha 255 everywhere). 16-bit gray is reduced to 8 bits
+    (rounded) with a warning; 32-bit floating point is refused.
+    """
+    if picture.mode == "F":
+        msg = "32-bit floating-point images are not supported; save the image with 8 or 16 bits per sample"
+        raise InvalidInputError(msg)
+    gray = picture.mode in GRAY_MODES
+    if picture.mode in SIXTEEN_BIT_MODES:
+        log.warning(REDUCED_TO_8_BITS)
+        return (np.asarray(picture, dtype=np.float64) / 257.0).round().clip(0, 255).astype(np.uint8), None
+    if picture.has_transparency_data:
+        planes = np.asarray(picture.convert("LA" if gray else "RGBA"))
+        colour, alpha = (planes[:, :, 0] if gray else planes[:, :, :3]), planes[:, :, -1]
+        return np.ascontiguousarray(colour), (np.ascontiguousarray(alpha) if alpha.min() < 255 else None)
     if picture.mode in ("L", "RGB"):
-        return np.asarray(picture)
-    if picture.mode in ("I;16", "I;16B", "I;16L", "I"):
-        return (np.asarray(picture, dtype=np.float64) / 257.0).round().clip(0, 255).astype(np.uint8)
-    if picture.mode in ("LA", "1"):
-        return np.asarray(picture.convert("L"))
-    return np.asarray(picture.convert("RGB"))
+        return np.asarray(picture), None
+    return np.asarray(picture.convert("L" if gray else "RGB")), None

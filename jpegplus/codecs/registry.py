@@ -24,23 +24,32 @@ class Codec(Protocol):
     """A standard codec: ``encode(image, quality) -> bytes`` and ``decode(bytes) -> image``.
 
     Images are uint8 RGB (H, W, 3) or gray (H, W) arrays; ``quality`` is the codec's own 1–100 scale.
+    The attributes say what the format carries (see :mod:`jpegplus.metadata` and :mod:`jpegplus.transparency`).
     """
 
     name: str
     extension: str
     pillow_format: str
+    carries_gray: bool
+    carries_alpha: bool
+    shows_exif_orientation: bool
+    exif_limit: int | None
+    xmp_limit: int | None
 
     def encode(
         self,
         image: np.ndarray,
         quality: int,
         *,
+        alpha: np.ndarray | None = None,
         exif: bytes | None = None,
         icc: bytes | None = None,
+        xmp: bytes | None = None,
         payload: bytes | None = None,
         restoration: bool = False,
     ) -> bytes:
-        """Encode ``image`` at ``quality``; EXIF, ICC and the jpegplus payload travel inside the file.
+        """Encode ``image`` (with an optional alpha plane) at ``quality``; EXIF, ICC, XMP and the
+        jpegplus payload travel inside the file.
 
         ``restoration=True``: the file is for jpegplus's network to restore, so a codec may trade
         what suits a plain viewer for fidelity per byte (JPEG: flatter quantization tables).
@@ -48,7 +57,7 @@ class Codec(Protocol):
         ...
 
     def decode(self, data: bytes) -> np.ndarray:
-        """Decode a file of this codec to a uint8 image."""
+        """Decode a file of this codec to a uint8 image (colour only)."""
         ...
 
     def attach(self, data: bytes, payload: bytes) -> bytes:

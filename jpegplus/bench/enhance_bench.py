@@ -1,0 +1,117 @@
+"""``jpegplus bench-enhance``: enhance on the sets of :mod:`jpegplus.bench.enhance_sets`, gain per set and worst image."""
+
+from __future__ import annotations
+
+import json
+import statistics
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from jpegplus import pipeline
+from jpegplus.bench import metrics
+from jpegplus.bench.enhance_sets import REFERENCE_SUFFIX
+from jpegplus.modes import enhance_model_name
+from jpegplus.runtime import cpu_has_bf16
+from jpegplus.weights import load_model
+
+IDENTICAL_PSNR = 99.0  # dB reported for identical images (the clean set's plain input is its reference)
+
+
+@dataclass(frozen=True)
+class SetResult:
+    """One set: PSNR of the plain decode and of enhance against the references (RGB, or gray's one plane)."""
+
+    name: str
+    images: int
+    plain_psnr: float
+    enhanced_psnr: float
+    mean_gain: float
+    worst_gain: float
+    worst_image: str
+    median_ms: float
+
+
+def _pixels(path: Path) -> np.ndarray:
+    with Image.open(path) as picture:
+        return np.asarray(picture.convert("L" if picture.mode == "L" else "RGB"))
+
+
+def _as(reference: np.ndarray, image: np.ndarray) -> np.ndarray:
+    """``image`` in the reference's colour mode (a gray reference compares luma)."""
+    if reference.ndim == image.ndim:
+        return image
+    return np.asarray(Image.fromarray(image).convert("L" if reference.ndim == 2 else "RGB"))
+
+
+def _psnr(reference: np.ndarray, test: np.ndarray) -> float:
+    return IDENTICAL_PSNR if np.array_equal(reference, test) else min(metrics.psnr(reference, test), IDENTICAL_PSNR)
+
+
+def bench_set(folder: Path) -> SetResult:
+    """Enhance every input of one set folder and compare with its reference."""
+    gains, plains, outs, times = {}, [], [], []
+    for reference_path in sorted(folder.glob(f"*{REFERENCE_SUFFIX}")):
+        stem = reference_path.name[: -len(REFERENCE_SUFFIX)]
+        (source,) = (p for p in folder.glob(f"{stem}.*") if p != reference_path)
+        reference = _pixels(reference_path)
+        plain = _as(reference, _pixels(source))
+        start = time.perf_counter()
+        enhanced = _as(reference, pipeline.enhance(source))
+        times.append((time.perf_counter() - start) * 1000)
+        plains.append(_psnr(reference, plain))
+        outs.append(_psnr(reference, enhanced))
+        gains[stem] = outs[-1] - plains[-1]
+    worst = min(gains, key=gains.__getitem__)
+    return SetResult(
+        name=folder.name,
+        images=len(gains),
+        plain_psnr=float(np.mean(plains)),
+        enhanced_psnr=float(np.mean(outs)),
+        mean_gain=float(np.mean(list(gains.values()))),
+        worst_gain=gains[worst],
+        worst_image=worst,
+        median_ms=statistics.median(times),
+    )
+
+
+def run_enhance_bench(sets_dir: Path, out: Path, names: list[str] | None = None) -> list[SetResult]:
+    """Every set folder of ``sets_dir`` (or ``names``); writes results.json and summary.md into ``out``."""
+    folders = [sets_dir / n for n in names] if names else sorted(p for p in sets_dir.iterdir() if p.is_dir())
+    missing = [str(f) for f in folders if not f.is_dir()]
+    if missing:
+        msg = f"no such set folder: {', '.join(missing)}"
+        raise FileNotFoundError(msg)
+    pipeline.enhance(np.zeros((64, 64, 3), np.uint8), strength=50)  # load and compile once, outside the timings
+    results = [bench_set(folder) for folder in folders]
+    model = load_model(enhance_model_name())
+    facts = {
+        "model": model.spec.model_id,
+        "parameters": sum(p.numel() for p in model.reconstruct.parameters()),
+        "bf16": cpu_has_bf16(),
+        "sets": [asdict(r) for r in results],
+    }
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "results.json").write_text(json.dumps(facts, indent=1) + "\n")
+    (out / "summary.md").write_text(markdown(results, facts) + "\n")
+    return results
+
+
+def markdown(results: list[SetResult], facts: dict[str, object]) -> str:
+    """The per-set table."""
+    lines = [
+        f"enhance with `{facts['model']}` ({facts['parameters']:,} parameters); PSNR against the references "
+        "(RGB; gray sets on their one plane)",
+        "",
+        "| set | images | plain dB | enhanced dB | mean gain | worst gain (image) | median ms |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    lines += [
+        f"| {r.name} | {r.images} | {r.plain_psnr:.2f} | {r.enhanced_psnr:.2f} | {r.mean_gain:+.2f} | "
+        f"{r.worst_gain:+.2f} ({r.worst_image}) | {r.median_ms:.0f} |"
+        for r in results
+    ]
+    return "\n".join(lines)

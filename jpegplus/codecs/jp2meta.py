@@ -1,0 +1,57 @@
+"""ICC, EXIF and XMP inside JP2 files, the boxes Pillow's JPEG 2000 plugin neither writes nor reads.
+
+The ICC profile replaces the enumerated colour space in the header's ``colr`` box (method 2,
+restricted ICC); EXIF and XMP ride in top-level ``uuid`` boxes after the header, with the UUIDs
+ExifTool and Adobe's XMP specification use, so other tools find them.
+"""
+
+from __future__ import annotations
+
+from jpegplus.codecs.boxes import UUID_BOX, box, read_boxes
+from jpegplus.codecs.pillow_codec import EXIF_PREFIX
+
+EXIF_UUID = b"JpgTiffExif->JP2"
+XMP_UUID = bytes.fromhex("be7acfcb97a942e89c71999491e3afac")
+HEADER_BOX, COLOUR_BOX = b"jp2h", b"colr"
+ICC_METHOD = 2  # colr method 2: a restricted ICC profile follows (precedence and approximation 0)
+
+
+def write_metadata(data: bytes, *, exif: bytes | None, icc: bytes | None, xmp: bytes | None) -> bytes:
+    """A JP2 file with ``icc`` in its header and ``exif`` and ``xmp`` boxes after it."""
+    if not (exif or icc or xmp):
+        return data
+    out = []
+    for kind, body in read_boxes(data):
+        if kind != HEADER_BOX:
+            out.append(box(kind, body))
+            continue
+        out.append(box(kind, _with_icc(body, icc) if icc else body))
+        if exif:
+            out.append(box(UUID_BOX, EXIF_UUID + exif.removeprefix(EXIF_PREFIX)))
+        if xmp:
+            out.append(box(UUID_BOX, XMP_UUID + xmp))
+    return b"".join(out)
+
+
+def read_metadata(data: bytes) -> dict[str, bytes]:
+    """``icc_profile``, ``exif`` (with the ``Exif\\0\\0`` prefix, as Pillow gives it) and ``xmp`` of a JP2 file."""
+    found: dict[str, bytes] = {}
+    for kind, body in read_boxes(data):
+        if kind == HEADER_BOX:
+            for inner, content in read_boxes(body):
+                if inner == COLOUR_BOX and content[:1] == bytes([ICC_METHOD]) and len(content) > 3:
+                    found.setdefault("icc_profile", content[3:])
+        elif kind == UUID_BOX and body.startswith(EXIF_UUID):
+            found.setdefault("exif", EXIF_PREFIX + body[len(EXIF_UUID) :].removeprefix(EXIF_PREFIX))
+        elif kind == UUID_BOX and body.startswith(XMP_UUID):
+            found.setdefault("xmp", body[len(XMP_UUID) :])
+    return found
+
+
+def _with_icc(header: bytes, icc: bytes) -> bytes:
+    """The header box's body with its (first) colour specification replaced by ``icc``."""
+    inner = read_boxes(header)
+    first = next((i for i, (kind, _) in enumerate(inner) if kind == COLOUR_BOX), len(inner))
+    colour = box(COLOUR_BOX, bytes([ICC_METHOD, 0, 0]) + icc)
+    kept = [box(kind, body) for i, (kind, body) in enumerate(inner) if kind != COLOUR_BOX or i < first]
+    return b"".join(kept[:first]) + colour + b"".join(kept[first:])

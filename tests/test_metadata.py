@@ -1,0 +1,249 @@
+from __future__ import annotations
+
+import io
+import logging
+import shutil
+import subprocess
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image, ImageCms, ImageOps, PngImagePlugin
+
+import jpegplus
+from jpegplus import metadata
+from jpegplus.codecs import get_codec
+from jpegplus.codecs.jp2meta import read_metadata
+from jpegplus.io import LoadedImage, encode_picture, load_image
+from jpegplus.pipeline import decompress_image, enhance_image
+
+CODECS = ["jpeg", "webp", "avif", "jpeg2000"]
+SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+XMP = (
+    b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+    b'<rdf:Description rdf:about="" xmlns:xmp="http://ns.adobe.com/xap/1.0/" xmp:Rating="4" '
+    b'xmlns:tiff="http://ns.adobe.com/tiff/1.0/" tiff:Orientation="6"/></rdf:RDF></x:xmpmeta>'
+)
+RED, BLUE = (255, 0, 0), (0, 0, 255)
+
+
+def sideways() -> np.ndarray:
+    """64 wide, 40 high as stored: blue with a red block in the top-left corner. With EXIF
+    orientation 6 it is shown 40 wide and 64 high, the red block top right."""
+    stored = np.zeros((40, 64, 3), np.uint8)
+    stored[:] = BLUE
+    stored[:16, :16] = RED
+    return stored
+
+
+def is_upright(shown: np.ndarray) -> bool:
+    """Whether an RGB picture is ``sideways()`` turned by orientation 6 (lossy coding allowed)."""
+    corner = shown[:12, -12:].reshape(-1, 3).mean(axis=0)
+    other = shown[:12, :12].reshape(-1, 3).mean(axis=0)
+    return shown.shape[:2] == (64, 40) and corner[0] > 180 > corner[2] and other[2] > 180 > other[0]
+
+
+def camera_exif(orientation: int = 6, padding: int = 0) -> bytes:
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    exif[0x010F] = "TestMake"
+    exif[0x8769] = {0x9003: "2024:01:02 03:04:05"}  # DateTimeOriginal in the Exif IFD
+    if padding:
+        exif[0x010E] = "x" * padding  # ImageDescription
+    return exif.tobytes()
+
+
+def png_with_metadata(pixels: np.ndarray, *, exif: bytes | None = None, xmp: bytes | None = XMP) -> bytes:
+    text = PngImagePlugin.PngInfo()
+    if xmp:
+        text.add_itxt("XML:com.adobe.xmp", xmp.decode())
+    buffer = io.BytesIO()
+    options = {"exif": exif if exif is not None else camera_exif(), "icc_profile": SRGB, "pnginfo": text}
+    Image.fromarray(pixels).save(buffer, "PNG", **options)
+    return buffer.getvalue()
+
+
+def shown_by_pillow(data: bytes) -> np.ndarray:
+    return np.asarray(ImageOps.exif_transpose(Image.open(io.BytesIO(data))).convert("RGB"))
+
+
+def shown_by_opencv(data: bytes, path: Path) -> np.ndarray:
+    path.write_bytes(data)
+    return cv2.imread(str(path), cv2.IMREAD_COLOR)[:, :, ::-1]
+
+
+@pytest.mark.parametrize("value", range(1, 9))
+def test_orient_matches_pillows_exif_transpose(value: int, photo: np.ndarray) -> None:
+    exif = Image.Exif()
+    exif[0x0112] = value
+    picture = Image.fromarray(photo[:20, :30])
+    picture.info["exif"] = exif.tobytes()
+    assert np.array_equal(metadata.orient(photo[:20, :30], value), np.asarray(ImageOps.exif_transpose(picture)))
+
+
+@pytest.mark.parametrize("codec", CODECS)
+def test_exif_icc_and_xmp_travel_through_every_codec(codec: str) -> None:
+    data = jpegplus.compress(png_with_metadata(sideways()), codec=codec, quality=90, mode="full")
+    carried = load_image(data)  # JP2's boxes are read by jpegplus; the others by Pillow
+    tags = Image.Exif()
+    tags.load(carried.exif)
+    assert tags[0x010F] == "TestMake" and tags.get_ifd(0x8769)[0x9003] == "2024:01:02 03:04:05"
+    assert carried.icc == SRGB
+    assert carried.xmp is not None and b'xmp:Rating="4"' in carried.xmp
+    restored = decompress_image(data)
+    assert (restored.exif, restored.icc, restored.xmp) == (carried.exif, carried.icc, carried.xmp)
+    written = Image.open(io.BytesIO(encode_picture(restored, ".png")))
+    assert written.info["icc_profile"] == SRGB and b'xmp:Rating="4"' in written.info["xmp"]
+    assert written.getexif()[0x010F] == "TestMake"
+
+
+@pytest.mark.parametrize("codec", CODECS)
+def test_every_output_is_upright_in_pillow_and_opencv(codec: str, tmp_path: Path) -> None:
+    data = jpegplus.compress(png_with_metadata(sideways()), codec=codec, quality=90, mode="full")
+    assert is_upright(shown_by_pillow(data)) and is_upright(shown_by_opencv(data, tmp_path / f"out{codec}"))
+    kept = Image.open(io.BytesIO(data)).getexif().get(0x0112, 1)
+    assert kept == (6 if codec == "jpeg" else 1)  # only JPEG, shown upright by every viewer, keeps the tag
+    decoded = encode_picture(decompress_image(data), ".png")
+    assert is_upright(shown_by_pillow(decoded)) and is_upright(shown_by_opencv(decoded, tmp_path / "out.png"))
+    assert Image.open(io.BytesIO(decoded)).getexif().get(0x0112, 1) == 1
+
+
+def test_xmp_orientation_follows_baked_pixels() -> None:
+    loaded = metadata.upright(LoadedImage(sideways(), exif=camera_exif(), xmp=XMP))
+    assert is_upright(loaded.pixels) and b'tiff:Orientation="1"' in loaded.xmp
+    assert Image.open(io.BytesIO(encode_picture(loaded, ".png"))).getexif().get(0x0112) == 1
+    only_xmp = metadata.fit(LoadedImage(sideways(), xmp=XMP), get_codec("jpeg"))  # Chromium ignores XMP
+    assert is_upright(only_xmp.pixels)
+
+
+def test_enhance_keeps_metadata_and_shows_upright(tmp_path: Path) -> None:
+    buffer = io.BytesIO()
+    Image.fromarray(sideways()).save(buffer, "JPEG", quality=40, exif=camera_exif(), icc_profile=SRGB, xmp=XMP)
+    result = enhance_image(buffer.getvalue())
+    assert result.icc == SRGB and b'xmp:Rating="4"' in result.xmp
+    written = encode_picture(result, ".png")
+    assert is_upright(shown_by_pillow(written)) and is_upright(shown_by_opencv(written, tmp_path / "e.png"))
+    as_jpeg = get_codec("jpeg").encode(result.pixels, 90, exif=result.exif, icc=result.icc, xmp=result.xmp)
+    assert is_upright(shown_by_pillow(as_jpeg)) and Image.open(io.BytesIO(as_jpeg)).info["xmp"]
+
+
+@pytest.mark.parametrize("codec", CODECS)
+def test_strip_drops_exif_and_xmp_keeps_icc_and_orientation(codec: str, tmp_path: Path) -> None:
+    data = jpegplus.compress(png_with_metadata(sideways()), codec=codec, quality=90, mode="full", strip=True)
+    carried = load_image(data)
+    assert carried.exif is None and carried.xmp is None and carried.icc == SRGB
+    assert is_upright(shown_by_pillow(data)) and is_upright(shown_by_opencv(data, tmp_path / f"s{codec}"))
+
+
+def test_exif_over_64_kb_is_left_out_of_jpeg_with_a_warning(caplog: pytest.LogCaptureFixture) -> None:
+    source = png_with_metadata(sideways(), exif=camera_exif(padding=70_000))
+    with caplog.at_level(logging.WARNING):
+        data = jpegplus.compress(source, codec="jpeg", quality=90, mode="full")
+    assert "EXIF of" in caplog.text and "limit" in caplog.text
+    assert load_image(data).exif is None and b"Rating" in load_image(data).xmp
+    assert is_upright(shown_by_pillow(data))  # the orientation it held is baked in
+    webp = jpegplus.compress(source, codec="webp", quality=90, mode="full")
+    assert len(load_image(webp).exif) > 70_000  # WebP's chunks hold it
+
+
+def test_xmp_over_64_kb_is_left_out_of_jpeg_with_a_warning(caplog: pytest.LogCaptureFixture) -> None:
+    huge = XMP.replace(b'xmp:Rating="4"', b'xmp:Rating="4" xmp:Label="' + b"y" * 70_000 + b'"')
+    with caplog.at_level(logging.WARNING):
+        data = jpegplus.compress(png_with_metadata(sideways(), xmp=huge), codec="jpeg", quality=90, mode="full")
+    assert "XMP of" in caplog.text
+    assert load_image(data).xmp is None and load_image(data).exif is not None
+
+
+@pytest.mark.parametrize("codec", CODECS)
+def test_malformed_exif_is_left_out_with_a_warning(codec: str, caplog: pytest.LogCaptureFixture) -> None:
+    source = png_with_metadata(sideways(), exif=b"Exif\0\0not a tiff structure at all", xmp=None)
+    with caplog.at_level(logging.WARNING):
+        data = jpegplus.compress(source, codec=codec, quality=80, mode="full")
+    assert "not a readable TIFF structure" in caplog.text
+    carried = load_image(data)
+    assert carried.exif is None and carried.icc == SRGB and carried.pixels.shape == (40, 64, 3)
+    with caplog.at_level(logging.WARNING):  # the adapter itself never passes it to Pillow's AVIF writer
+        assert get_codec(codec).encode(sideways(), 80, exif=b"Exif\0\0MM\0*garbage")
+
+
+def test_icc_of_the_wrong_colour_space_is_left_out(caplog: pytest.LogCaptureFixture, gray_photo: np.ndarray) -> None:
+    gray_icc = SRGB[:16] + b"GRAY" + SRGB[20:]
+    loaded = LoadedImage(gray_photo, icc=gray_icc)
+    assert metadata.fit(loaded, get_codec("jpeg")).icc == gray_icc  # gray JPEG: it describes the picture
+    with caplog.at_level(logging.WARNING):
+        assert metadata.fit(loaded, get_codec("webp")).icc is None  # WebP stores gray as RGB
+    assert "GRAY ICC profile" in caplog.text
+
+
+def test_tiff_orientation_tag_is_applied(tmp_path: Path) -> None:
+    buffer = io.BytesIO()
+    Image.fromarray(sideways()).save(buffer, "TIFF", tiffinfo={0x0112: 6, 0x010F: "Scanner"})
+    assert is_upright(load_image(buffer.getvalue()).pixels)  # Pillow applies a TIFF's orientation on load
+    data = jpegplus.compress(buffer.getvalue(), codec="webp", quality=90, mode="full")
+    assert is_upright(shown_by_pillow(data)) and is_upright(shown_by_opencv(data, tmp_path / "t.webp"))
+
+
+def test_jp2_metadata_boxes_round_trip() -> None:
+    data = get_codec("jpeg2000").encode(sideways(), 60, exif=camera_exif(), icc=SRGB, xmp=XMP)
+    found = read_metadata(data)
+    assert found["icc_profile"] == SRGB and found["xmp"] == XMP and found["exif"] == camera_exif()
+    assert Image.open(io.BytesIO(data)).size == (64, 40)  # still a JP2 Pillow and OpenJPEG read
+
+
+@pytest.mark.skipif(shutil.which("exiftool") is None, reason="exiftool (libimage-exiftool-perl) is not installed")
+def test_exiftool_reads_jp2_metadata(tmp_path: Path) -> None:
+    path = tmp_path / "m.jp2"
+    path.write_bytes(get_codec("jpeg2000").encode(sideways(), 60, exif=camera_exif(), icc=SRGB, xmp=XMP))
+    tags = ["-Make", "-DateTimeOriginal", "-Rating", "-ProfileDescription", "-s3"]
+    values = subprocess.run(["exiftool", *tags, str(path)], capture_output=True, text=True, check=True).stdout
+    assert values.split("\n")[:4] == ["TestMake", "2024:01:02 03:04:05", "4", "sRGB built-in"]
+    warnings = subprocess.run(["exiftool", "-validate", "-warning", "-a", str(path)], capture_output=True, text=True)
+    assert "Validate                        : OK" in warnings.stdout
+
+
+CHROMIUM_FLAGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]  # fmt: skip
+GREEN = (0, 255, 0)
+
+
+def chromium_shows(pictures: dict[str, bytes], folder: Path) -> dict[str, np.ndarray]:
+    """Each picture as headless Chromium draws it on a green page: its crop of a screenshot."""
+    cells = []
+    for index, (name, data) in enumerate(pictures.items()):
+        (folder / name).write_bytes(data)
+        cells.append(f"<img src='{name}' style='position:absolute;left:{index * 100}px;top:0'>")
+    page = folder / "page.html"
+    page.write_text(f"<html><body style='margin:0;background:#00ff00'>{''.join(cells)}</body></html>")
+    shot = folder / "shot.png"
+    flags = [*CHROMIUM_FLAGS, f"--user-data-dir={folder / 'profile'}", f"--window-size={100 * len(pictures)},400"]
+    subprocess.run(["chromium", *flags, f"--screenshot={shot}", page.as_uri()], capture_output=True, timeout=180)
+    screen = np.asarray(Image.open(shot).convert("RGB"))
+    crops = {}
+    for index, name in enumerate(pictures):
+        cell = screen[:100, index * 100 : index * 100 + 100]
+        drawn = np.argwhere(np.abs(cell.astype(int) - GREEN).sum(axis=2) > 60)
+        (top, left), (bottom, right) = drawn.min(axis=0), drawn.max(axis=0)
+        crops[name] = cell[top : bottom + 1, left : right + 1]
+    return crops
+
+
+@pytest.mark.skipif(shutil.which("chromium") is None, reason="Debian's chromium package is not installed")
+def test_chromium_shows_outputs_upright_and_transparent(tmp_path: Path) -> None:
+    source = png_with_metadata(sideways())
+    pictures = {}
+    for codec in ("jpeg", "webp", "avif"):  # Chromium has no JPEG 2000 decoder
+        data = jpegplus.compress(source, codec=codec, quality=90, mode="full")
+        pictures[f"c{get_codec(codec).extension}"] = data
+        pictures[f"d{codec}.png"] = encode_picture(decompress_image(data), ".png")
+    see_through = np.dstack([sideways(), np.where(np.arange(64) < 32, 0, 255).astype(np.uint8)[None].repeat(40, 0)])
+    for codec in ("webp", "avif"):
+        pictures[f"alpha.{codec}"] = jpegplus.compress(see_through, codec=codec, quality=90, mode="full")
+    shown = chromium_shows(pictures, tmp_path)
+    for name, crop in shown.items():
+        if name.startswith("alpha"):  # the left half is transparent: the page's green shows through
+            assert crop.shape[:2] == (40, 32) and crop[:, :, 2].mean() > 200, name
+        else:
+            assert is_upright(crop), name
