@@ -23,7 +23,7 @@ from PIL import Image
 
 from fuzzing.mutate import mutate
 from fuzzing.picking import Finding, Picker, mostly_valid, normalise
-from fuzzing.seeds import Seed, SeedSet
+from fuzzing.seeds import Seed, SeedSet, fits
 from fuzzing.values import (
     ARRAYS,
     DATA_TYPES,
@@ -36,7 +36,6 @@ from fuzzing.values import (
 )
 
 FUNCTIONS = ["compress", "decompress", "enhance"]
-NEEDS = {"compress": "image", "decompress": "jpegplus", "enhance": "jpeg"}  # the seed tag each call accepts
 
 
 @dataclass(frozen=True)
@@ -75,10 +74,7 @@ class ApiCase:
 def seed_value(seed: Seed, function: str, expr: str = "data") -> Value:
     """A seed's bytes (or a view of them) as the first argument, with the validity its tags imply."""
     documented = expr == "data" or (function == "compress" and "(data)" not in expr)
-    valid = NEEDS[function] in seed.tags if documented and "corpus" not in seed.tags else None
-    if function == "enhance" and valid is False and "image" in seed.tags:
-        valid = None  # a picture that is no JPEG: refused, or enhanced blind (a decode whose file is gone)
-    return Value(expr, valid, seed.data, note=seed.name)
+    return Value(expr, fits(seed, function) if documented else None, seed.data, note=seed.name)
 
 
 def pick_source(
@@ -91,7 +87,7 @@ def pick_source(
     kinds += ["hostile"] if hostile and pick.chance(0.05) else []
     kind = pick.choice(kinds)
     if kind in ("seed", "mutant", "view"):
-        wanted = [s for s in usable if NEEDS[function] in s.tags]
+        wanted = [s for s in usable if fits(s, function)]
         seed = pick.choice(wanted if wanted and pick.chance(0.6) else usable)
         if kind == "seed":
             return seed_value(seed, function), seed.tags
@@ -171,8 +167,10 @@ def check_result(function: str, result: Any) -> str | None:
         return None
     if not isinstance(result, np.ndarray) or result.dtype != np.uint8:
         return f"{function} returned {type(result).__name__} {getattr(result, 'dtype', '')}, not a uint8 array"
-    if not (result.ndim == 2 or (result.ndim == 3 and result.shape[2] == 3)) or 0 in result.shape:
+    if not (result.ndim == 2 or (result.ndim == 3 and result.shape[2] in (2, 3, 4))) or 0 in result.shape:
         return f"{function} returned an array of shape {result.shape}"
+    if not result.flags.c_contiguous:
+        return f"{function} returned an array that is not C-contiguous"
     return None
 
 

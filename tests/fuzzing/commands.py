@@ -23,12 +23,11 @@ from PIL import Image
 
 from fuzzing.mutate import mutate
 from fuzzing.picking import Finding, Picker, mostly_valid, normalise
-from fuzzing.seeds import Seed, SeedSet
+from fuzzing.seeds import Seed, SeedSet, fits
 from fuzzing.supervise import Limits, Run, run
 
 OK, BAD_INPUT, BAD_OPTION, BAD_ANY = frozenset({0}), frozenset({1}), frozenset({2}), frozenset({1, 2})
 EITHER_INPUT = frozenset({0, 1})
-NEEDS = {"compress": "image", "decompress": "jpegplus", "enhance": "jpeg", "info": ""}
 SPECIALS = {  # inputs that are not regular files: what the case folder holds instead
     "fifo": "a FIFO nobody writes to",
     "endless-fifo": "a FIFO fed zeros without end",
@@ -133,11 +132,9 @@ def pick_input(pick: Picker, case: CliCase, seeds: SeedSet) -> str:
         case.special, case.input_codes, case.note = special, BAD_INPUT, SPECIALS[special]
         return special if special.startswith("/dev/") else f"in-{special}.jpg"
     usable = [s for s in seeds.seeds if "heavy" not in s.tags]
-    need = NEEDS[case.command]
-    seed = pick.choice([s for s in usable if need in s.tags] if need and pick.chance(0.5) else usable)
+    seed = pick.choice([s for s in usable if fits(s, case.command)] if pick.chance(0.5) else usable)
     data, case.note = seed.data, seed.name
-    fits = need in seed.tags if need else bool(seed.tags & {"image", "jpegplus", "jpeg"})
-    case.input_codes = EITHER_INPUT if "corpus" in seed.tags else (OK if fits else BAD_INPUT)
+    case.input_codes = {True: OK, False: BAD_INPUT, None: EITHER_INPUT}[fits(seed, case.command)]
     if pick.chance(0.55):
         data, steps = mutate(seed.data, random.Random(pick.number()), [s.data for s in usable if s.data])
         case.note, case.input_codes = f"{seed.name} mutated: {steps}", EITHER_INPUT
@@ -297,9 +294,9 @@ def check(
     """Everything the run got wrong."""
     origin = case.note.split(" mutated")[0]
     if result.stopped == "timeout":
-        findings = [Finding("hang", f"hang: {case.command} on {origin}", f"stopped after {result.seconds:.0f} s")]
+        findings = [Finding("hang", f"{case.command} on {origin}", f"stopped after {result.seconds:.0f} s")]
     elif result.stopped == "memory" or result.peak_rss > limits.memory:
-        findings = [Finding("memory", f"memory: {case.command} on {origin}", f"{result.peak_rss / 1e9:.2f} GB peak")]
+        findings = [Finding("memory", f"{case.command} on {origin}", f"{result.peak_rss / 1e9:.2f} GB peak")]
     else:
         findings = stream_findings(case, result) + file_findings(case, result, before, after)
         if result.code == 0:
@@ -314,27 +311,25 @@ def stream_findings(case: CliCase, result: Run) -> list[Finding]:
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     found = []
     if result.code < 0:
-        found.append(Finding("crash", f"crash: {case.command} killed by signal {-result.code}", result.stderr[-300:]))
+        found.append(Finding("crash", f"{case.command} killed by signal {-result.code}", result.stderr[-300:]))
     elif result.code not in case.codes:
         expected = "/".join(str(code) for code in sorted(case.codes))
         detail = "\n".join(lines[-2:])
-        found.append(Finding("exit_code", f"exit_code: {case.command} exit {result.code}, expected {expected}", detail))
+        found.append(Finding("exit_code", f"{case.command} exit {result.code}, expected {expected}", detail))
     if "Traceback (most recent call last)" in result.stderr:
         last = [line for line in lines if re.match(r"^[\w.]+(Error|Exception|Warning|Interrupt)\b", line)]
         what = normalise(last[-1]) if last else "(no exception line)"
-        found.append(Finding("traceback", f"traceback: {case.command} {what}", result.stderr[-800:]))
+        found.append(Finding("traceback", f"{case.command} {what}", result.stderr[-800:]))
     elif result.code > 0 and len(lines) != 1:
         found.append(
             Finding(
                 "stderr_lines",
-                f"stderr_lines: {case.command} failed with {len(lines)} stderr lines",
+                f"{case.command} failed with {len(lines)} stderr lines",
                 "\n".join(lines[:4]),
             )
         )
     elif result.code == 0 and lines:
-        found.append(
-            Finding("noise_on_success", f"noise_on_success: {case.command} {normalise(lines[0])}", "\n".join(lines[:4]))
-        )
+        found.append(Finding("noise_on_success", f"{case.command} {normalise(lines[0])}", "\n".join(lines[:4])))
     return found
 
 
@@ -348,18 +343,18 @@ def file_findings(case: CliCase, result: Run, before: dict[str, str], after: dic
         found.append(
             Finding(
                 "input_changed",
-                f"input_changed: {case.command} changed or removed a file it was given",
+                f"{case.command} changed or removed a file it was given",
                 ", ".join(changed),
             )
         )
     if temporary:
-        found.append(Finding("temp_left", f"temp_left: {case.command} left temporary files", ", ".join(temporary)))
+        found.append(Finding("temp_left", f"{case.command} left temporary files", ", ".join(temporary)))
     written = [name for name in new if not is_temporary(name)]
     if result.code != 0 and written:
         found.append(
             Finding(
                 "output_after_failure",
-                f"output_after_failure: {case.command} failed but wrote files",
+                f"{case.command} failed but wrote files",
                 ", ".join(written),
             )
         )
@@ -370,14 +365,12 @@ def output_findings(case: CliCase, new: set[str], after: dict[str, str], folder:
     """A successful run's outputs: present (except for info) and readable as images."""
     outputs = sorted(name for name in new if after[name] not in ("dir", "special") and not is_temporary(name))
     if case.command != "info" and not outputs:
-        return [Finding("bad_output", f"bad_output: {case.command} succeeded without writing an output", "")]
+        return [Finding("bad_output", f"{case.command} succeeded without writing an output", "")]
     found = []
     for name in outputs:
         try:
             with Image.open(folder / name) as picture:
                 picture.load()
         except Exception as error:  # the output is no image any reader opens
-            found.append(
-                Finding("bad_output", f"bad_output: {case.command} wrote an unreadable file", f"{name}: {error}")
-            )
+            found.append(Finding("bad_output", f"{case.command} wrote an unreadable file", f"{name}: {error}"))
     return found

@@ -12,7 +12,7 @@ import random
 from collections.abc import Callable
 from typing import Any
 
-from fuzzing.structure import fix_riff_size, parts, payload_part, replace_body
+from fuzzing.structure import fix_riff_size, parts, payload_spot, replace_payload
 
 MODEL_NAMES = [
     b"jpeg-artifacts",
@@ -62,8 +62,8 @@ def read_binary(payload: bytes) -> dict[str, Any] | None:
 
 def payload_fields(data: bytes) -> dict[str, Any] | None:
     """The format-2 payload fields of a file, or ``None`` (no payload, or not format 2)."""
-    found = payload_part(data)
-    return read_binary(data[found[1] : found[0].end]) if found else None
+    spot = payload_spot(data)
+    return read_binary(data[spot.start : spot.end]) if spot else None
 
 
 def write_binary(fields: dict[str, Any]) -> bytes:
@@ -147,20 +147,19 @@ def _raw_edit(payload: bytes, rng: random.Random) -> tuple[bytes, str]:
 
 def edit_payload(data: bytes, rng: random.Random) -> tuple[bytes, str]:
     """``data`` with one payload edit (a no-op description when the file has no payload)."""
-    found = payload_part(data)
-    if found is None:
+    spot = payload_spot(data)
+    if spot is None:
         return data, "no payload to edit"
-    part, start = found
-    payload = data[start : part.end]
+    payload = data[spot.start : spot.end]
     fields = read_binary(payload)
     editors: list[Callable[[], tuple[bytes, str]]] = [lambda: _raw_edit(payload, rng)]
     if fields is not None:
         editors += [lambda: _binary_edit(fields, rng)] * 3 + [lambda: _ascii_edit(fields, rng)] * 2
     new_payload, description = rng.choice(editors)()
-    prefix = data[part.body : start]
-    if part.length_format == ">H" and len(prefix) + len(new_payload) + 2 > 0xFFFF:
-        new_payload = new_payload[: 0xFFFF - 2 - len(prefix)]
-    return replace_body(data, part, prefix + new_payload), description
+    room = 0xFFFF - (spot.part.end - spot.part.start - 2) + (spot.end - spot.start)  # a JPEG segment's limit
+    if spot.part.length_format == ">H" and len(new_payload) > room:
+        new_payload = new_payload[:room]
+    return replace_payload(data, spot, new_payload), description
 
 
 def transplant_payload(data: bytes, donors: list[bytes], rng: random.Random) -> tuple[bytes, str]:
@@ -169,17 +168,15 @@ def transplant_payload(data: bytes, donors: list[bytes], rng: random.Random) -> 
     A file with a payload gets the donor's payload in its place; a plain file gets the donor's whole
     payload segment, chunk or box inserted before one of its parts.
     """
-    carriers = [(donor, found) for donor in donors if (found := payload_part(donor))]
+    carriers = [(donor, spot) for donor in donors if (spot := payload_spot(donor))]
     if not carriers:
         return data, "no payload to transplant"
-    donor, (donor_part, donor_start) = rng.choice(carriers)
-    found = payload_part(data)
-    if found is not None:
-        part, start = found
-        body = data[part.body : start] + donor[donor_start : donor_part.end]
-        return replace_body(data, part, body), "payload replaced by another file's"
+    donor, given = rng.choice(carriers)
+    spot = payload_spot(data)
+    if spot is not None:
+        return replace_payload(data, spot, donor[given.start : given.end]), "payload replaced by another file's"
     places = parts(data)
     if not places:
-        return data + donor_part.cut(donor), "another file's payload appended"
+        return data + given.part.cut(donor), "another file's payload appended"
     at = rng.choice(places).start
-    return fix_riff_size(data[:at] + donor_part.cut(donor) + data[at:]), f"another file's payload inserted at {at}"
+    return fix_riff_size(data[:at] + given.part.cut(donor) + data[at:]), f"another file's payload inserted at {at}"

@@ -39,7 +39,8 @@ class Tally:
         for kind in {f["kind"] for f in findings}:
             self.kinds[kind] += 1
         for finding in findings:
-            cause = self.causes.setdefault(finding["signature"], Cause(finding["kind"], finding["owner"]))
+            key = f"{finding['kind']}: {finding['signature']}"
+            cause = self.causes.setdefault(key, Cause(finding["kind"], finding["owner"]))
             cause.count += 1
             if len(cause.examples) < EXAMPLES:
                 cause.examples.append({"case": case, "reproducer": reproducer, "detail": finding["detail"][:800]})
@@ -57,7 +58,7 @@ class Tally:
             "seconds": round(self.seconds, 1),
             "peak_rss_gb": round(self.peak_rss / 1e9, 2),
             "kinds": {kind: self.kinds.get(kind, 0) for kind in (*FAILURE_KINDS, *NOTE_KINDS)},
-            "causes": [{"signature": signature, **vars(cause)} for signature, cause in causes],
+            "causes": [{"cause": key, **vars(cause)} for key, cause in causes],
         }
 
     def summary(self) -> list[str]:

@@ -12,6 +12,8 @@ Tags say what a seed is, so cases know what to expect of it untouched:
 - ``image``: a picture ``compress`` must accept.
 - ``claims-huge``: a tiny file claiming a size far beyond any limit: refused, before allocating.
 - ``heavy``: legitimate big work in a small file (campaign only: bounded memory, a long time limit).
+- ``alpha``: a picture with transparency (JPEG cannot keep it: compress may refuse it).
+- ``either``: a picture the library may read or refuse (32-bit float samples).
 - ``corpus``: a committed reproducer (its expectation lives in the corpus manifest).
 """
 
@@ -31,9 +33,10 @@ from PIL import Image, ImageCms
 
 from fuzzing.mutate import with_claimed_size
 from fuzzing.payload import ascii_payload, payload_fields, write_binary
-from fuzzing.structure import JPEGPLUS_APP11, payload_part, replace_body
+from fuzzing.structure import payload_spot, replace_payload
 
 INDEX = "seeds.json"
+NEEDS = {"compress": "image", "decompress": "jpegplus", "enhance": "jpeg", "info": "image"}  # the tag a command needs
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,17 @@ class Seed:
     name: str
     data: bytes
     tags: frozenset[str]
+
+
+def fits(seed: Seed, command: str) -> bool | None:
+    """Whether ``command`` (compress, decompress, enhance, info) must accept the untouched seed; ``None``: either."""
+    if seed.tags & {"corpus", "either"} or (command == "compress" and "alpha" in seed.tags):
+        return None
+    if command == "enhance" and "image" in seed.tags and "jpeg" not in seed.tags:
+        return None  # a picture that is no JPEG: refused, or enhanced blind (a decode whose file is gone)
+    if command == "info" and "claims-huge" in seed.tags:
+        return None  # the header alone may be described
+    return NEEDS[command] in seed.tags
 
 
 def photo(height: int = 24, width: int = 40) -> np.ndarray:
@@ -68,11 +82,14 @@ def exif(**tags: object) -> bytes:
     return found.tobytes()
 
 
-def with_payload(data: bytes, payload: bytes) -> bytes:
-    """A plain JPEG with a jpegplus APP11 segment after its JFIF header."""
-    segment = JPEGPLUS_APP11 + payload
+def with_payload(data: bytes, donor: bytes, payload: bytes) -> bytes:
+    """A plain JPEG given ``donor``'s payload segment, holding ``payload``, after its JFIF header."""
+    spot = payload_spot(donor)
+    assert spot is not None  # the donor is a jpegplus JPEG
+    edited = replace_payload(donor, spot, payload)
+    segment = edited[spot.part.start : spot.part.end + len(payload) - (spot.end - spot.start)]
     at = 2 + 2 + struct.unpack_from(">H", data, 4)[0] if data[2:4] == b"\xff\xe0" else 2
-    return data[:at] + b"\xff\xeb" + struct.pack(">H", len(segment) + 2) + segment + data[at:]
+    return data[:at] + segment + data[at:]
 
 
 def png_claiming(width: int, height: int) -> bytes:
@@ -94,17 +111,17 @@ def plain_seeds() -> dict[str, tuple[bytes, set[str]]]:
     icc = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
     deep = (gray.astype(np.uint16) * 257).astype(np.uint16)
     frames = [Image.fromarray(rgb), Image.fromarray(rgb[::-1].copy())]
-    image, jpeg = {"image"}, {"image", "jpeg"}
+    image, jpeg, alpha = {"image"}, {"image", "jpeg"}, {"image", "alpha"}
     seeds: dict[str, tuple[bytes, set[str]]] = {
         "plain-rgb.png": (pillow(rgb, "PNG"), image),
         "plain-gray.png": (pillow(gray, "PNG"), image),
-        "plain-rgba.png": (pillow(rgba, "PNG"), image),
-        "plain-la.png": (pillow(Image.fromarray(rgba).convert("LA"), "PNG"), image),
-        "plain-palette.png": (pillow(Image.fromarray(rgb).convert("P"), "PNG", transparency=0), image),
+        "plain-rgba.png": (pillow(rgba, "PNG"), alpha),
+        "plain-la.png": (pillow(Image.fromarray(rgba).convert("LA"), "PNG"), alpha),
+        "plain-palette.png": (pillow(Image.fromarray(rgb).convert("P"), "PNG", transparency=0), alpha),
         "plain-bilevel.png": (pillow(Image.fromarray(gray).convert("1"), "PNG"), image),
         "plain-16bit-gray.png": (pillow(deep, "PNG"), image),
         "plain-16bit-rgb.tif": (pillow(Image.fromarray(deep).convert("I"), "TIFF"), image),
-        "plain-float.tif": (pillow(gray.astype(np.float32) / 255, "TIFF"), image),
+        "plain-float.tif": (pillow(gray.astype(np.float32) / 255, "TIFF"), {"image", "either"}),
         "plain-1x1.png": (pillow(rgb[:1, :1], "PNG"), image),
         "plain-1x37.png": (pillow(photo(1, 37), "PNG"), image),
         "plain-37x1.png": (pillow(photo(37, 1), "PNG"), image),
@@ -129,7 +146,7 @@ def plain_seeds() -> dict[str, tuple[bytes, set[str]]]:
         "plain-icc.jpg": (pillow(rgb, "JPEG", quality=30, icc_profile=icc), jpeg),
         "plain-restart-markers.jpg": (pillow(rgb, "JPEG", quality=30, restart_marker_blocks=1), jpeg),
         "plain.webp": (pillow(rgb, "WEBP", quality=30), image),
-        "plain-lossless-alpha.webp": (pillow(rgba, "WEBP", lossless=True), image),
+        "plain-lossless-alpha.webp": (pillow(rgba, "WEBP", lossless=True), alpha),
         "plain-animated.webp": (pillow(frames[0], "WEBP", save_all=True, append_images=frames[1:]), image),
         "plain.avif": (pillow(rgb, "AVIF", quality=30), image),
         "plain.jp2": (pillow(rgb, "JPEG2000"), image),
@@ -204,10 +221,10 @@ def jpegplus_seeds(refused: list[str]) -> dict[str, tuple[bytes, set[str]]]:
         msg = "the jpegplus under test wrote no payload the fuzzer reads (did the file format change?)"
         raise RuntimeError(msg)
     made = seeds["jpegplus-jpeg-full.jpg"][0]
-    part, start = payload_part(made) or (None, 0)
-    assert part is not None  # payload_fields found it
+    spot = payload_spot(made)
+    assert spot is not None  # payload_fields found it
     seeds["jpegplus-jpeg-format1.jpg"] = (
-        replace_body(made, part, made[part.body : start] + ascii_payload(fields)),
+        replace_payload(made, spot, ascii_payload(fields)),
         {"jpegplus", "image", "jpeg"},
     )
     return seeds
@@ -220,7 +237,7 @@ def heavy_seeds(downsample_jpeg: bytes) -> dict[str, tuple[bytes, set[str]]]:
     for side in (4000, 14142):
         stored = pillow(np.full(((side + 1) // 2, (side + 1) // 2, 3), 120, np.uint8), "JPEG", quality=75)
         payload = write_binary({**fields, "width": side, "height": side})
-        seeds[f"heavy-jpegplus-claims-{side}x{side}.jpg"] = (with_payload(stored, payload), {"heavy"})
+        seeds[f"heavy-jpegplus-claims-{side}x{side}.jpg"] = (with_payload(stored, downsample_jpeg, payload), {"heavy"})
     flat = np.full((9000, 9000), 120, np.uint8)
     seeds["heavy-flat-progressive-9000x9000.jpg"] = (pillow(flat, "JPEG", quality=75, progressive=True), {"heavy"})
     return seeds

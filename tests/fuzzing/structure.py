@@ -2,7 +2,9 @@
 
 A :class:`Part` is one JPEG marker segment, RIFF chunk or ISO box: where it starts and ends in the
 file and where its length field sits, so the mutators can cut, copy, resize or lie about it. The
-jpegplus payload's places are file-format facts, spelled out here (README, "Files and metadata").
+jpegplus payload's places are file-format facts, spelled out here (README, "Files and metadata"):
+a JUMBF box in an APP11 segment of a JPEG (or, in older files, a bare ``JPEGPLUS`` APP11 segment),
+a ``JPLS`` chunk of a WebP, a ``uuid`` box of a JP2 or AVIF file.
 """
 
 from __future__ import annotations
@@ -10,9 +12,9 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 
-JPEGPLUS_APP11 = b"JPEGPLUS\0"  # body prefix of the JPEG APP11 segment
+LEGACY_APP11 = b"JPEGPLUS\0"  # body prefix of the bare APP11 segment of older jpegplus JPEGs
 JPEGPLUS_CHUNK = b"JPLS"  # WebP RIFF chunk
-JPEGPLUS_UUID = bytes.fromhex("6a7065677090c0de4b1e5a1d0e7f2a01")  # JP2 / AVIF uuid box
+JPEGPLUS_UUID = bytes.fromhex("6a7065677090c0de4b1e5a1d0e7f2a01")  # JP2 / AVIF uuid box, JPEG JUMBF description
 
 
 @dataclass(frozen=True)
@@ -108,25 +110,72 @@ def iso_boxes(data: bytes) -> list[Part]:
     return found
 
 
-def payload_part(data: bytes) -> tuple[Part, int] | None:
-    """The part holding the jpegplus payload and the offset where the payload itself starts."""
+@dataclass(frozen=True)
+class PayloadSpot:
+    """Where the jpegplus payload sits: ``data[start:end]``, inside ``part`` (a top-level part).
+
+    ``lengths`` are the (offset, struct format) of every length field that counts the payload's
+    bytes, innermost first: a JUMBF ``bidb`` box, its ``jumb`` superbox and the APP11 segment, or
+    one chunk or box. ``riff``: a WebP chunk, padded to even length, inside a RIFF size.
+    """
+
+    part: Part
+    start: int
+    end: int
+    lengths: tuple[tuple[int, str], ...]
+    riff: bool = False
+
+
+def payload_spot(data: bytes) -> PayloadSpot | None:
+    """Where the first jpegplus payload of ``data`` is, as the library finds it, or ``None``."""
     for part in parts(data):
         body = data[part.body : part.end]
-        if part.kind == bytes([0xEB]) and body.startswith(JPEGPLUS_APP11):
-            return part, part.body + len(JPEGPLUS_APP11)
+        own = ((part.length_at, part.length_format),)
+        if part.kind == b"\xeb" and body.startswith(LEGACY_APP11):
+            return PayloadSpot(part, part.body + len(LEGACY_APP11), part.end, own)
+        if part.kind == b"\xeb" and body.startswith(b"JP"):
+            found = _jumbf_spot(data, part.body + 8, part.end)
+            if found is not None:
+                return PayloadSpot(part, found[0], found[1], (*found[2], *own))
         if part.kind == JPEGPLUS_CHUNK:
-            return part, part.body
+            return PayloadSpot(
+                part, part.body, part.body + struct.unpack_from("<I", data, part.length_at)[0], own, True
+            )
         if part.kind == b"uuid" and body.startswith(JPEGPLUS_UUID):
-            return part, part.body + len(JPEGPLUS_UUID)
+            return PayloadSpot(part, part.body + len(JPEGPLUS_UUID), part.end, own)
     return None
 
 
-def replace_body(data: bytes, part: Part, new_body: bytes) -> bytes:
-    """``data`` with ``part``'s body replaced and its length field (and a RIFF file's size) kept consistent."""
-    header = bytearray(data[part.start : part.body])
-    struct.pack_into(part.length_format, header, part.length_at - part.start, part.declared_length(len(new_body)))
-    padding = b"\0" * (len(new_body) % 2) if part.length_format == "<I" else b""
-    return fix_riff_size(data[: part.start] + bytes(header) + new_body + padding + data[part.end :])
+def _jumbf_spot(data: bytes, start: int, end: int) -> tuple[int, int, tuple[tuple[int, str], ...]] | None:
+    """The ``bidb`` box of a JUMBF superbox whose description names jpegplus: (start, end, length fields)."""
+    for superbox in _boxes_between(data, start, end):
+        inner = _boxes_between(data, superbox.body, superbox.end) if superbox.kind == b"jumb" else []
+        if inner and inner[0].kind == b"jumd" and data[inner[0].body :].startswith(JPEGPLUS_UUID):
+            for content in inner[1:]:
+                if content.kind == b"bidb":
+                    fields = ((content.length_at, content.length_format), (superbox.length_at, superbox.length_format))
+                    return content.body, content.end, fields
+    return None
+
+
+def _boxes_between(data: bytes, start: int, end: int) -> list[Part]:
+    """ISO boxes in ``data[start:end]``, with offsets into ``data``."""
+    return [
+        Part(p.kind, p.start + start, p.end + start, p.body + start, p.length_at + start, p.length_format)
+        for p in iso_boxes(data[start:end])
+    ]
+
+
+def replace_payload(data: bytes, spot: PayloadSpot, payload: bytes) -> bytes:
+    """``data`` with the payload at ``spot`` replaced and every length counting it kept consistent."""
+    old_pad = (spot.end - spot.start) % 2 if spot.riff else 0
+    new_pad = len(payload) % 2 if spot.riff else 0
+    out = bytearray(data[: spot.start] + payload + b"\0" * new_pad + data[spot.end + old_pad :])
+    delta = len(payload) - (spot.end - spot.start)
+    for offset, layout in spot.lengths:
+        (value,) = struct.unpack_from(layout, out, offset)
+        struct.pack_into(layout, out, offset, (value + delta) % 2 ** (8 * struct.calcsize(layout)))
+    return fix_riff_size(bytes(out))
 
 
 def fix_riff_size(data: bytes) -> bytes:

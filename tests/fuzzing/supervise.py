@@ -3,10 +3,13 @@
 Time is counted as the child's CPU time, so a run on a machine busy with other work (training,
 other tests) is not taken for a hang: ``seconds`` of CPU time is at least ``seconds`` of wall time
 on an idle machine. A child that sleeps (a read from a FIFO nobody writes to) uses no CPU, so one
-that has not advanced for ``stalled`` seconds, after ``seconds`` of wall time, counts as hung too;
-``wall_cap`` ends anything. The child gets its own session, so a kill reaches everything it
-started. Its peak resident memory comes from ``wait4`` (``ru_maxrss`` of that child alone); its
-resident memory is polled from ``/proc`` to stop it before it hurts the shared machine.
+that has used none for ``stalled`` seconds counts as hung (blocked) too; ``wall_cap`` ends
+anything. The child gets its own session, so a kill reaches everything it started.
+
+Peak memory: ``wait4``'s ``ru_maxrss`` is exact when it exceeds what this process held when it
+forked (Linux counts the forked copy's pages until ``exec``); below that, the child's own ``VmHWM``,
+polled from ``/proc`` until it ends, is the peak. The polling also stops a child heading past
+``kill_memory`` before it hurts the shared machine.
 """
 
 from __future__ import annotations
@@ -46,11 +49,11 @@ class Run:
     cpu_seconds: float = 0.0
 
 
-def resident_memory(pid: int) -> int:
-    """Current resident memory of ``pid`` in bytes (0 when it is gone)."""
+def resident_memory(pid: int, field: str = "VmRSS") -> int:
+    """Resident memory of ``pid`` in bytes: now (``VmRSS``) or its peak (``VmHWM``); 0 when it is gone."""
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
+            if line.startswith(f"{field}:"):
                 return int(line.split()[1]) * 1024
     except (OSError, ValueError):
         pass
@@ -98,10 +101,10 @@ class Watch:
         now, cpu = time.monotonic(), cpu_time(self.pid)
         if cpu > self.cpu_seen + 0.05:
             self.cpu_seen, self.progressed = cpu, now
-        self.peak = max(self.peak, resident_memory(self.pid))
-        if self.peak > self.limits.kill_memory:
+        self.peak = max(self.peak, resident_memory(self.pid, "VmHWM"))
+        if resident_memory(self.pid) > self.limits.kill_memory:
             return "memory"
-        stalled = now - self.progressed > self.limits.stalled and self.wall > self.limits.seconds
+        stalled = now - self.progressed > self.limits.stalled
         if self.cpu > self.limits.seconds or stalled or self.wall > self.limits.wall_cap:
             return "timeout"
         return None
@@ -117,6 +120,7 @@ def run(
 ) -> Run:
     """Run ``argv`` to its end or a limit; stdout and stderr go through files, so nothing blocks on a pipe."""
     out_path, err_path = cwd.parent / f".{cwd.name}.stdout", cwd.parent / f".{cwd.name}.stderr"
+    forked_from = resident_memory(os.getpid(), "VmHWM")  # at most what the forked copy counted
     with out_path.open("wb") as out, err_path.open("wb") as err:
         child = subprocess.Popen(argv, cwd=cwd, env=env, stdin=stdin, stdout=out, stderr=err, start_new_session=True)
         watch, stopped, pause = Watch(child.pid, limits), None, 0.01
@@ -138,4 +142,5 @@ def run(
     out_path.unlink()
     err_path.unlink()
     cpu = usage.ru_utime + usage.ru_stime
-    return Run(child.returncode, stdout, stderr, watch.wall, usage.ru_maxrss * 1024, stopped, cpu)
+    peak = usage.ru_maxrss * 1024 if usage.ru_maxrss * 1024 > forked_from * 1.05 else watch.peak
+    return Run(child.returncode, stdout, stderr, watch.wall, peak, stopped, cpu)

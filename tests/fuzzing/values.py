@@ -127,6 +127,11 @@ MAX_PIXELS = values(
     ["None", "1", "1000", "10**30"],
 )
 FLAG = values(["False", "True"], [], ["None", "'yes'", "1", "0", "np.bool_(True)"])
+BACKGROUND = values(
+    ["None", "'white'", "'#ff8000'", "(0, 0, 0)", "'rgb(10, 20, 30)'"],
+    ["'notacolour'", "''", "5", "(256, 0, 0)", "(1, 2)", "(1.5, 2, 3)", "b'white'"],
+    ["[0, 0, 0]", "'#fff'", "np.array([1, 2, 3])", "(True, 0, 0)"],
+)
 
 KEYWORDS: dict[str, dict[str, list[Value]]] = {
     "compress": {
@@ -137,6 +142,8 @@ KEYWORDS: dict[str, dict[str, list[Value]]] = {
         "target_size": TARGET_SIZE,
         "target_psnr": TARGET_PSNR,
         "saliency": FLAG,
+        "background": BACKGROUND,
+        "strip": FLAG,
         "allow_half_size": FLAG,
         "max_pixels": MAX_PIXELS,
     },
@@ -169,7 +176,6 @@ ARRAYS = values(
         "read_only(photo())",
         "np.zeros((16, 16, 3), np.uint8)",
         "np.full((9, 9), 255, np.uint8)",
-        "np.dstack([photo(), photo()[:, :, :1]])",
     ],
     [
         "photo()[:, :, :2]",
@@ -186,17 +192,22 @@ ARRAYS = values(
         "photo()[:, :, :, None]",
         "np.zeros((4, 4, 3), [('a', np.uint8)])",
     ],
-    ["photo()[:, :, :1]", "np.zeros((70_000, 1, 3), np.uint8)", "photo().astype(np.float64)"],
+    [
+        "photo()[:, :, :1]",
+        "np.zeros((70_000, 1, 3), np.uint8)",
+        "photo().astype(np.float64)",
+        "np.dstack([photo(), photo()[:, :, :1]])",
+        "np.dstack([photo()[:, :, 0], photo()[:, :, 1]])",
+    ],
 )
 PICTURES = values(
     [
         "Image.fromarray(photo())",
         "Image.new('RGB', (1, 1))",
-        *(f"Image.fromarray(photo()).convert({m!r})" for m in ("L", "RGBA", "LA", "P", "1", "CMYK", "YCbCr")),
-        *(f"Image.fromarray(photo()).convert({m!r})" for m in ("I", "I;16", "RGBX", "PA")),
+        *(f"Image.fromarray(photo()).convert({m!r})" for m in ("L", "P", "1", "CMYK", "YCbCr", "I", "I;16", "RGBX")),
     ],
     ["Image.new('RGB', (0, 0))", "Image.new('L', (5, 0))"],
-    [*(f"Image.fromarray(photo()).convert({m!r})" for m in ("HSV", "LAB", "F")), "Image.new('La', (4, 4))"],
+    [*(f"Image.fromarray(photo()).convert({m!r})" for m in ("RGBA", "LA", "PA", "HSV", "LAB", "F", "La"))],
 )
 PATHS = values(
     [],

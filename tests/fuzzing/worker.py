@@ -179,7 +179,7 @@ class ApiWorker:
             answer["findings"].append(
                 {
                     "kind": "memory",
-                    "signature": f"memory: {answer['origin']}",
+                    "signature": answer["origin"],
                     "detail": detail,
                     "owner": owner,
                 }
@@ -200,7 +200,7 @@ class ApiWorker:
             "findings": [
                 {
                     "kind": kind,
-                    "signature": f"{kind}: {current['origin']}",
+                    "signature": current["origin"],
                     "detail": detail,
                     "owner": current["owners"][kind],
                 }
