@@ -19,6 +19,7 @@ import json
 import os
 import random
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -164,6 +165,7 @@ def write_report(args: argparse.Namespace, limits: Limits, target: str, api: Tal
 
 
 def main() -> None:
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # a stopped campaign still ends its worker
     args = parse_arguments()
     args.out, args.target = args.out.resolve(), args.target.resolve()
     args.out.mkdir(parents=True, exist_ok=True)

@@ -194,6 +194,7 @@ def _findings(case: ApiCase, workdir: Path) -> list[Finding]:
     path = None
     if case.source.data is not None:
         path = workdir / "input.bin"
+        path.unlink(missing_ok=True)  # it may be the FIFO of an earlier case
         path.write_bytes(case.source.data)
     try:
         source = case.source.make(str(path))
@@ -216,7 +217,7 @@ def _findings(case: ApiCase, workdir: Path) -> list[Finding]:
         findings.append(Finding("warning", f"{warning.category.__name__}: {message[:60]}", message))
     if before is not None and fingerprint(source) != before:
         findings.append(Finding("input_changed", f"{case.function} changed its {type(source).__name__} input", ""))
-    if path is not None and path.read_bytes() != case.source.data:
+    if path is not None and path.is_file() and path.read_bytes() != case.source.data:
         findings.append(Finding("input_changed", f"{case.function} changed its input file", str(path)))
     if findings and findings[0].kind == "escape":
         return findings

@@ -27,7 +27,7 @@ from fuzzing.seeds import Seed, SeedSet, fits
 from fuzzing.supervise import Limits, Run, run
 
 OK, BAD_INPUT, BAD_OPTION, BAD_ANY = frozenset({0}), frozenset({1}), frozenset({2}), frozenset({1, 2})
-EITHER_INPUT = frozenset({0, 1})
+EITHER_INPUT, ANY = frozenset({0, 1}), frozenset({0, 1, 2})
 SPECIALS = {  # inputs that are not regular files: what the case folder holds instead
     "fifo": "a FIFO nobody writes to",
     "endless-fifo": "a FIFO fed zeros without end",
@@ -56,7 +56,7 @@ def options(flag: str, valid: Sequence[str], unparsable: Sequence[str], refused:
 DEVICE = [Option(("--device", "cpu"))] + [Option(("--device", v), BAD_ANY) for v in ("bogus", "cuda", "meta", "")]
 OPTIONS: dict[str, list[list[Option]]] = {
     "compress": [
-        options("--codec", ["jpeg", "webp", "avif", "jpeg2000"], ["bogus", "JPEG", ""]),
+        options("--codec", ["jpeg", "webp", "avif", "jpeg2000"], ["bogus", ""]) + [Option(("--codec", "JPEG"), ANY)],
         options("-q", ["1", "50", "100"], ["0", "101", "abc", "-5", "", "1.5"]),
         options("-m", ["auto", "full", "downsample"], ["half"]),
         options("--target-size", ["40KB", "100000", "1.5MB"], [], ["abc", "0", "-5", "40XB", "", "1e99"]),
@@ -103,6 +103,11 @@ class CliCase:
         if "--force" in self.words and "-o" in self.words[:-1]:
             return self.words[self.words.index("-o") + 1]
         return None
+
+    @property
+    def writes_file(self) -> bool:
+        """Whether success must leave an output file (not for info, nor for stdin in, stdout out)."""
+        return self.command != "info" and not (self.words[1:2] == ["-"] and not {"-o", "--out-dir"} & set(self.words))
 
     @property
     def codes(self) -> frozenset[int]:
@@ -294,7 +299,8 @@ def check(
     """Everything the run got wrong."""
     origin = case.note.split(" mutated")[0]
     if result.stopped == "timeout":
-        findings = [Finding("hang", f"{case.command} on {origin}", f"stopped after {result.seconds:.0f} s")]
+        detail = f"stopped after {result.seconds:.0f} s, {result.cpu_seconds:.0f} s CPU"
+        findings = [Finding("hang", f"{case.command} on {origin}", detail)]
     elif result.stopped == "memory" or result.peak_rss > limits.memory:
         findings = [Finding("memory", f"{case.command} on {origin}", f"{result.peak_rss / 1e9:.2f} GB peak")]
     else:
@@ -314,8 +320,9 @@ def stream_findings(case: CliCase, result: Run) -> list[Finding]:
         found.append(Finding("crash", f"{case.command} killed by signal {-result.code}", result.stderr[-300:]))
     elif result.code not in case.codes:
         expected = "/".join(str(code) for code in sorted(case.codes))
-        detail = "\n".join(lines[-2:])
-        found.append(Finding("exit_code", f"{case.command} exit {result.code}, expected {expected}", detail))
+        said = f": {normalise(lines[-1])}" if lines else ""
+        signature = f"{case.command} exit {result.code}, expected {expected}{said}"
+        found.append(Finding("exit_code", signature, "\n".join(lines[-2:])))
     if "Traceback (most recent call last)" in result.stderr:
         last = [line for line in lines if re.match(r"^[\w.]+(Error|Exception|Warning|Interrupt)\b", line)]
         what = normalise(last[-1]) if last else "(no exception line)"
@@ -364,7 +371,7 @@ def file_findings(case: CliCase, result: Run, before: dict[str, str], after: dic
 def output_findings(case: CliCase, new: set[str], after: dict[str, str], folder: Path) -> list[Finding]:
     """A successful run's outputs: present (except for info) and readable as images."""
     outputs = sorted(name for name in new if after[name] not in ("dir", "special") and not is_temporary(name))
-    if case.command != "info" and not outputs:
+    if case.writes_file and not outputs:
         return [Finding("bad_output", f"{case.command} succeeded without writing an output", "")]
     found = []
     for name in outputs:

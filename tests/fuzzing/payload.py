@@ -31,13 +31,10 @@ ODD_BYTES = [0, 1, 2, 3, 4, 100, 101, 127, 128, 255]
 
 
 def leb128(value: int) -> bytes:
-    """Unsigned LEB128, any length (the reader accepts at most 5 bytes)."""
-    out = bytearray()
-    while True:
-        byte, value = value & 0x7F, value >> 7
-        out.append(byte | (0x80 if value else 0))
-        if not value:
-            return bytes(out)
+    """Unsigned LEB128 of any length (the library reads at most 5 bytes): written here, not borrowed from
+    the library under test, so that sizes it would refuse to write can be written."""
+    groups = [(value >> shift) & 0x7F for shift in range(0, max(value.bit_length(), 1), 7)]
+    return bytes(group | 0x80 for group in groups[:-1]) + bytes(groups[-1:])
 
 
 def read_binary(payload: bytes) -> dict[str, Any] | None:

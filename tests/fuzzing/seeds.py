@@ -13,7 +13,8 @@ Tags say what a seed is, so cases know what to expect of it untouched:
 - ``claims-huge``: a tiny file claiming a size far beyond any limit: refused, before allocating.
 - ``heavy``: legitimate big work in a small file (campaign only: bounded memory, a long time limit).
 - ``alpha``: a picture with transparency (JPEG cannot keep it: compress may refuse it).
-- ``either``: a picture the library may read or refuse (32-bit float samples).
+- ``either``: a picture the library may read or refuse (32-bit float samples; EXIF over 64 KB,
+  malformed EXIF or ICC, which may be dropped with a warning or refused).
 - ``corpus``: a committed reproducer (its expectation lives in the corpus manifest).
 """
 
@@ -125,9 +126,9 @@ def plain_seeds() -> dict[str, tuple[bytes, set[str]]]:
         "plain-1x1.png": (pillow(rgb[:1, :1], "PNG"), image),
         "plain-1x37.png": (pillow(photo(1, 37), "PNG"), image),
         "plain-37x1.png": (pillow(photo(37, 1), "PNG"), image),
-        "plain-exif-70kb.png": (pillow(rgb, "PNG", exif=exif(t010e="x" * 70_000)), image),
-        "plain-exif-garbage.png": (pillow(rgb, "PNG", exif=b"Exif\0\0not a tiff header"), image),
-        "plain-icc-garbage.png": (pillow(rgb, "PNG", icc_profile=b"not an ICC profile" * 8), image),
+        "plain-exif-70kb.png": (pillow(rgb, "PNG", exif=exif(t010e="x" * 70_000)), {"image", "either"}),
+        "plain-exif-garbage.png": (pillow(rgb, "PNG", exif=b"Exif\0\0not a tiff header"), {"image", "either"}),
+        "plain-icc-garbage.png": (pillow(rgb, "PNG", icc_profile=b"not an ICC profile" * 8), {"image", "either"}),
         "plain-animated.png": (pillow(frames[0], "PNG", save_all=True, append_images=frames[1:]), image),
         "plain.gif": (pillow(frames[0], "GIF", save_all=True, append_images=frames[1:]), image),
         "plain.bmp": (pillow(rgb, "BMP"), image),
@@ -259,7 +260,7 @@ def build_seeds(*, heavy: bool = False, corpus: Path | None = None) -> SeedSet:
         found.update(heavy_seeds(found["jpegplus-jpeg-downsample.jpg"][0]))
     if corpus is not None:
         for path in sorted(corpus.iterdir()):
-            if path.suffix != ".json":
+            if path.suffix not in (".json", ".md"):  # the manifest and README are no seeds
                 found[f"corpus-{path.name}"] = (path.read_bytes(), {"corpus"})
     return SeedSet([Seed(name, data, frozenset(tags)) for name, (data, tags) in found.items()], refused)
 
