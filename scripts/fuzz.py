@@ -34,8 +34,7 @@ from fuzzing.commands import CliCase, build_cli_case, check, execute, heavy_case
 from fuzzing.picking import FAILURE_KINDS, RandomPicker  # noqa: E402
 from fuzzing.report import Tally  # noqa: E402
 from fuzzing.seeds import read_seeds  # noqa: E402
-from fuzzing.supervise import GB, Limits  # noqa: E402
-from fuzzing.worker import ApiWorker  # noqa: E402
+from fuzzing.supervise import GB, ApiWorker, Limits  # noqa: E402
 
 CORPUS = ROOT / "tests" / "fuzz_corpus"
 Progress = Optional[Callable[[], object]]
@@ -74,8 +73,8 @@ def make_seeds(target: Path, folder: Path, heavy: bool) -> None:
         return
     code = (
         f"import sys; sys.path.insert(0, {str(ROOT / 'tests')!r}); from pathlib import Path; "
-        "from fuzzing.seeds import build_seeds, write_seeds; "
-        f"write_seeds(build_seeds(heavy={heavy}, corpus=Path({str(CORPUS)!r})), Path({str(folder)!r}))"
+        "from fuzzing.seeds import HEAVY, build_seeds, write_seeds; "
+        f"write_seeds(build_seeds(heavy=HEAVY if {heavy} else (), corpus=Path({str(CORPUS)!r})), Path({str(folder)!r}))"
     )
     subprocess.run([sys.executable, "-c", code], env={**os.environ, "PYTHONPATH": str(target)}, check=True)
 

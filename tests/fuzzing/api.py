@@ -62,9 +62,15 @@ class ApiCase:
         return f"jpegplus.{self.function}({source}{keywords})"
 
     def reproducer(self, saved: str | None = None) -> str:
-        """A Python snippet that repeats the case (``saved``: where the input file was saved)."""
+        """Python that repeats the case, run in tests/ (``saved``: where the input file was saved)."""
         setup = f"data = open({saved!r}, 'rb').read(); path = {saved!r}; " if self.source.data is not None else ""
-        return f"{setup}source = {self.source.expr}; {self.call()}"
+        return f"from fuzzing.values import *; import jpegplus; {setup}source = {self.source.expr}; {self.call()}"
+
+    def spec(self) -> dict[str, Any]:
+        """The case as JSON-ready data, without the input's bytes (they travel as a file)."""
+        source = {"expr": self.source.expr, "valid": self.source.valid, "note": self.source.note}
+        keywords = {name: {"expr": value.expr, "valid": value.valid} for name, value in self.keywords.items()}
+        return {"function": self.function, "source": source, "keywords": keywords, "seed_tags": sorted(self.seed_tags)}
 
     def describe(self) -> str:
         """One line: the call and where its input came from."""
@@ -126,14 +132,10 @@ def build_case(
 
 
 def case_from_spec(spec: dict[str, Any], data: bytes | None) -> ApiCase:
-    """A case spelled out: ``{"function", "source" (an expression, "data" by default), "keywords", "expect"}``.
-
-    ``expect`` is ``ok`` (must succeed), ``error`` (must raise a JpegPlusError) or ``either``.
-    """
-    valid = {"ok": True, "error": False, "either": None}[spec["expect"]]
-    source = Value(spec.get("source", "data"), valid, data, note=spec.get("note", ""))
-    keywords = {name: Value(expr, valid) for name, expr in spec.get("keywords", {}).items()}
-    return ApiCase(spec["function"], source, keywords)
+    """The case :meth:`ApiCase.spec` describes, its input ``data`` read back from a file."""
+    source = Value(data=data, **spec["source"])
+    keywords = {name: Value(**value) for name, value in spec["keywords"].items()}
+    return ApiCase(spec["function"], source, keywords, frozenset(spec["seed_tags"]))
 
 
 def fingerprint(value: Any) -> object:
@@ -176,7 +178,7 @@ def check_result(function: str, result: Any) -> str | None:
 
 def likely_owner(case: ApiCase, kind: str) -> str:
     """Who likely fixes a finding: bombs, the codecs and metadata (a file with good keywords), or argument checks."""
-    if kind in ("memory", "bomb_allocated") or "claims-huge" in case.seed_tags:
+    if kind in ("memory", "bomb_allocated") or case.seed_tags & {"claims-huge", "claims-large"}:
         return "memory/bombs"
     if case.source.data is not None and all(value.valid for value in case.keywords.values()):
         return "codec/metadata"

@@ -82,7 +82,7 @@ FAILURE_KINDS = {
     "bomb_allocated": "API: over 256 MiB allocated for a tiny file that claims a huge size",
     "exit_code": "CLI: an exit code the case does not allow (0 success, 1 bad input, 2 bad option)",
     "stderr_lines": "CLI: a failure with other than exactly one stderr line",
-    "noise_on_success": "CLI: stderr output on success",
+    "noise_on_success": "CLI: libjpeg's, libtiff's or Python's own messages on stderr on success",
     "output_after_failure": "CLI: files or folders written by a failed command",
     "temp_left": "CLI: temporary or partial files left",
     "input_changed": "an input or an existing file changed",
@@ -92,6 +92,7 @@ FAILURE_KINDS = {
     "wrong_result": "API: a result of the wrong type or shape",
 }
 NOTE_KINDS = {
+    "warning_on_success": "CLI: a jpegplus warning on stderr on success",
     "warning": "API: a Python warning",
     "stderr_noise": "API: output on stdout or stderr (libjpeg's own messages)",
 }

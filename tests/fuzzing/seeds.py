@@ -11,6 +11,8 @@ Tags say what a seed is, so cases know what to expect of it untouched:
 - ``jpeg``: a JPEG ``enhance`` must accept.
 - ``image``: a picture ``compress`` must accept.
 - ``claims-huge``: a tiny file claiming a size far beyond any limit: refused, before allocating.
+- ``claims-large``: a tiny file claiming a size just under the default limit (90 MP): processed
+  within the memory limit, or refused.
 - ``heavy``: legitimate big work in a small file (campaign only: bounded memory, a long time limit).
 - ``alpha``: a picture with transparency (JPEG cannot keep it: compress may refuse it).
 - ``either``: a picture the library may read or refuse (32-bit float samples; EXIF over 64 KB,
@@ -25,7 +27,7 @@ import json
 import struct
 import zipfile
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,7 +53,7 @@ class Seed:
 
 def fits(seed: Seed, command: str) -> bool | None:
     """Whether ``command`` (compress, decompress, enhance, info) must accept the untouched seed; ``None``: either."""
-    if seed.tags & {"corpus", "either"} or (command == "compress" and "alpha" in seed.tags):
+    if seed.tags & {"corpus", "either", "claims-large"} or (command == "compress" and "alpha" in seed.tags):
         return None
     if command == "enhance" and "image" in seed.tags and "jpeg" not in seed.tags:
         return None  # a picture that is no JPEG: refused, or enhanced blind (a decode whose file is gone)
@@ -168,7 +170,7 @@ def hostile_seeds() -> dict[str, tuple[bytes, set[str]]]:
         "bomb-png-30000x30000.png": (png_claiming(30000, 30000), claims),
         "bomb-png-12000x12000.png": (png_claiming(12000, 12000), claims),
         "bomb-jpeg-60000x60000.jpg": (with_claimed_size(pillow(rgb, "JPEG"), 60000, 60000), claims),
-        "bomb-jpeg-10000x9000.jpg": (with_claimed_size(pillow(rgb, "JPEG"), 10000, 9000), claims),
+        "bomb-jpeg-10000x9000.jpg": (with_claimed_size(pillow(rgb, "JPEG"), 10000, 9000), {"claims-large"}),
         "bomb-webp-16383x16383.webp": (
             with_claimed_size(pillow(rgb, "WEBP", exif=exif(t0112=1)), 16383, 16383),
             claims,
@@ -231,17 +233,32 @@ def jpegplus_seeds(refused: list[str]) -> dict[str, tuple[bytes, set[str]]]:
     return seeds
 
 
-def heavy_seeds(downsample_jpeg: bytes) -> dict[str, tuple[bytes, set[str]]]:
-    """Small files that ask for real multi-megapixel work (issue #18, item 8), flat so they stay small."""
+def heavy_seeds(downsample_jpeg: bytes, names: Collection[str]) -> dict[str, tuple[bytes, set[str]]]:
+    """Small files that ask for real multi-megapixel work (issue #18, item 8), flat so they stay small.
+
+    ``names``: which of :data:`HEAVY` to build (encoding them takes seconds).
+    """
     fields = payload_fields(downsample_jpeg) or {}
-    seeds = {}
-    for side in (4000, 14142):
+
+    def claiming(side: int) -> bytes:
         stored = pillow(np.full(((side + 1) // 2, (side + 1) // 2, 3), 120, np.uint8), "JPEG", quality=75)
-        payload = write_binary({**fields, "width": side, "height": side})
-        seeds[f"heavy-jpegplus-claims-{side}x{side}.jpg"] = (with_payload(stored, downsample_jpeg, payload), {"heavy"})
-    flat = np.full((9000, 9000), 120, np.uint8)
-    seeds["heavy-flat-progressive-9000x9000.jpg"] = (pillow(flat, "JPEG", quality=75, progressive=True), {"heavy"})
-    return seeds
+        return with_payload(stored, downsample_jpeg, write_binary({**fields, "width": side, "height": side}))
+
+    recipes: dict[str, Callable[[], bytes]] = {
+        "heavy-jpegplus-claims-4000x4000.jpg": lambda: claiming(4000),
+        "heavy-jpegplus-claims-14142x14142.jpg": lambda: claiming(14142),
+        "heavy-flat-progressive-9000x9000.jpg": lambda: pillow(
+            np.full((9000, 9000), 120, np.uint8), "JPEG", quality=75, progressive=True
+        ),
+    }
+    return {name: (recipe(), {"heavy"}) for name, recipe in recipes.items() if name in names}
+
+
+HEAVY = (
+    "heavy-jpegplus-claims-4000x4000.jpg",
+    "heavy-jpegplus-claims-14142x14142.jpg",
+    "heavy-flat-progressive-9000x9000.jpg",
+)
 
 
 @dataclass(frozen=True)
@@ -252,12 +269,12 @@ class SeedSet:
     refused: list[str]
 
 
-def build_seeds(*, heavy: bool = False, corpus: Path | None = None) -> SeedSet:
-    """Every seed, in a fixed order; ``corpus``: also the committed reproducers in that folder."""
+def build_seeds(*, heavy: Collection[str] = (), corpus: Path | None = None) -> SeedSet:
+    """Every seed, in a fixed order; ``heavy``: the heavy seeds to add (names in :data:`HEAVY`);
+    ``corpus``: also the committed reproducers in that folder."""
     refused: list[str] = []
     found = {**plain_seeds(), **hostile_seeds(), **jpegplus_seeds(refused)}
-    if heavy:
-        found.update(heavy_seeds(found["jpegplus-jpeg-downsample.jpg"][0]))
+    found.update(heavy_seeds(found["jpegplus-jpeg-downsample.jpg"][0], heavy))
     if corpus is not None:
         for path in sorted(corpus.iterdir()):
             if path.suffix not in (".json", ".md"):  # the manifest and README are no seeds

@@ -6,6 +6,9 @@ on an idle machine. A child that sleeps (a read from a FIFO nobody writes to) us
 that has used none for ``stalled`` seconds counts as hung (blocked) too; ``wall_cap`` ends
 anything. The child gets its own session, so a kill reaches everything it started.
 
+:class:`ApiWorker` keeps one long-lived API worker (:mod:`fuzzing.worker`) under the same watch,
+one case at a time, and starts a new one after a hang, a memory overrun or a crash.
+
 Peak memory: ``wait4``'s ``ru_maxrss`` is exact when it exceeds what this process held when it
 forked (Linux counts the forked copy's pages until ``exec``); below that, the child's own ``VmHWM``,
 polled from ``/proc`` until it ends, is the peak. The polling also stops a child heading past
@@ -14,14 +17,19 @@ polled from ``/proc`` until it ends, is the peak. The polling also stops a child
 
 from __future__ import annotations
 
+import json
 import os
+import select
 import signal
 import subprocess
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 GB = 1_000_000_000
+TESTS = Path(__file__).resolve().parent.parent  # where the worker finds the fuzzing package
 TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -144,3 +152,106 @@ def run(
     cpu = usage.ru_utime + usage.ru_stime
     peak = usage.ru_maxrss * 1024 if usage.ru_maxrss * 1024 > forked_from * 1.05 else watch.peak
     return Run(child.returncode, stdout, stderr, watch.wall, peak, stopped, cpu)
+
+
+class ApiWorker:
+    """A supervised worker: one case at a time, restarted after a hang, a memory overrun or a crash."""
+
+    def __init__(self, *, target: Path, seeds_dir: Path, seed: str, workdir: Path, limits: Limits, hostile: bool):
+        self.target, self.seeds_dir, self.seed, self.workdir = target, seeds_dir, seed, workdir
+        self.limits, self.hostile = limits, hostile
+        self.child: subprocess.Popen[bytes] | None = None
+        self.buffer = b""
+
+    def _start(self) -> subprocess.Popen[bytes]:
+        boot = f"import sys; sys.path.insert(0, {str(TESTS)!r}); from fuzzing.worker import serve; serve(*sys.argv[1:])"
+        argv = [
+            sys.executable,
+            "-c",
+            boot,
+            str(self.seeds_dir),
+            self.seed,
+            str(self.workdir),
+            "1" if self.hostile else "0",
+        ]
+        env = {**os.environ, "PYTHONPATH": str(self.target)}
+        log = (self.workdir / "worker.log").open("ab")
+        child = subprocess.Popen(
+            argv, cwd=self.workdir, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log,
+            start_new_session=True,
+        )  # fmt: skip
+        log.close()
+        self.buffer = b""
+        return child
+
+    def stop(self) -> None:
+        """End the worker (the one this object started)."""
+        if self.child is not None:
+            kill_group(self.child.pid)
+            self.child.wait()
+            self.child = None
+
+    def ask(self, request: dict[str, Any]) -> dict[str, Any]:
+        """Run a case (``{"id", "index"}`` or ``{"id", "spec", "file"}``): the worker's answer, or a hang,
+        memory or crash finding for the case it was on."""
+        if self.child is None:
+            self.child = self._start()
+        child = self.child
+        assert child.stdin is not None and child.stdout is not None
+        child.stdin.write(json.dumps(request).encode() + b"\n")
+        child.stdin.flush()
+        watch = Watch(child.pid, self.limits)
+        while b"\n" not in self.buffer:
+            ready, _, _ = select.select([child.stdout], [], [], 0.05)
+            if ready:
+                chunk = os.read(child.stdout.fileno(), 1 << 16)
+                self.buffer += chunk
+                if chunk:
+                    continue
+            stopped = "crash" if child.poll() is not None else watch.verdict()
+            if stopped:
+                details = {
+                    "crash": f"the worker died (exit code {child.returncode})",
+                    "memory": f"stopped at {watch.peak / 1e9:.1f} GB resident",
+                    "timeout": f"stopped after {watch.cpu:.0f} s CPU, {watch.wall:.0f} s wall",
+                }
+                self.stop()
+                kind = "hang" if stopped == "timeout" else stopped
+                return self._lost(request["id"], kind, details[stopped], seconds=watch.wall, peak=watch.peak)
+        line, self.buffer = self.buffer.split(b"\n", 1)
+        answer: dict[str, Any] = json.loads(line)
+        if answer["peak_rss"] > self.limits.memory:
+            detail = f"{answer['peak_rss'] / 1e9:.2f} GB peak"
+            owner = json.loads((self.workdir / "current.json").read_text())["owners"]["memory"]
+            answer["findings"].append(
+                {
+                    "kind": "memory",
+                    "signature": answer["origin"],
+                    "detail": detail,
+                    "owner": owner,
+                }
+            )
+        return answer
+
+    def _lost(self, case_id: object, kind: str, detail: str, *, seconds: float, peak: int) -> dict[str, Any]:
+        """The answer for a case that took the worker down; a worker that cannot start stops the campaign."""
+        current_file = self.workdir / "current.json"
+        current = json.loads(current_file.read_text()) if current_file.exists() else {"id": None}
+        if current["id"] != case_id:
+            log = (self.workdir / "worker.log").read_text(errors="replace")[-2000:]
+            msg = f"the API worker died before starting case {case_id}:\n{log}"
+            raise RuntimeError(msg)
+        return {
+            **current,
+            "has_input": True,
+            "findings": [
+                {
+                    "kind": kind,
+                    "signature": current["origin"],
+                    "detail": detail,
+                    "owner": current["owners"][kind],
+                }
+            ],
+            "seconds": seconds,
+            "peak_rss": peak,
+        }

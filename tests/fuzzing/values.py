@@ -2,8 +2,9 @@
 odd ones and wrong types, each marked with what the library must do with it.
 
 A :class:`Value` is built from a Python expression, so the same text makes a fresh object for every
-call and serves as the reproducer. ``valid``: ``True`` must be accepted, ``False`` must be refused
-with a ``JpegPlusError``, ``None`` may go either way (but never escape).
+call and serves as the reproducer (``from fuzzing.values import *`` gives the names they use).
+``valid``: ``True`` must be accepted, ``False`` must be refused with a ``JpegPlusError``, ``None``
+may go either way (but never escape).
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ import torch
 from PIL import Image
 
 from fuzzing.seeds import photo
+from jpegplus import Mode
+from jpegplus.codecs import CodecName
 
 
 def read_only(array: np.ndarray) -> np.ndarray:
@@ -49,6 +52,8 @@ NAMESPACE: dict[str, Any] = {
     "photo": photo,
     "read_only": read_only,
     "make_fifo": make_fifo,
+    "CodecName": CodecName,
+    "Mode": Mode,
 }
 
 
@@ -75,15 +80,6 @@ def values(valid: Sequence[str], invalid: Sequence[str], either: Sequence[str] =
     """Values from expressions grouped by what the library must do with them."""
     return [Value(e, True) for e in valid] + [Value(e, False) for e in invalid] + [Value(e, None) for e in either]
 
-
-def _with_codec_names() -> None:
-    from jpegplus import Mode
-    from jpegplus.codecs import CodecName
-
-    NAMESPACE.update(CodecName=CodecName, Mode=Mode)
-
-
-_with_codec_names()
 
 CODEC = values(
     ["'jpeg'", "'webp'", "'avif'", "'jpeg2000'", "CodecName.WEBP"],
@@ -178,7 +174,6 @@ ARRAYS = values(
         "np.full((9, 9), 255, np.uint8)",
     ],
     [
-        "photo()[:, :, :2]",
         "np.zeros((0, 5, 3), np.uint8)",
         "np.zeros((5, 0), np.uint8)",
         "photo().astype(np.float32) / 255",
@@ -194,6 +189,7 @@ ARRAYS = values(
     ],
     [
         "photo()[:, :, :1]",
+        "photo()[:, :, :2]",
         "np.zeros((70_000, 1, 3), np.uint8)",
         "photo().astype(np.float64)",
         "np.dstack([photo(), photo()[:, :, :1]])",

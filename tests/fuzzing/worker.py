@@ -1,10 +1,9 @@
-"""The API worker: a child process that runs API cases one by one for a supervisor.
+"""The API worker: a child process that runs API cases one by one for its supervisor.
 
-The supervisor (:class:`ApiWorker`) writes a case number per line; the worker builds that case
-from the campaign seed, writes it to ``current.json`` / ``current.bin`` *before* running it (so a
-case that hangs or kills the worker is still known), runs it with stdout and stderr captured, and
-answers one JSON line. The supervisor kills the worker on a hang or runaway memory and starts a
-new one for the next case.
+The supervisor (:class:`fuzzing.supervise.ApiWorker`) writes a request per line; the worker builds
+that case (from the campaign seed, or spelled out), writes it to ``current.json`` / ``current.bin``
+*before* running it (so a case that hangs or kills the worker is still known), runs it with stdout
+and stderr captured, and answers one JSON line.
 """
 
 from __future__ import annotations
@@ -12,8 +11,6 @@ from __future__ import annotations
 import json
 import os
 import random
-import select
-import subprocess
 import sys
 import time
 from dataclasses import asdict
@@ -23,10 +20,9 @@ from typing import Any
 from fuzzing.api import ApiCase, build_case, case_from_spec, likely_owner, run_case
 from fuzzing.picking import Finding, RandomPicker
 from fuzzing.seeds import SeedSet, read_seeds
-from fuzzing.supervise import Limits, Watch, kill_group, resident_memory
+from fuzzing.supervise import resident_memory
 
 BOMB_ALLOWANCE = 256 * 2**20  # what refusing a tiny file that claims a huge size may allocate
-TESTS = Path(__file__).resolve().parent.parent
 
 
 def peak_memory() -> int:
@@ -105,106 +101,3 @@ def serve(seeds_dir: str, seed: str, workdir: str, hostile: str) -> None:
         }
         answers.write(json.dumps(answer) + "\n")
         answers.flush()
-
-
-class ApiWorker:
-    """A supervised worker: one case at a time, restarted after a hang, a memory overrun or a crash."""
-
-    def __init__(self, *, target: Path, seeds_dir: Path, seed: str, workdir: Path, limits: Limits, hostile: bool):
-        self.target, self.seeds_dir, self.seed, self.workdir = target, seeds_dir, seed, workdir
-        self.limits, self.hostile = limits, hostile
-        self.child: subprocess.Popen[bytes] | None = None
-        self.buffer = b""
-
-    def _start(self) -> subprocess.Popen[bytes]:
-        boot = f"import sys; sys.path.insert(0, {str(TESTS)!r}); from fuzzing.worker import serve; serve(*sys.argv[1:])"
-        argv = [
-            sys.executable,
-            "-c",
-            boot,
-            str(self.seeds_dir),
-            self.seed,
-            str(self.workdir),
-            "1" if self.hostile else "0",
-        ]
-        env = {**os.environ, "PYTHONPATH": str(self.target)}
-        log = (self.workdir / "worker.log").open("ab")
-        child = subprocess.Popen(
-            argv, cwd=self.workdir, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log,
-            start_new_session=True,
-        )  # fmt: skip
-        log.close()
-        self.buffer = b""
-        return child
-
-    def stop(self) -> None:
-        """End the worker (the one this object started)."""
-        if self.child is not None:
-            kill_group(self.child.pid)
-            self.child.wait()
-            self.child = None
-
-    def ask(self, request: dict[str, Any]) -> dict[str, Any]:
-        """Run a case (``{"id", "index"}`` or ``{"id", "spec", "file"}``): the worker's answer, or a hang,
-        memory or crash finding for the case it was on."""
-        if self.child is None:
-            self.child = self._start()
-        child = self.child
-        assert child.stdin is not None and child.stdout is not None
-        child.stdin.write(json.dumps(request).encode() + b"\n")
-        child.stdin.flush()
-        watch = Watch(child.pid, self.limits)
-        while b"\n" not in self.buffer:
-            ready, _, _ = select.select([child.stdout], [], [], 0.05)
-            if ready:
-                chunk = os.read(child.stdout.fileno(), 1 << 16)
-                self.buffer += chunk
-                if chunk:
-                    continue
-            stopped = "crash" if child.poll() is not None else watch.verdict()
-            if stopped:
-                details = {
-                    "crash": f"the worker died (exit code {child.returncode})",
-                    "memory": f"stopped at {watch.peak / 1e9:.1f} GB resident",
-                    "timeout": f"stopped after {watch.cpu:.0f} s CPU, {watch.wall:.0f} s wall",
-                }
-                self.stop()
-                kind = "hang" if stopped == "timeout" else stopped
-                return self._lost(request["id"], kind, details[stopped], seconds=watch.wall, peak=watch.peak)
-        line, self.buffer = self.buffer.split(b"\n", 1)
-        answer: dict[str, Any] = json.loads(line)
-        if answer["peak_rss"] > self.limits.memory:
-            detail = f"{answer['peak_rss'] / 1e9:.2f} GB peak"
-            owner = json.loads((self.workdir / "current.json").read_text())["owners"]["memory"]
-            answer["findings"].append(
-                {
-                    "kind": "memory",
-                    "signature": answer["origin"],
-                    "detail": detail,
-                    "owner": owner,
-                }
-            )
-        return answer
-
-    def _lost(self, case_id: object, kind: str, detail: str, *, seconds: float, peak: int) -> dict[str, Any]:
-        """The answer for a case that took the worker down; a worker that cannot start stops the campaign."""
-        current_file = self.workdir / "current.json"
-        current = json.loads(current_file.read_text()) if current_file.exists() else {"id": None}
-        if current["id"] != case_id:
-            log = (self.workdir / "worker.log").read_text(errors="replace")[-2000:]
-            msg = f"the API worker died before starting case {case_id}:\n{log}"
-            raise RuntimeError(msg)
-        return {
-            **current,
-            "has_input": True,
-            "findings": [
-                {
-                    "kind": kind,
-                    "signature": current["origin"],
-                    "detail": detail,
-                    "owner": current["owners"][kind],
-                }
-            ],
-            "seconds": seconds,
-            "peak_rss": peak,
-        }
