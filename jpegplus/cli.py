@@ -238,10 +238,12 @@ def train(
     ),
     threads: Annotated[int, typer.Option(min=1)] = 2,
     from_weights: Annotated[bool, typer.Option(help="start a new run from the installed weights")] = False,
-    architecture: Annotated[str, typer.Option(help="artifact model: RecCNN, RestoreNet or LeanRestoreNet")] = "RecCNN",
+    architecture: Annotated[
+        str, typer.Option(help="artifact model: LeanRestoreNet (shipped), RestoreNet or RecCNN (the paper's)")
+    ] = "LeanRestoreNet",
     down_architecture: Annotated[
-        str, typer.Option(help="half-resolution model: RecCNN, RestoreNet or LeanRestoreNet")
-    ] = "RecCNN",
+        str, typer.Option(help="half-resolution model: LeanRestoreNet (shipped), RestoreNet or RecCNN (the paper's)")
+    ] = "LeanRestoreNet",
     patch: Annotated[int, typer.Option(min=32, help="training patch side in pixels")] = 128,
     learning_rate: Annotated[float, typer.Option(help="peak learning rate of each stage")] = 3e-4,
     artifact_crops: Annotated[int, typer.Option(min=1, help="crops per codec encode of a photo")] = 5,
@@ -257,8 +259,8 @@ def train(
     ] = False,
 ) -> None:
     """Train (or resume) the JPEG models in the alternating ComCNN/RecCNN scheme."""
-    from jpegplus.training.__main__ import start
-    from jpegplus.training.loop import TrainConfig, parse_plan, parse_qualities
+    from jpegplus.training import start
+    from jpegplus.training.config import TrainConfig, parse_plan, parse_qualities
 
     try:
         config = TrainConfig(
@@ -277,7 +279,7 @@ def train(
             legacy=legacy,
         )
         start(run, config, threads, from_weights=from_weights)
-    except ValueError as error:
+    except (ValueError, JpegPlusError) as error:
         fail(str(error))
         raise typer.Exit(code=1) from None
 
@@ -314,6 +316,22 @@ def bench_large(
     with reported():
         for key, value in measure_large(megapixels, codec.value, mode.value, quality).items():
             print(f"{key}: {value:.2f}" if isinstance(value, float) else f"{key}: {value}")
+
+
+@app.command("bench-speed")
+def bench_speed(
+    dataset: Annotated[Path, typer.Argument(help="folder of images to time (Kodak)")],
+    out: Annotated[Path, typer.Option("--out", help="folder for results.json and README.md")],
+    variants: Annotated[str, typer.Option(help="runtime-precision[-isa], e.g. openvino-bf16,torch-fp32-avx2")] = "",
+    megapixels: Annotated[float, typer.Option(min=0, max=150, help="the large image's size; 0 skips it")] = 24.0,
+    limit: Annotated[Optional[int], typer.Option(min=1, help="only the first N images")] = None,
+) -> None:
+    """Per runtime and precision: ms per image (decompress, enhance), MP/s and memory, first-call ms, GMAC/s."""
+    from jpegplus.bench.speed import parse_variants, run_speed
+
+    with reported():
+        for line in run_speed(dataset, out, parse_variants(variants), limit, megapixels):
+            print(line)
 
 
 @app.command("bench-saliency")

@@ -8,10 +8,14 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from jpegplus.models import ComCNN
+from jpegplus.models import ComCNN, upsample2x
 from jpegplus.runtime import runnable
 
-TILE = 1024  # input pixels per tile side (even): a Kodak image is one tile
+# input pixels per tile side (even). A reconstruction tile of 2048 spends 13% on its overlap instead of
+# 27% at 1024: 12% less CPU for a 24 MP decompress, the same peak memory (its activations are at half
+# resolution). The ComCNN keeps 1024: its first layer has 64 full-resolution channels.
+TILE = 2048
+COMPACT_TILE = 1024
 OVERLAP = 64  # context on each side: past the RecCNN's 82-pixel field, a multiple of RestoreNet's 16-pixel grid
 
 TileFn = Callable[[torch.Tensor], torch.Tensor]
@@ -66,7 +70,7 @@ def restore(net: nn.Module, image: torch.Tensor, condition: tuple[float, float],
     def fn(tile: torch.Tensor) -> torch.Tensor:
         return model(tile.to(device), cond).cpu()
 
-    return run_tiled(fn, pad_even(image), scale=1.0)[:, :, :height, :width].clamp(0, 1)
+    return run_tiled(fn, pad_even(image), scale=1.0)[:, :, :height, :width].clamp_(0, 1)
 
 
 @torch.inference_mode()
@@ -78,12 +82,10 @@ def upsample_restore(
     model = runnable(net, device)
 
     def fn(tile: torch.Tensor) -> torch.Tensor:
-        up = F.interpolate(tile.to(device), scale_factor=2, mode="bicubic", align_corners=False)
-        return model(up, cond).cpu()
+        return model(upsample2x(tile.to(device)), cond).cpu()
 
-    return run_tiled(fn, compact, scale=2.0, tile=TILE // 2, overlap=OVERLAP // 2)[:, :, : size[0], : size[1]].clamp(
-        0, 1
-    )
+    restored = run_tiled(fn, compact, scale=2.0, tile=TILE // 2, overlap=OVERLAP // 2)  # TILE output pixels
+    return restored[:, :, : size[0], : size[1]].clamp_(0, 1)
 
 
 @torch.inference_mode()
@@ -95,4 +97,4 @@ def make_compact(net: ComCNN, image: torch.Tensor, device: torch.device) -> torc
     def fn(tile: torch.Tensor) -> torch.Tensor:
         return model(tile.to(device)).cpu()
 
-    return run_tiled(fn, pad_even(image), scale=0.5).clamp(0, 1)
+    return run_tiled(fn, pad_even(image), scale=0.5, tile=COMPACT_TILE).clamp_(0, 1)

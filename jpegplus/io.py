@@ -146,6 +146,12 @@ def to_tensor(pixels: np.ndarray) -> torch.Tensor:
     return torch.tensor(pixels).permute(2, 0, 1)[None].float().div_(255.0)
 
 
+def to_batch_tensor(batch: np.ndarray) -> torch.Tensor:
+    """uint8 (N, H, W, 3) patches → float (N, 3, H, W) in [0, 1], channels-last memory (training batches)."""
+    tensor = torch.from_numpy(np.ascontiguousarray(batch)).permute(0, 3, 1, 2).float() / 255.0
+    return tensor.contiguous(memory_format=torch.channels_last)
+
+
 def to_image(tensor: torch.Tensor, *, gray: bool) -> np.ndarray:
     """float (1, 3, H, W) → uint8, clamped and rounded; ``gray`` averages the planes."""
     planes = tensor[0].float()

@@ -11,7 +11,7 @@ import torch
 from PIL import Image
 from torch.nn import functional as F
 
-from jpegplus import blind, consistency, container, inference, transparency
+from jpegplus import blind, consistency, container, inference, metrics, transparency
 from jpegplus.codecs import CodecName, get_codec
 from jpegplus.codecs.pillow_codec import open_image
 from jpegplus.codecs.registry import check_quality
@@ -151,9 +151,7 @@ def _better(candidates: list[bytes], loaded: LoadedImage, device: str | None) ->
 
 def _psnr(data: bytes, reference: np.ndarray, device: str | None) -> float:
     """PSNR in dB of ``data``'s jpegplus reconstruction against ``reference``."""
-    restored = decompress_image(data, device=device).pixels
-    error = np.mean((restored.astype(np.float64) - reference.astype(np.float64)) ** 2)
-    return float(10 * np.log10(255.0**2 / max(error, 1e-12)))
+    return metrics.psnr(reference, decompress_image(data, device=device).pixels)
 
 
 def _to_size(encoder: ModeEncoder, target_size: int) -> bytes:

@@ -1,31 +1,98 @@
-"""Where and how the networks run: device, bf16 support, thread count."""
+"""Where and how the networks run: device, CPU features, runtime (PyTorch, OpenVINO), precision.
+
+The choice is made at run time: OpenVINO where it is installed and the networks run on the CPU
+(it measured faster than PyTorch on every CPU tried, `benchmarks/speed/`), PyTorch otherwise and
+for training. ``JPEGPLUS_RUNTIME`` (torch, openvino) and ``JPEGPLUS_PRECISION`` (bf16, fp32)
+force a choice, for benchmarks and bug reports.
+"""
 
 from __future__ import annotations
 
-import copy
+import enum
 import functools
+import importlib.util
+import logging
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import torch
 
-from jpegplus.errors import InvalidOptionError
-from jpegplus.models.folded import FoldedResidualNet
+from jpegplus.errors import InvalidOptionError, JpegPlusError
+
+log = logging.getLogger(__name__)
+
+RUNTIME_VARIABLE = "JPEGPLUS_RUNTIME"
+PRECISION_VARIABLE = "JPEGPLUS_PRECISION"
+BF16_FLAGS = ("amx_bf16", "avx512_bf16")  # native bf16 arithmetic: there bf16 pays off
+ISA_CAP_VARIABLE = "ONEDNN_MAX_CPU_ISA"  # oneDNN's instruction-set cap (PyTorch's and OpenVINO's convolutions)
+BF16_ISA_CAPS = ("AVX512_CORE_BF16", "AVX512_CORE_FP16", "AVX512_CORE_AMX", "AVX10", "DEFAULT", "ALL")
+SIMD_FLAGS = ("amx_bf16", "amx_int8", "avx512_bf16", "avx512_vnni", "avx512f", "avx_vnni", "avx2", "fma")
+
+Runnable = Callable[..., torch.Tensor]  # tensors in, a float tensor out, as the network's forward
+
+
+class RuntimeFailure(JpegPlusError, RuntimeError):
+    """The runtime that ``JPEGPLUS_RUNTIME`` forces cannot run a network."""
+
+
+class Runtime(str, enum.Enum):
+    """What executes the networks' inference."""
+
+    TORCH = "torch"
+    OPENVINO = "openvino"
+
+
+class Precision(str, enum.Enum):
+    """The arithmetic of the convolutions (skip connections stay in fp32)."""
+
+    BF16 = "bf16"
+    FP32 = "fp32"
 
 
 @functools.cache
-def cpu_has_bf16() -> bool:
-    """True when the CPU has native bf16 arithmetic (AVX512-BF16 or AMX), where bf16 pays off.
-
-    ``JPEGPLUS_PRECISION=fp32`` forces the fp32 path (for CPUs that emulate bf16 slowly).
-    """
-    if os.environ.get("JPEGPLUS_PRECISION", "").lower() == "fp32":
-        return False
+def cpu_flags() -> frozenset[str]:
+    """The CPU's feature flags from ``/proc/cpuinfo`` (empty where it cannot be read)."""
     try:
-        flags = Path("/proc/cpuinfo").read_text()
+        text = Path("/proc/cpuinfo").read_text()
     except OSError:
+        return frozenset()
+    for line in text.splitlines():
+        if line.startswith("flags"):
+            return frozenset(line.partition(":")[2].split())
+    return frozenset()
+
+
+def simd_flags() -> list[str]:
+    """The SIMD features that decide the speed of the networks, as reported by benchmarks."""
+    return [flag for flag in SIMD_FLAGS if flag in cpu_flags()]
+
+
+def _forced(variable: str, choices: type[enum.Enum]) -> enum.Enum | None:
+    value = os.environ.get(variable, "").strip().lower()
+    if not value:
+        return None
+    try:
+        return choices(value)
+    except ValueError:
+        allowed = ", ".join(choice.value for choice in choices)
+        msg = f"{variable}={value!r} is not one of: {allowed}"
+        raise InvalidOptionError(msg) from None
+
+
+def cpu_has_bf16() -> bool:
+    """True when the CPU has native bf16 arithmetic and ``JPEGPLUS_PRECISION`` does not force fp32.
+
+    An ``ONEDNN_MAX_CPU_ISA`` cap below AVX512_CORE_BF16 (e.g. AVX2, to measure an older CPU) counts
+    as no bf16: OpenVINO cannot build bf16 kernels under it.
+    """
+    forced = _forced(PRECISION_VARIABLE, Precision)
+    if forced is not None:
+        return forced is Precision.BF16
+    cap = os.environ.get(ISA_CAP_VARIABLE, "").strip().upper()
+    if cap and not cap.startswith(BF16_ISA_CAPS):
         return False
-    return "avx512_bf16" in flags or "amx_bf16" in flags
+    return any(flag in cpu_flags() for flag in BF16_FLAGS)
 
 
 def resolve_device(device: str | None) -> torch.device:
@@ -56,16 +123,47 @@ def autocast(device: torch.device) -> torch.autocast:
     return torch.autocast(device.type, dtype=torch.bfloat16, enabled=uses_bf16(device))
 
 
-@functools.cache
-def runnable(net: torch.nn.Module, device: torch.device) -> torch.nn.Module:
-    """An inference copy of ``net`` on ``device``, its weights cast once to bf16 where that runs natively.
+def installed(runtime: Runtime) -> bool:
+    """True when ``runtime``'s package can be imported."""
+    return runtime is Runtime.TORCH or importlib.util.find_spec(runtime.value) is not None
 
-    Cheaper than autocast, which re-casts every weight on every call; the networks keep their
-    skip connections in the input's fp32. On the CPU a reconstruction network's trunk is also
-    frozen (TorchScript), once per process.
+
+def select_runtime(device: torch.device) -> Runtime:
+    """``JPEGPLUS_RUNTIME`` when set, else OpenVINO for the CPU where installed, else PyTorch."""
+    forced = _forced(RUNTIME_VARIABLE, Runtime)
+    if forced is not None:
+        if not installed(forced):
+            name = forced.value
+            msg = f"{RUNTIME_VARIABLE}={name}, but {name} is not installed (pip install 'jpegplus[{name}]')"
+            raise InvalidOptionError(msg)
+        if forced is not Runtime.TORCH and device.type != "cpu":
+            msg = f"{RUNTIME_VARIABLE}={forced.value} runs on the CPU only, not on {device}"
+            raise InvalidOptionError(msg)
+        return forced
+    return Runtime.OPENVINO if device.type == "cpu" and installed(Runtime.OPENVINO) else Runtime.TORCH
+
+
+def runnable(net: torch.nn.Module, device: torch.device) -> Runnable:
+    """An inference form of ``net`` on ``device``, in the selected runtime and precision (cached per process).
+
+    ``net`` itself is left as it is (training goes on using it).
     """
-    dtype = torch.bfloat16 if uses_bf16(device) else torch.float32
-    model = copy.deepcopy(net).to(device=device, dtype=dtype).to(memory_format=torch.channels_last)
-    if device.type == "cpu" and isinstance(model, FoldedResidualNet):
-        model.freeze_trunk()
-    return model
+    precision = Precision.BF16 if uses_bf16(device) else Precision.FP32
+    return _runnable(net, device, select_runtime(device), precision)
+
+
+@functools.cache
+def _runnable(net: torch.nn.Module, device: torch.device, runtime: Runtime, precision: Precision) -> Runnable:
+    if runtime is Runtime.OPENVINO:
+        from jpegplus.backends import openvino_net
+
+        try:
+            return openvino_net.compile_net(net, precision)
+        except RuntimeError as error:  # OpenVINO's conversion and compile errors (an unsupported CPU, a bad build)
+            if _forced(RUNTIME_VARIABLE, Runtime) is Runtime.OPENVINO:
+                msg = f"OpenVINO cannot run {type(net).__name__}: {str(error).splitlines()[0]}"
+                raise RuntimeFailure(msg) from None
+            log.warning("OpenVINO cannot run %s (%s); running it in PyTorch", type(net).__name__, error)
+    from jpegplus.backends import torch_net
+
+    return torch_net.prepare(net, device, precision)

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Install jpegplus with its test tools. torch is pinned to the CPU build first, because a bare
-# `torch` requirement would pull the multi-GB CUDA wheels; an installed torch>=2.2 is kept.
+# Install jpegplus with its test tools and the optional OpenVINO runtime (so CI tests it). torch is
+# pinned to the CPU build first, because a bare `torch` requirement would pull the multi-GB CUDA
+# wheels; an installed torch>=2.2 is kept.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
 if ! "$PYTHON" -c "import torch" 2>/dev/null; then
   "$PYTHON" -m pip install --quiet "torch==2.13.0"
 fi
-"$PYTHON" -m pip install --quiet --disable-pip-version-check -e ".[test]"
+"$PYTHON" -m pip install --quiet --disable-pip-version-check -e ".[test,openvino]"

@@ -3,11 +3,23 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
 
 import numpy as np
 import pytest
 from PIL import Image
 from skimage import data
+
+from jpegplus.metrics import psnr  # noqa: F401  (the tests' one PSNR, re-exported)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _graph_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Graphs that a runtime builds from the weights go to a temporary cache, not the user's."""
+    patch = pytest.MonkeyPatch()
+    patch.setenv("JPEGPLUS_CACHE", str(tmp_path_factory.mktemp("graph-cache")))
+    yield
+    patch.undo()
 
 
 @pytest.fixture(scope="session")
@@ -20,12 +32,6 @@ def photo() -> np.ndarray:
 def gray_photo() -> np.ndarray:
     """A 80×104 gray crop of scikit-image's camera."""
     return np.ascontiguousarray(data.camera()[100:180, 200:304])
-
-
-def psnr(a: np.ndarray, b: np.ndarray) -> float:
-    """PSNR in dB of two uint8 images."""
-    mse = np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2)
-    return float(10 * np.log10(255.0**2 / max(mse, 1e-12)))
 
 
 def jpeg_bytes(image: np.ndarray, quality: int, **options: object) -> bytes:

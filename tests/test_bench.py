@@ -13,8 +13,8 @@ from skimage import data
 
 from jpegplus.bench.bdrate import bd_rate, quality_at_rate
 from jpegplus.bench.main import run_bench
-from jpegplus.bench.metrics import ms_ssim, psnr, ssim, y_psnr
 from jpegplus.bench.search import plain_jpeg_at_size
+from jpegplus.metrics import ms_ssim, psnr, ssim, y_psnr
 
 
 def test_bd_rate_of_a_shifted_curve() -> None:

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+import pytest
 import torch
 
+from jpegplus.backends import torch_net
 from jpegplus.inference import pad_even, run_tiled
 from jpegplus.models import ComCNN, RecCNN, RestoreNet
-from jpegplus.runtime import runnable
+from jpegplus.runtime import Precision, runnable
 
 
 def _randomised(net: torch.nn.Module) -> torch.nn.Module:
@@ -70,7 +72,7 @@ def test_bf16_inference_copy_stays_close_and_keeps_fp32_skip() -> None:
     for parameter in net.parameters():
         parameter.mul_(0.1)
     image, condition = torch.rand(1, 3, 16, 16), torch.tensor([[0.5, 0.5]])
-    copy = runnable(net, torch.device("cpu"))
+    copy = torch_net.prepare(net, torch.device("cpu"), Precision.BF16)
     out = copy(image.contiguous(memory_format=torch.channels_last), condition)
     assert out.dtype == torch.float32 and copy is not net
     assert next(net.parameters()).dtype == torch.float32  # the cached model itself is untouched
@@ -78,16 +80,17 @@ def test_bf16_inference_copy_stays_close_and_keeps_fp32_skip() -> None:
 
 
 @torch.no_grad()
-def test_frozen_trunk_matches_eager_at_sizes_it_was_not_traced_at() -> None:
+def test_frozen_net_matches_eager_at_sizes_it_was_not_traced_at() -> None:
     for net in (_randomised(RestoreNet(widths=(8, 16), pairs=1)), _randomised(RecCNN(channels=8, pairs=1))):
         for height, width in ((37, 53), (96, 64)):
             image, condition = torch.rand(2, 3, height, width), torch.tensor([[0.2, 0.3], [0.7, 0.8]])
             eager = net(image, condition)
-            net.freeze_trunk()
+            net.freeze()
             assert torch.allclose(net(image, condition), eager, atol=1e-6)
-            net.frozen_trunk = None
+            net.frozen = None
 
 
-def test_cpu_inference_copy_runs_a_frozen_trunk() -> None:
+def test_torch_inference_copy_is_frozen(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("JPEGPLUS_RUNTIME", "torch")
     net = RestoreNet(widths=(8, 16), pairs=1).eval()
-    assert runnable(net, torch.device("cpu")).frozen_trunk is not None and net.frozen_trunk is None
+    assert isinstance(runnable(net, torch.device("cpu")).frozen, torch.jit.ScriptModule) and net.frozen is None

@@ -15,9 +15,11 @@ from typer.testing import CliRunner
 from jpegplus.cli import app
 from jpegplus.models import RECONSTRUCTORS, ComCNN, RecCNN, RestoreNet
 from jpegplus.quantization import condition_from_quality, condition_from_tables, restoration_tables
+from jpegplus.training.config import Loss, parse_plan, parse_qualities
 from jpegplus.training.data import artifact_patches, random_round_trip
 from jpegplus.training.export import export
-from jpegplus.training.loop import LOSSES, copy_weights, parse_qualities
+from jpegplus.training.loop import copy_weights
+from jpegplus.training.losses import LOSSES
 
 
 @pytest.mark.parametrize("codec", ["webp", "jpeg2000", "avif"])
@@ -106,8 +108,8 @@ def test_train_rejects_unknown_names_before_any_work(tmp_path: Path, option: str
 def test_quality_range_and_losses() -> None:
     assert parse_qualities("1-70") == (1, 70)
     output, target = torch.full((1, 3, 4, 4), 0.5), torch.zeros(1, 3, 4, 4)
-    assert LOSSES["mse"](output, target).item() == pytest.approx(0.25)
-    assert LOSSES["charbonnier"](output, target).item() == pytest.approx(0.5, abs=1e-5)
+    assert LOSSES[Loss.MSE](output, target).item() == pytest.approx(0.25)
+    assert LOSSES[Loss.CHARBONNIER](output, target).item() == pytest.approx(0.5, abs=1e-5)
 
 
 def test_lean_restorenet_starts_from_a_restorenet_without_its_bottleneck() -> None:
@@ -129,3 +131,14 @@ def test_copy_weights_refuses_a_network_that_does_not_fit() -> None:
     assert not copy_weights(RecCNN(), target)
     assert not copy_weights(RECONSTRUCTORS["LeanRestoreNet"](widths=(8, 16), pairs=1), target)  # lacks the bottleneck
     assert all(torch.equal(before[key], value) for key, value in target.state_dict().items())
+
+
+def test_plan_stages_are_typed_and_only_half_resolution_plans_prepare_clean_patches(tmp_path: Path) -> None:
+    from jpegplus.training.config import StageKind, TrainConfig
+
+    assert [stage.kind for stage in parse_plan("artifacts:5,down-com:2")] == [StageKind.ARTIFACTS, StageKind.DOWN_COM]
+    with pytest.raises(ValueError, match="KIND:MINUTES"):
+        parse_plan("artifacts")
+    assert not TrainConfig(str(tmp_path), parse_plan("artifacts:1")).trains_half_resolution
+    assert TrainConfig(str(tmp_path), parse_plan("artifacts:1,down-rec:1")).trains_half_resolution
+    assert TrainConfig(str(tmp_path), []).artifact_architecture == "LeanRestoreNet"  # what ships

@@ -1,4 +1,4 @@
-"""``jpegplus bench-enhance``: enhance on the sets of :mod:`jpegplus.bench.enhance_sets`, gain per set and worst image."""
+"""``jpegplus bench-enhance``: enhance on the sets of :mod:`jpegplus.bench.enhance_sets`, per set and worst image."""
 
 from __future__ import annotations
 
@@ -11,14 +11,11 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from jpegplus import pipeline
-from jpegplus.bench import metrics
+from jpegplus import metrics, pipeline
 from jpegplus.bench.enhance_sets import REFERENCE_SUFFIX
 from jpegplus.modes import enhance_model_name
 from jpegplus.runtime import cpu_has_bf16
 from jpegplus.weights import load_model
-
-IDENTICAL_PSNR = 99.0  # dB reported for identical images (the clean set's plain input is its reference)
 
 
 @dataclass(frozen=True)
@@ -47,10 +44,6 @@ def _as(reference: np.ndarray, image: np.ndarray) -> np.ndarray:
     return np.asarray(Image.fromarray(image).convert("L" if reference.ndim == 2 else "RGB"))
 
 
-def _psnr(reference: np.ndarray, test: np.ndarray) -> float:
-    return IDENTICAL_PSNR if np.array_equal(reference, test) else min(metrics.psnr(reference, test), IDENTICAL_PSNR)
-
-
 def bench_set(folder: Path) -> SetResult:
     """Enhance every input of one set folder and compare with its reference."""
     gains, plains, outs, times = {}, [], [], []
@@ -62,8 +55,8 @@ def bench_set(folder: Path) -> SetResult:
         start = time.perf_counter()
         enhanced = _as(reference, pipeline.enhance(source))
         times.append((time.perf_counter() - start) * 1000)
-        plains.append(_psnr(reference, plain))
-        outs.append(_psnr(reference, enhanced))
+        plains.append(metrics.psnr(reference, plain))
+        outs.append(metrics.psnr(reference, enhanced))
         gains[stem] = outs[-1] - plains[-1]
     worst = min(gains, key=gains.__getitem__)
     return SetResult(

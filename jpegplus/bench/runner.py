@@ -16,11 +16,10 @@ import torch
 from PIL import Image
 from rich.progress import Progress
 
-from jpegplus import pipeline
-from jpegplus.bench import metrics
+from jpegplus import metrics, pipeline
 from jpegplus.bench.bdrate import METHOD, bd_rate, crossover_rate
 from jpegplus.codecs import get_codec
-from jpegplus.runtime import cpu_has_bf16
+from jpegplus.runtime import cpu_has_bf16, select_runtime, simd_flags
 from jpegplus.weights import read_manifest
 
 DEFAULT_QUALITIES = (5, 10, 20, 30, 40, 50, 60, 75, 90, 95)
@@ -183,6 +182,8 @@ def machine() -> dict[str, object]:
         "torch": torch.__version__,
         "threads": torch.get_num_threads(),
         "bf16": cpu_has_bf16(),
+        "runtime": select_runtime(torch.device("cpu")).value,
+        "simd": simd_flags(),
         "cpu": platform.processor() or platform.machine(),
         "python": platform.python_version(),
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,

@@ -15,20 +15,14 @@ from PIL import Image
 from rich.progress import track
 
 import jpegplus
-from jpegplus.bench.metrics import ms_ssim
 from jpegplus.bench.report import centre_crop
 from jpegplus.bench.runner import dataset_images
 from jpegplus.codecs import get_codec
+from jpegplus.metrics import ms_ssim, psnr
 from jpegplus.saliency import saliency_map
 
 SIZE_TOLERANCE = 0.02  # "equal file size": within 2% below the uniform JPEG
 SHOWN = 256  # side-by-side pictures are centre crops: the evaluation images are never copied whole
-
-
-def masked_psnr(reference: np.ndarray, test: np.ndarray, mask: np.ndarray) -> float:
-    """PSNR over the pixels where ``mask`` is true."""
-    error = (reference.astype(np.float64) - test.astype(np.float64))[mask]
-    return float(10 * np.log10(255.0**2 / max(np.mean(error**2), 1e-12)))
 
 
 def _decode(data: bytes) -> np.ndarray:
@@ -60,7 +54,7 @@ def run_saliency_bench(dataset: Path, out: Path, qualities: tuple[int, ...], lim
             rows.append({
                 "image": path.name, "quality": quality,
                 **{f"{n}_bytes": len(d) for n, d in files.items()},
-                **{f"{n}_salient_psnr": masked_psnr(image, d, mask) for n, d in decoded.items()},
+                **{f"{n}_salient_psnr": psnr(image, d, mask) for n, d in decoded.items()},
                 **{f"{n}_ms_ssim": ms_ssim(image, d) for n, d in decoded.items()},
             })  # fmt: skip
             if len(rows) <= len(qualities):

@@ -5,6 +5,7 @@ import functools
 from jpegplus.models.comcnn import ComCNN
 from jpegplus.models.reccnn import RecCNN
 from jpegplus.models.restorenet import RestoreNet
+from jpegplus.models.upsample import upsample2x
 
 # architecture name, as in the manifest → constructor. The lean RestoreNet has no residual pairs at its
 # coarsest level: 4 of its 28 3×3 convolutions, 12% of a 768×512 decode, for 0.01 dB before fine-tuning.
@@ -14,4 +15,4 @@ RECONSTRUCTORS = {
     "LeanRestoreNet": functools.partial(RestoreNet, bottleneck_pairs=0),
 }
 
-__all__ = ["RECONSTRUCTORS", "ComCNN", "RecCNN", "RestoreNet"]
+__all__ = ["RECONSTRUCTORS", "ComCNN", "RecCNN", "RestoreNet", "upsample2x"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 
 import torch
 from torch import nn
@@ -10,7 +11,9 @@ from torch.nn import functional as F
 
 CONDITION_CHANNELS = 2
 FOLDED_CHANNELS = 12 + CONDITION_CHANNELS  # pixel-unshuffled RGB + condition planes: the trunk's input
-FREEZE_EXAMPLE_SIDE = 64  # folded pixels traced; oneDNN prepacks for this size (16 ran 7% slower at 768×512)
+FREEZE_EXAMPLE_SIDE = 128  # image side traced (64 folded); oneDNN prepacks for it (32 folded: 7% slower at 768×512)
+
+GriddedFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]  # (image, condition) → image, sides on the grid
 
 
 class ResidualPair(nn.Module):
@@ -32,7 +35,8 @@ class FoldedResidualNet(nn.Module):
     The image is padded to a multiple of ``grid``, folded to half resolution by pixel-unshuffle
     and joined by constant condition planes; the subclass's :meth:`trunk` (convolutions only, no
     Python shape logic) maps that to 12 residual channels, unfolded and added to the image.
-    A trunk free of shape logic traces once for every image size: :meth:`freeze_trunk`.
+    Past the padding, :meth:`gridded` has no shape logic, so it traces once for every image size:
+    :meth:`freeze` (TorchScript), or an exported graph set as :attr:`frozen` by a runtime backend.
 
     Shape:
         - image: (B, 3, H, W) in [0, 1].
@@ -44,46 +48,59 @@ class FoldedResidualNet(nn.Module):
 
     def __init__(self) -> None:
         super().__init__()
-        self.frozen_trunk: nn.Module | None = None
+        self.frozen: GriddedFn | None = None
 
     def trunk(self, folded: torch.Tensor) -> torch.Tensor:
         """(B, FOLDED_CHANNELS, H/2, W/2) → (B, 12, H/2, W/2) residual."""
         raise NotImplementedError
 
     def forward(self, image: torch.Tensor, condition: torch.Tensor) -> torch.Tensor:
-        height, width = image.shape[2:]
-        pad_h, pad_w = -height % self.grid, -width % self.grid
-        padded = F.pad(image, (0, pad_w, 0, pad_h), mode="replicate") if pad_h or pad_w else image
+        return on_grid(self.gridded if self.frozen is None else self.frozen, self.grid, image, condition)
+
+    def gridded(self, image: torch.Tensor, condition: torch.Tensor) -> torch.Tensor:
+        """:meth:`forward` for sides that are multiples of :attr:`grid`: fold, trunk, unfold, add."""
         dtype = self.tail.weight.dtype
-        folded = F.pixel_unshuffle(padded, 2).to(dtype)
+        folded = F.pixel_unshuffle(image, 2).to(dtype)
         planes = condition[:, :, None, None].expand(-1, -1, *folded.shape[2:]).to(dtype)
-        trunk = self.trunk if self.frozen_trunk is None else self.frozen_trunk
-        residual = F.pixel_shuffle(trunk(torch.cat([folded, planes], dim=1)), 2)[:, :, :height, :width]
+        residual = F.pixel_shuffle(self.trunk(torch.cat([folded, planes], dim=1)), 2)
         return image + residual.to(image.dtype)
 
+    def example(self, side: int = FREEZE_EXAMPLE_SIDE) -> tuple[torch.Tensor, torch.Tensor]:
+        """A channels-last (image, condition) pair of :meth:`gridded`'s inputs, for tracing and export."""
+        side -= side % self.grid
+        image = torch.zeros(1, 3, side, side).contiguous(memory_format=torch.channels_last)
+        return image, torch.zeros(1, CONDITION_CHANNELS)
+
     @torch.no_grad()
-    def freeze_trunk(self) -> None:
-        """Trace and freeze the trunk for inference (any input size afterwards).
+    def freeze(self) -> None:
+        """Trace and freeze :meth:`gridded` for inference (any input size afterwards).
 
         Freezing makes the weights constants of a TorchScript graph that runs without Python
         dispatch: a 768×512 RestoreNet pass measured 15-20% faster, for 0.2-0.3 s once per process.
         TorchScript is deprecated in favour of ``torch.compile``, whose CPU compile takes far
         longer than a whole decode; its warning is silenced here.
         """
-        side = FREEZE_EXAMPLE_SIDE - FREEZE_EXAMPLE_SIDE % (self.grid // 2)
-        example = torch.zeros(1, FOLDED_CHANNELS, side, side, dtype=self.tail.weight.dtype)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DeprecationWarning)
-            traced = torch.jit.trace(_TrunkView(self).eval(), example.contiguous(memory_format=torch.channels_last))
-            self.frozen_trunk = torch.jit.freeze(traced)
+            traced = torch.jit.trace(GriddedView(self).eval(), self.example())
+            self.frozen = torch.jit.freeze(traced)
 
 
-class _TrunkView(nn.Module):
-    """A module whose forward is another network's trunk, for tracing."""
+def on_grid(gridded: GriddedFn, grid: int, image: torch.Tensor, condition: torch.Tensor) -> torch.Tensor:
+    """``gridded`` on ``image`` padded to a multiple of ``grid`` (its edges replicated), cropped back."""
+    height, width = image.shape[2:]
+    pad_h, pad_w = -height % grid, -width % grid
+    padded = F.pad(image, (0, pad_w, 0, pad_h), mode="replicate") if pad_h or pad_w else image
+    restored = gridded(padded, condition)
+    return restored[:, :, :height, :width] if pad_h or pad_w else restored
+
+
+class GriddedView(nn.Module):
+    """A module whose forward is another network's :meth:`FoldedResidualNet.gridded`, for tracing and export."""
 
     def __init__(self, net: FoldedResidualNet) -> None:
         super().__init__()
         self.net = net
 
-    def forward(self, folded: torch.Tensor) -> torch.Tensor:
-        return self.net.trunk(folded)
+    def forward(self, image: torch.Tensor, condition: torch.Tensor) -> torch.Tensor:
+        return self.net.gridded(image, condition)

@@ -22,6 +22,10 @@ SUBSAMPLINGS = ("4:2:0", "4:2:0", "4:2:0", "4:2:2", "4:4:4")
 RoundTrip = Callable[
     [np.ndarray, np.random.Generator, tuple[int, int]], tuple[np.ndarray, np.ndarray, tuple[float, float]]
 ]
+GRAY_SHARE = 0.15  # of the JPEG pairs encoded from the photo's luma
+STANDARD_SHARE = 0.60  # libjpeg's standard tables at a random quality
+RESTORATION_SHARE = 0.25  # compress's full-mode restoration tables; the rest get a jittered custom pair
+CUSTOM_JITTER = (0.8, 1.25)  # range of the per-step factor of custom tables
 GRID = 16  # crops start on the 4:2:0 MCU grid so block boundaries sit where a decoder put them
 
 
@@ -67,20 +71,20 @@ def random_jpeg(image: np.ndarray, rng: np.random.Generator, qualities: tuple[in
 
     Returns the JPEG and whether it is grayscale.
     """
-    gray = rng.random() < 0.15
+    gray = rng.random() < GRAY_SHARE
     picture = Image.fromarray(image).convert("L") if gray else Image.fromarray(image)
     options: dict[str, object] = {"subsampling": SUBSAMPLINGS[rng.integers(len(SUBSAMPLINGS))]}
     quality = int(rng.integers(qualities[0], qualities[1] + 1))
     kind = rng.random()
-    if kind < 0.6:
+    if kind < STANDARD_SHARE:
         options["quality"] = quality
     else:
-        if kind < 0.85:
+        if kind < STANDARD_SHARE + RESTORATION_SHARE:
             tables = restoration_tables(quality)
         else:
             luma = standard_tables(quality)[0]
             chroma = standard_tables(int(rng.integers(qualities[0], qualities[1] + 1)))[1]
-            tables = tuple(np.clip(t * rng.uniform(0.8, 1.25, 64), 1, 255) for t in (luma, chroma))
+            tables = tuple(np.clip(t * rng.uniform(*CUSTOM_JITTER, 64), 1, 255) for t in (luma, chroma))
         options["qtables"] = [t.astype(int).tolist() for t in tables[: 1 if gray else 2]]
     buffer = io.BytesIO()
     picture.save(buffer, "JPEG", **options)

@@ -8,7 +8,8 @@ import logging
 import math
 import shutil
 import time
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -16,95 +17,41 @@ import torch
 from PIL import Image
 from torch.nn import functional as F
 
-from jpegplus.models import RECONSTRUCTORS, ComCNN
+from jpegplus.io import to_batch_tensor
+from jpegplus.metrics import tensor_psnr
+from jpegplus.models import RECONSTRUCTORS, ComCNN, upsample2x
 from jpegplus.quantization import condition_from_quality
 from jpegplus.runtime import autocast
 from jpegplus.training import data
+from jpegplus.training.config import Stage, StageKind, TrainConfig
 from jpegplus.training.data import PatchSet
 from jpegplus.training.legacy import legacy_round_trip
+from jpegplus.training.losses import LOSSES
 
 log = logging.getLogger("jpegplus.train")
 
-STAGE_KINDS = ("artifacts", "down-rec", "down-com")
+INFERENCE_CHUNK = 32  # patches per forward pass outside the training steps (validation, the codec pass)
+VALIDATION_CODEC_SEED = 12345  # the half-resolution validation sees the same codec qualities every time
+LOG_SECONDS = 60.0
 
 
 @dataclass(frozen=True)
-class Stage:
-    """One training stage: what learns (kind) and for how many minutes."""
+class TrainingData:
+    """The patch sets a run prepares once; the clean ones only when a stage trains the half-resolution path."""
 
-    kind: str
-    minutes: float
-
-
-@dataclass
-class TrainConfig:
-    """Everything a run depends on; stored beside its checkpoints."""
-
-    data_dir: str
-    plan: list[Stage]
-    patch: int = 128
-    batch: int = 16
-    learning_rate: float = 3e-4
-    final_learning_rate: float = 2e-6
-    warmup_steps: int = 100
-    artifact_qualities: tuple[int, int] = (5, 95)
-    artifact_crops: int = 5  # crops per encode of each photo
-    artifact_encodes: int = 8  # random codec encodes of each photo
-    compact_qualities: tuple[int, int] = (10, 95)
-    artifact_architecture: str = "RecCNN"
-    down_architecture: str = "RecCNN"  # the half-resolution path's reconstruction network
-    codec: str = "jpeg"  # the codec whose decodes the artifact model learns to repair
-    legacy: bool = False  # JPEG pairs as people have them (re-compressed, shifted, resized, jpegli): enhance's model
-    com_anchor_weight: float = 0.1
-    loss: str = "charbonnier"  # reconstruction loss: "charbonnier" (L1-like) or "mse" (what PSNR measures)
-    validation_images: int = 10
-    checkpoint_minutes: float = 3.0
-    seed: int = 0
-    notes: dict[str, str] = field(default_factory=dict)
+    artifacts_train: PatchSet
+    artifacts_val: PatchSet
+    clean_train: np.ndarray | None
+    clean_val: np.ndarray | None
 
 
-def parse_plan(text: str) -> list[Stage]:
-    """``"artifacts:45,down-rec:20"`` → stages."""
-    stages = []
-    for item in text.split(","):
-        kind, _, minutes = item.partition(":")
-        if kind not in STAGE_KINDS or not minutes:
-            msg = f"bad stage {item!r}: use KIND:MINUTES with KIND in {', '.join(STAGE_KINDS)}"
-            raise ValueError(msg)
-        stages.append(Stage(kind, float(minutes)))
-    return stages
+@dataclass(frozen=True)
+class StageRunner:
+    """How one kind of stage learns and is validated, and which network it trains."""
 
-
-def charbonnier(output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """Smooth L1-like loss, robust early and close to L2 behaviour near zero."""
-    return torch.sqrt((output.float() - target.float()) ** 2 + 1e-6).mean()
-
-
-def mean_squared_error(output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """The loss PSNR measures: for fine-tuning a model first trained with :func:`charbonnier`."""
-    return F.mse_loss(output.float(), target.float())
-
-
-LOSSES = {"charbonnier": charbonnier, "mse": mean_squared_error}
-
-
-def parse_qualities(text: str) -> tuple[int, int]:
-    """``"1-60"`` → (1, 60), a codec quality range inside 1–100."""
-    low, _, high = text.partition("-")
-    try:
-        bounds = (int(low), int(high))
-    except ValueError:
-        bounds = (0, 0)
-    if not 1 <= bounds[0] <= bounds[1] <= 100:
-        msg = f"bad quality range {text!r}: use LOW-HIGH with 1 <= LOW <= HIGH <= 100"
-        raise ValueError(msg)
-    return bounds
-
-
-def to_tensor(batch: np.ndarray) -> torch.Tensor:
-    """(N, H, W, 3) uint8 → (N, 3, H, W) float in [0, 1], channels-last memory."""
-    tensor = torch.from_numpy(np.ascontiguousarray(batch)).permute(0, 3, 1, 2).float() / 255.0
-    return tensor.contiguous(memory_format=torch.channels_last)
+    network: torch.nn.Module
+    step: Callable[[], torch.Tensor]
+    validate: Callable[[], dict[str, float]]
 
 
 def augment(rng: np.random.Generator, *arrays: np.ndarray) -> list[np.ndarray]:
@@ -115,17 +62,6 @@ def augment(rng: np.random.Generator, *arrays: np.ndarray) -> list[np.ndarray]:
         array = np.rot90(array, turns, axes=(1, 2))
         out.append(array[:, :, ::-1] if flip else array)
     return out
-
-
-def upsample(compact: torch.Tensor) -> torch.Tensor:
-    """The fixed 2× bicubic upsampling in front of the half-resolution reconstructor."""
-    return F.interpolate(compact, scale_factor=2, mode="bicubic", align_corners=False)
-
-
-def psnr(a: torch.Tensor, b: torch.Tensor) -> float:
-    """PSNR in dB of [0, 1] tensors after rounding to 8 bits."""
-    mse = torch.mean(((a.clamp(0, 1) * 255).round() - (b * 255).round()) ** 2).item()
-    return 10 * math.log10(255.0**2 / max(mse, 1e-10))
 
 
 def copy_weights(source: torch.nn.Module, target: torch.nn.Module) -> bool:
@@ -141,6 +77,14 @@ def copy_weights(source: torch.nn.Module, target: torch.nn.Module) -> bool:
     return True
 
 
+def cosine_learning_rate(config: TrainConfig, fraction: float, step: int) -> float:
+    """Linear warm-up over ``warmup_steps``, then cosine decay over the stage's time to the final rate."""
+    cosine = config.final_learning_rate + 0.5 * (config.learning_rate - config.final_learning_rate) * (
+        1 + math.cos(math.pi * min(fraction, 1.0))
+    )
+    return cosine * min(1.0, (step + 1) / config.warmup_steps)
+
+
 class Trainer:
     """Runs a plan of stages with time-based cosine learning rates and resumable checkpoints."""
 
@@ -154,57 +98,76 @@ class Trainer:
         self.com_net = ComCNN().to(memory_format=torch.channels_last)
         self.state = {"stage": 0, "step": 0, "elapsed": 0.0, "down_initialised": False}
         self.optimizer: torch.optim.Optimizer | None = None
-        self._compact_cache: tuple[np.ndarray, np.ndarray] | None = None
+        self.pending_optimizer: dict | None = None  # a resumed run's optimizer state, loaded when its stage begins
+        self.compact_pairs: tuple[np.ndarray, np.ndarray] | None = None  # down-rec: the codec pass of the stage
+        self.data: TrainingData | None = None
         self.reconstruction_loss = LOSSES[config.loss]
+        self.runners = {
+            StageKind.ARTIFACTS: StageRunner(self.artifact_net, self.step_artifacts, self.validate_artifacts),
+            StageKind.DOWN_REC: StageRunner(self.down_net, self.step_down_rec, self.validate_half_resolution),
+            StageKind.DOWN_COM: StageRunner(self.com_net, self.step_down_com, self.validate_half_resolution),
+        }
 
     # ----- data -----------------------------------------------------------------------------
-    def prepare(self) -> None:
+    def prepare(self) -> TrainingData:
         """Build (once) and load the patch sets; later runs reuse the cached files."""
-        paths = data.training_images(Path(self.config.data_dir))
-        train, val = data.split_validation(paths, self.config.validation_images)
         cfg = self.config
+        paths = data.training_images(Path(cfg.data_dir))
+        train, val = data.split_validation(paths, cfg.validation_images)
 
-        def pairs(subset: list[Path], crops: int, encodes: int, seed: int) -> PatchSet:
-            return data.artifact_patches(
-                subset,
-                patch=cfg.patch,
-                crops=crops,
-                encodes=encodes,
-                qualities=cfg.artifact_qualities,
-                seed=seed,
-                codec=cfg.codec,
-                round_trip=legacy_round_trip if cfg.legacy else None,
-            )
-
-        specs = {
-            "artifacts_train": lambda: pairs(train, cfg.artifact_crops, cfg.artifact_encodes, cfg.seed),
-            "artifacts_val": lambda: pairs(val, 4, 4, cfg.seed + 1),
-        }
-        for name, build in specs.items():
+        def pairs(name: str, subset: list[Path], crops: int, encodes: int, seed: int) -> PatchSet:
             path = self.run_dir / f"{name}.npz"
             if not path.exists():
                 log.info("preparing %s", name)
-                build().save(path)
-            setattr(self, name, PatchSet.load(path))
-        for name, subset, crops in (("clean_train", train, 40), ("clean_val", val, 16)):
+                round_trip = legacy_round_trip if cfg.legacy else None
+                data.artifact_patches(
+                    subset, patch=cfg.patch, crops=crops, encodes=encodes, qualities=cfg.artifact_qualities,
+                    seed=seed, codec=cfg.codec, round_trip=round_trip,
+                ).save(path)  # fmt: skip
+            return PatchSet.load(path)
+
+        def clean(name: str, subset: list[Path], crops: int) -> np.ndarray | None:
+            if not cfg.trains_half_resolution:
+                return None
             path = self.run_dir / f"{name}.npy"
             if not path.exists():
                 np.save(path, data.clean_patches(subset, patch=cfg.patch, crops=crops, seed=cfg.seed + 2))
-            setattr(self, name, np.load(path))
+            return np.load(path)
+
+        return TrainingData(
+            artifacts_train=pairs("artifacts_train", train, cfg.artifact_crops, cfg.artifact_encodes, cfg.seed),
+            artifacts_val=pairs("artifacts_val", val, cfg.validation_crops, cfg.validation_encodes, cfg.seed + 1),
+            clean_train=clean("clean_train", train, cfg.clean_crops),
+            clean_val=clean("clean_val", val, cfg.clean_validation_crops),
+        )
+
+    @property
+    def prepared(self) -> TrainingData:
+        if self.data is None:
+            msg = "prepare() the training data first"
+            raise RuntimeError(msg)
+        return self.data
+
+    def _clean(self, which: np.ndarray | None) -> np.ndarray:
+        if which is None:
+            msg = "clean patches are prepared only for plans with half-resolution stages"
+            raise RuntimeError(msg)
+        return which
 
     def compact_codec_pass(self, clean: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
         """Frozen ComCNN → uint8 → real JPEG at random quality → decode: (decoded compact, condition)."""
         rng = np.random.default_rng(seed)
+        low, high = self.config.compact_qualities
         decoded, conditions = [], []
         self.com_net.eval()
-        for start in range(0, len(clean), 64):
+        for start in range(0, len(clean), INFERENCE_CHUNK):
             with torch.no_grad(), autocast(self.device):
-                compact = self.com_net(to_tensor(clean[start : start + 64])).float()
-            pixels = (compact.clamp(0, 1) * 255).round().byte().permute(0, 2, 3, 1).numpy()
-            for pixel_block in pixels:
-                quality = int(rng.integers(self.config.compact_qualities[0], self.config.compact_qualities[1] + 1))
+                compact = self.com_net(to_batch_tensor(clean[start : start + INFERENCE_CHUNK])).float()
+            for pixels in (compact.clamp(0, 1) * 255).round().byte().permute(0, 2, 3, 1).numpy():
                 buffer = io.BytesIO()
-                Image.fromarray(pixel_block).save(buffer, "JPEG", quality=quality, subsampling="4:2:0")
+                Image.fromarray(pixels).save(
+                    buffer, "JPEG", quality=int(rng.integers(low, high + 1)), subsampling="4:2:0"
+                )
                 image, condition = data.decode_jpeg(buffer.getvalue())
                 decoded.append(image)
                 conditions.append(condition)
@@ -215,84 +178,81 @@ class Trainer:
         return self.rng.integers(0, size, self.config.batch)
 
     def step_artifacts(self) -> torch.Tensor:
-        s = self.artifacts_train
-        idx = self._batch_indices(len(s.clean))
-        clean, degraded = augment(self.rng, s.clean[idx], s.degraded[idx])
+        """One batch of degraded → clean pairs through the artifact model."""
+        pairs = self.prepared.artifacts_train
+        idx = self._batch_indices(len(pairs.clean))
+        clean, degraded = augment(self.rng, pairs.clean[idx], pairs.degraded[idx])
         with autocast(self.device):
-            out = self.artifact_net(to_tensor(degraded), torch.from_numpy(s.condition[idx]))
-        return self.reconstruction_loss(out, to_tensor(clean))
+            out = self.artifact_net(to_batch_tensor(degraded), torch.from_numpy(pairs.condition[idx]))
+        return self.reconstruction_loss(out, to_batch_tensor(clean))
 
     def step_down_rec(self) -> torch.Tensor:
-        decoded, condition = self._compact_cache  # type: ignore[misc]
+        """One batch of real-codec compact images through the half-resolution reconstructor."""
+        if self.compact_pairs is None:
+            msg = "the down-rec stage prepares its codec pass when it begins"
+            raise RuntimeError(msg)
+        decoded, condition = self.compact_pairs
         idx = self._batch_indices(len(decoded))
-        clean, compact = augment(self.rng, self.clean_train[idx], decoded[idx])
+        clean, compact = augment(self.rng, self._clean(self.prepared.clean_train)[idx], decoded[idx])
         with autocast(self.device):
-            out = self.down_net(upsample(to_tensor(compact)), torch.from_numpy(condition[idx]))
-        return self.reconstruction_loss(out, to_tensor(clean))
+            out = self.down_net(upsample2x(to_batch_tensor(compact)), torch.from_numpy(condition[idx]))
+        return self.reconstruction_loss(out, to_batch_tensor(clean))
 
     def step_down_com(self) -> torch.Tensor:
-        idx = self._batch_indices(len(self.clean_train))
-        (clean,) = augment(self.rng, self.clean_train[idx])
-        target = to_tensor(clean)
+        """One batch through ComCNN, 8-bit rounding (straight-through) and the frozen reconstructor."""
+        clean_train = self._clean(self.prepared.clean_train)
+        idx = self._batch_indices(len(clean_train))
+        (clean,) = augment(self.rng, clean_train[idx])
+        target = to_batch_tensor(clean)
         qualities = self.rng.integers(*self.config.compact_qualities, size=self.config.batch)
         condition = torch.tensor([condition_from_quality(int(q)) for q in qualities], dtype=torch.float32)
         with autocast(self.device):
             compact = self.com_net(target).float()
             rounded = compact + ((compact.clamp(0, 1) * 255).round() / 255 - compact).detach()
-            out = self.down_net(upsample(rounded), condition)
+            out = self.down_net(upsample2x(rounded), condition)
         anchor = (compact - F.avg_pool2d(target, 2)).abs().mean()
         return self.reconstruction_loss(out, target) + self.config.com_anchor_weight * anchor
 
     # ----- validation ---------------------------------------------------------------------------
-    @torch.no_grad()
-    def validate(self, kind: str) -> dict[str, float]:
-        """PSNR of the stage's output and of its input baseline on held-out photos."""
-        if kind == "artifacts":
-            s = self.artifacts_val
-            ins, outs, refs = [], [], []
-            for start in range(0, len(s.clean), 32):
-                sl = slice(start, start + 32)
-                x = to_tensor(s.degraded[sl])
-                with autocast(self.device):
-                    outs.append(self.artifact_net(x, torch.from_numpy(s.condition[sl])).float())
-                ins.append(x)
-                refs.append(to_tensor(s.clean[sl]))
-            ref = torch.cat(refs)
-            return {"psnr_in": psnr(torch.cat(ins), ref), "psnr_out": psnr(torch.cat(outs), ref)}
-        decoded, condition = self.compact_codec_pass(self.clean_val, seed=12345)
-        ins, outs = [], []
-        for start in range(0, len(decoded), 32):
-            sl = slice(start, start + 32)
-            up = upsample(to_tensor(decoded[sl]))
+    def _run_chunked(self, net: torch.nn.Module, inputs: torch.Tensor, conditions: np.ndarray) -> torch.Tensor:
+        outs = []
+        for start in range(0, len(inputs), INFERENCE_CHUNK):
+            part = slice(start, start + INFERENCE_CHUNK)
             with autocast(self.device):
-                outs.append(self.down_net(up, torch.from_numpy(condition[sl])).float())
-            ins.append(up)
-        ref = to_tensor(self.clean_val)
-        return {"psnr_bicubic": psnr(torch.cat(ins), ref), "psnr_out": psnr(torch.cat(outs), ref)}
+                outs.append(net(inputs[part], torch.from_numpy(conditions[part])).float())
+        return torch.cat(outs)
+
+    @torch.no_grad()
+    def validate_artifacts(self) -> dict[str, float]:
+        """PSNR of the held-out decodes and of the artifact model's output."""
+        pairs = self.prepared.artifacts_val
+        degraded, reference = to_batch_tensor(pairs.degraded), to_batch_tensor(pairs.clean)
+        out = self._run_chunked(self.artifact_net, degraded, pairs.condition)
+        return {"psnr_in": tensor_psnr(degraded, reference), "psnr_out": tensor_psnr(out, reference)}
+
+    @torch.no_grad()
+    def validate_half_resolution(self) -> dict[str, float]:
+        """PSNR of the bicubic-upsampled codec decode of the compact image and of the reconstruction."""
+        clean_val = self._clean(self.prepared.clean_val)
+        decoded, condition = self.compact_codec_pass(clean_val, seed=VALIDATION_CODEC_SEED)
+        upsampled, reference = upsample2x(to_batch_tensor(decoded)), to_batch_tensor(clean_val)
+        out = self._run_chunked(self.down_net, upsampled, condition)
+        return {"psnr_bicubic": tensor_psnr(upsampled, reference), "psnr_out": tensor_psnr(out, reference)}
 
     # ----- the run ------------------------------------------------------------------------------
-    def _trainable(self, kind: str) -> torch.nn.Module:
-        return {"artifacts": self.artifact_net, "down-rec": self.down_net, "down-com": self.com_net}[kind]
-
-    def _begin_stage(self, kind: str) -> None:
+    def _begin_stage(self, kind: StageKind) -> torch.optim.Optimizer:
         for net in (self.artifact_net, self.down_net, self.com_net):
             net.requires_grad_(False)
             net.eval()
-        if kind.startswith("down") and not self.state["down_initialised"]:
+        if kind.half_resolution and not self.state["down_initialised"]:
             self._initialise_down_from(self.artifact_net)
-        if kind == "down-rec":
-            self._compact_cache = self.compact_codec_pass(self.clean_train, seed=self.config.seed + self.state["stage"])
-        net = self._trainable(kind)
+        if kind is StageKind.DOWN_REC:
+            clean_train = self._clean(self.prepared.clean_train)
+            self.compact_pairs = self.compact_codec_pass(clean_train, seed=self.config.seed + self.state["stage"])
+        net = self.runners[kind].network
         net.requires_grad_(True)
         net.train()
-        self.optimizer = torch.optim.Adam(net.parameters(), lr=self.config.learning_rate)
-
-    def _learning_rate(self, fraction: float, step: int) -> float:
-        cfg = self.config
-        cosine = cfg.final_learning_rate + 0.5 * (cfg.learning_rate - cfg.final_learning_rate) * (
-            1 + math.cos(math.pi * min(fraction, 1.0))
-        )
-        return cosine * min(1.0, (step + 1) / cfg.warmup_steps)
+        return torch.optim.Adam(net.parameters(), lr=self.config.learning_rate)
 
     def checkpoint(self) -> None:
         """Atomically save models, optimizer and progress."""
@@ -320,25 +280,29 @@ class Trainer:
             return False
         payload = torch.load(path, weights_only=True, map_location="cpu")
         self.state = payload["state"]
-        for name in ("artifact_net", "down_net", "com_net"):
-            getattr(self, name).load_state_dict(payload[name])
-        self._pending_optimizer = payload["optimizer"]
+        self.artifact_net.load_state_dict(payload["artifact_net"])
+        self.down_net.load_state_dict(payload["down_net"])
+        self.com_net.load_state_dict(payload["com_net"])
+        self.pending_optimizer = payload["optimizer"]
         return True
 
     def start_from_weights(self) -> None:
-        """Initialise a fresh run from the installed (committed) weights instead of from scratch."""
+        """Initialise a fresh run from the installed weights: the codec's artifact model and, for plans
+        with half-resolution stages, the half-resolution pair."""
         from jpegplus.modes import Mode, model_name
         from jpegplus.weights import load_model
 
         artifacts = load_model(model_name(self.config.codec, Mode.FULL))
-        down = load_model("jpeg-downsample")
         copy_weights(artifacts.reconstruct, self.artifact_net)
-        if down.compact is not None:
-            self.com_net.load_state_dict(down.compact.state_dict())
-        # a new down architecture starts from an artifact model it fits
-        self._initialise_down_from(down.reconstruct)
-        self._initialise_down_from(artifacts.reconstruct)
-        log.info("starting from %s and %s", artifacts.spec.model_id, down.spec.model_id)
+        log.info("starting from %s", artifacts.spec.model_id)
+        if self.config.trains_half_resolution:
+            down = load_model("jpeg-downsample")
+            if down.compact is not None:
+                self.com_net.load_state_dict(down.compact.state_dict())
+            # a new down architecture starts from an artifact model it fits
+            self._initialise_down_from(down.reconstruct)
+            self._initialise_down_from(artifacts.reconstruct)
+            log.info("starting the half-resolution pair from %s", down.spec.model_id)
 
     def _initialise_down_from(self, net: torch.nn.Module) -> None:
         """Copy ``net`` into the half-resolution reconstructor once, if it fits (``copy_weights``)."""
@@ -352,47 +316,55 @@ class Trainer:
         resumed = self.resume()
         if not resumed and from_weights:
             self.start_from_weights()
-        self.prepare()
+        self.data = self.prepare()
         while self.state["stage"] < len(self.config.plan):
             stage = self.config.plan[self.state["stage"]]
-            self._begin_stage(stage.kind)
-            if resumed and self._pending_optimizer is not None:
-                self.optimizer.load_state_dict(self._pending_optimizer)  # type: ignore[union-attr]
-            resumed = False
-            self._run_stage(stage)
-            log.info("stage %d (%s) done: %s", self.state["stage"], stage.kind, self.validate(stage.kind))
+            optimizer = self.optimizer = self._begin_stage(stage.kind)
+            if self.pending_optimizer is not None:
+                optimizer.load_state_dict(self.pending_optimizer)
+                self.pending_optimizer = None
+            self._run_stage(stage, optimizer)
+            log.info(
+                "stage %d (%s) done: %s", self.state["stage"], stage.kind.value, self.runners[stage.kind].validate()
+            )
             self.state.update(stage=self.state["stage"] + 1, step=0, elapsed=0.0)
             self.checkpoint()
             shutil.copyfile(self.run_dir / "checkpoint.pt", self.run_dir / f"after-stage-{self.state['stage']}.pt")
 
-    def _run_stage(self, stage: Stage) -> None:
-        step_fn = {"artifacts": self.step_artifacts, "down-rec": self.step_down_rec, "down-com": self.step_down_com}
+    def _run_stage(self, stage: Stage, optimizer: torch.optim.Optimizer) -> None:
+        """Train for ``stage.minutes`` of compute: CPU time over the thread count, so a paused or
+        crowded process still gets its whole schedule (wall time would run out with few steps)."""
+        runner = self.runners[stage.kind]
         budget = stage.minutes * 60.0
+        threads = torch.get_num_threads()
         last_save = last_log = time.monotonic()
-        started = time.monotonic() - self.state["elapsed"]
+        last_cpu = time.process_time()
         losses: list[float] = []
         while self.state["elapsed"] < budget:
-            lr = self._learning_rate(self.state["elapsed"] / budget, self.state["step"])
-            for group in self.optimizer.param_groups:  # type: ignore[union-attr]
-                group["lr"] = lr
-            loss = step_fn[stage.kind]()
-            self.optimizer.zero_grad(set_to_none=True)  # type: ignore[union-attr]
+            rate = cosine_learning_rate(self.config, self.state["elapsed"] / budget, self.state["step"])
+            for group in optimizer.param_groups:
+                group["lr"] = rate
+            loss = runner.step()
+            optimizer.zero_grad(set_to_none=True)
             loss.backward()
-            torch.nn.utils.clip_grad_norm_(self._trainable(stage.kind).parameters(), 0.5)
-            self.optimizer.step()  # type: ignore[union-attr]
+            torch.nn.utils.clip_grad_norm_(runner.network.parameters(), self.config.gradient_clip)
+            optimizer.step()
             losses.append(loss.item())
             self.state["step"] += 1
+            cpu = time.process_time()
+            self.state["elapsed"] += (cpu - last_cpu) / threads
+            last_cpu = cpu
             now = time.monotonic()
-            self.state["elapsed"] = now - started
-            if now - last_log > 60:
+            if now - last_log > LOG_SECONDS:
                 log.info(
                     "stage %d %s step %d %.1f/%.0f min lr %.2e loss %.5f",
-                    self.state["stage"], stage.kind, self.state["step"], self.state["elapsed"] / 60,
-                    stage.minutes, lr, float(np.mean(losses)),
+                    self.state["stage"], stage.kind.value, self.state["step"], self.state["elapsed"] / 60,
+                    stage.minutes, rate, float(np.mean(losses)),
                 )  # fmt: skip
                 losses.clear()
                 last_log = now
             if now - last_save > self.config.checkpoint_minutes * 60:
-                log.info("validation %s", self.validate(stage.kind))
+                log.info("validation %s", runner.validate())
                 self.checkpoint()
                 last_save = time.monotonic()
+                last_cpu = time.process_time()  # validation and saving are not training time

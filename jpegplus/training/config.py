@@ -1,0 +1,117 @@
+"""What a training run depends on: its plan of stages and a typed configuration stored beside it."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+from jpegplus.codecs import list_codecs
+from jpegplus.models import RECONSTRUCTORS
+
+SHIPPED_ARCHITECTURE = "LeanRestoreNet"  # the reconstruction network the shipped weights use
+
+
+class StageKind(str, enum.Enum):
+    """Which network learns in a stage (the paper's alternation: the others are frozen)."""
+
+    ARTIFACTS = "artifacts"  # the full-resolution artifact model on real codec decodes
+    DOWN_REC = "down-rec"  # the half-resolution reconstructor, behind a frozen ComCNN and the real codec
+    DOWN_COM = "down-com"  # the ComCNN, through the frozen reconstructor and a rounding proxy of the codec
+
+    @property
+    def half_resolution(self) -> bool:
+        """Whether the stage trains the half-resolution path (and needs clean patches and its models)."""
+        return self is not StageKind.ARTIFACTS
+
+
+class Loss(str, enum.Enum):
+    """Reconstruction losses."""
+
+    CHARBONNIER = "charbonnier"  # L1-like and robust: for training from scratch
+    MSE = "mse"  # what PSNR measures: for fine-tuning
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One training stage: what learns (kind) and for how many minutes."""
+
+    kind: StageKind
+    minutes: float
+
+
+@dataclass
+class TrainConfig:
+    """Everything a run depends on; stored beside its checkpoints."""
+
+    data_dir: str
+    plan: list[Stage]
+    patch: int = 128
+    batch: int = 16
+    learning_rate: float = 3e-4
+    final_learning_rate: float = 2e-6
+    warmup_steps: int = 100
+    gradient_clip: float = 0.5
+    artifact_qualities: tuple[int, int] = (5, 95)
+    artifact_crops: int = 5  # crops per encode of each photo
+    artifact_encodes: int = 8  # random codec encodes of each photo
+    compact_qualities: tuple[int, int] = (10, 95)
+    artifact_architecture: str = SHIPPED_ARCHITECTURE
+    down_architecture: str = SHIPPED_ARCHITECTURE  # the half-resolution path's reconstruction network
+    codec: str = "jpeg"  # the codec whose decodes the artifact model learns to repair
+    legacy: bool = False  # JPEG pairs as people have them (re-compressed, shifted, resized, jpegli): enhance's model
+    com_anchor_weight: float = 0.1  # keeps the compact image near a box-filtered photo (plain viewers see it)
+    loss: Loss = Loss.CHARBONNIER
+    validation_images: int = 10
+    validation_crops: int = 4  # per encode of each held-out photo
+    validation_encodes: int = 4
+    clean_crops: int = 40  # clean patches per training photo for the half-resolution stages
+    clean_validation_crops: int = 16
+    checkpoint_minutes: float = 3.0
+    seed: int = 0
+    notes: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for architecture in (self.artifact_architecture, self.down_architecture):
+            if architecture not in RECONSTRUCTORS:
+                msg = f"unknown architecture {architecture!r}; known: {', '.join(sorted(RECONSTRUCTORS))}"
+                raise ValueError(msg)
+        if self.codec not in list_codecs():
+            msg = f"unknown codec {self.codec!r}; known: {', '.join(list_codecs())}"
+            raise ValueError(msg)
+        try:
+            self.loss = Loss(self.loss)
+        except ValueError:
+            msg = f"unknown loss {self.loss!r}; known: {', '.join(loss.value for loss in Loss)}"
+            raise ValueError(msg) from None
+
+    @property
+    def trains_half_resolution(self) -> bool:
+        """Whether any stage trains the half-resolution path."""
+        return any(stage.kind.half_resolution for stage in self.plan)
+
+
+def parse_plan(text: str) -> list[Stage]:
+    """``"artifacts:45,down-rec:20"`` → stages."""
+    stages = []
+    for item in text.split(","):
+        kind, _, minutes = item.partition(":")
+        try:
+            stages.append(Stage(StageKind(kind), float(minutes)))
+        except ValueError:
+            known = ", ".join(k.value for k in StageKind)
+            msg = f"bad stage {item!r}: use KIND:MINUTES with KIND in {known}"
+            raise ValueError(msg) from None
+    return stages
+
+
+def parse_qualities(text: str) -> tuple[int, int]:
+    """``"1-60"`` → (1, 60), a codec quality range inside 1–100."""
+    low, _, high = text.partition("-")
+    try:
+        bounds = (int(low), int(high))
+    except ValueError:
+        bounds = (0, 0)
+    if not 1 <= bounds[0] <= bounds[1] <= 100:
+        msg = f"bad quality range {text!r}: use LOW-HIGH with 1 <= LOW <= HIGH <= 100"
+        raise ValueError(msg)
+    return bounds

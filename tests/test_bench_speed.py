@@ -1,0 +1,101 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from jpegplus.bench import speed
+from jpegplus.bench.speed import Variant, markdown_table, network_gmac, parse_variants, run_speed
+from jpegplus.errors import InvalidOptionError
+from jpegplus.runtime import Precision, Runtime, simd_flags
+
+
+def test_variants_parse_and_name_themselves() -> None:
+    variants = parse_variants(" openvino-bf16 , torch-fp32-avx2")
+    assert variants == [Variant(Runtime.OPENVINO, Precision.BF16), Variant(Runtime.TORCH, Precision.FP32, "AVX2")]
+    assert [v.name for v in variants] == ["openvino-bf16", "torch-fp32-avx2"]
+    environment = variants[1].environment()
+    assert environment["JPEGPLUS_RUNTIME"] == "torch" and environment["ONEDNN_MAX_CPU_ISA"] == "AVX2"
+    assert "ONEDNN_MAX_CPU_ISA" not in variants[0].environment() or variants[0].isa is None
+
+
+@pytest.mark.parametrize("text", ["tensorflow-fp32", "torch", "torch-int3"])
+def test_bad_variant_is_an_option_error(text: str) -> None:
+    with pytest.raises(InvalidOptionError, match="e.g. openvino-bf16"):
+        parse_variants(text)
+
+
+def test_gmac_counts_convolutions_and_transposed_convolutions() -> None:
+    net = torch.nn.Sequential(torch.nn.Conv2d(3, 8, 3, padding=1), torch.nn.ConvTranspose2d(8, 4, 2, stride=2))
+    # 10×10 outputs × 8 channels × (3×3×3) + 10×10×8 inputs × (4×2×2)
+    assert network_gmac(net, torch.zeros(1, 3, 10, 10)) * 1e9 == pytest.approx(100 * 8 * 27 + 800 * 16)
+
+
+def test_table_shows_only_measured_columns() -> None:
+    rows = [
+        {
+            "variant": "torch-fp32",
+            "decompress_ms": 70.04,
+            "first_call_ms": 812.3,
+            "load_before": 0.5,
+            "load_after": 1.25,
+        }
+    ]
+    lines = markdown_table(rows, 24)
+    assert lines[0] == "| variant | decompress ms | first call ms | load |"
+    assert lines[2] == "| torch-fp32 | 70.0 | 812 | 0.5→1.2 |"
+
+
+@pytest.fixture
+def images(tmp_path: Path, photo: np.ndarray) -> Path:
+    folder = tmp_path / "images"
+    folder.mkdir()
+    for index in range(2):
+        Image.fromarray(np.roll(photo, 8 * index, axis=1)).save(folder / f"image{index}.png")
+    return folder
+
+
+def test_bench_speed_writes_each_variants_figures(
+    images: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def worker(task: str, arguments: dict[str, object], env: dict[str, str]) -> dict[str, float]:
+        figures = {"cold": {"first_call_cold_ms": 900.0}, "kodak": {"decompress_ms": 50.0, "first_call_ms": 300.0}}
+        return {**figures.get(task, {"large_decompress_s": 4.0}), "seen_precision": env["JPEGPLUS_PRECISION"]}
+
+    monkeypatch.setattr(speed, "_worker", worker)
+    out = tmp_path / "speed"
+    variants = [Variant(Runtime.TORCH, Precision.FP32), Variant(Runtime.OPENVINO, Precision.BF16)]
+    lines = run_speed(images, out, variants, None, 24)
+    results = json.loads((out / "results.json").read_text())
+    assert [row["variant"] for row in results["variants"]] == ["torch-fp32", "openvino-bf16"]
+    first = results["variants"][0]
+    assert first["first_call_cold_ms"] == 900 and first["large_decompress_s"] == 4 and first["seen_precision"] == "fp32"
+    gmac = results["workloads"]["restore_gmac"]
+    assert gmac == pytest.approx(23.7, abs=0.1)  # the lean RestoreNet on 768×512
+    assert first["decompress_gmac_per_s"] == pytest.approx(gmac / 0.050)
+    assert results["machine"]["simd"] == simd_flags()
+    assert lines[-1].startswith("| openvino-bf16 | 50.0 |") and "24 MP decompress s" in lines[0]
+    assert (out / "README.md").read_text().count("| torch-fp32 |") == 1
+    run_speed(images, out, [Variant(Runtime.OPENVINO, Precision.BF16), Variant(Runtime.TORCH, Precision.BF16)], 1, 0)
+    rows = json.loads((out / "results.json").read_text())["variants"]
+    assert [row["variant"] for row in rows] == ["torch-fp32", "openvino-bf16", "torch-bf16"]  # one measured anew
+    assert rows[0]["megapixels"] == 24 and rows[1]["megapixels"] == 0 and rows[1]["images"] == 1
+
+
+@pytest.mark.slow
+def test_workers_measure_the_whole_path(images: Path) -> None:
+    figures = speed.measure_kodak(images, None)
+    for key in ("decompress_ms", "enhance_ms", "compress_downsample_ms", "first_call_ms"):
+        assert figures[key] > 0
+    large = speed.measure_large(0.05)
+    assert large["large_peak_rss_mb"] > 50 and large["large_mp_per_s"] > 0
+
+
+@pytest.mark.slow
+def test_worker_runs_in_its_own_process(images: Path) -> None:
+    env = Variant(Runtime.TORCH, Precision.FP32).environment()
+    assert speed._worker("cold", {"dataset": str(images)}, env)["first_call_cold_ms"] > 0
