@@ -123,7 +123,7 @@ def cli_campaign(
     cases: list[tuple[str, CliCase]] = [(f"heavy-{i}", case) for i, case in enumerate(heavy)]
     numbers = [only] if only is not None else range(max(args.cli_cases - len(heavy), 0))
     cases += [(str(i), build_cli_case(RandomPicker(random.Random(f"{args.seed}:cli:{i}")), seeds)) for i in numbers]
-    heavy_limits = Limits(args.heavy_timeout, limits.memory, limits.kill_memory)
+    heavy_limits = Limits(args.heavy_timeout, limits.memory, limits.kill_memory, wall_cap=3 * args.heavy_timeout)
     for count, (name, case) in enumerate(cases, 1):
         folder = args.out / "cli-work" / name
         shutil.rmtree(folder, ignore_errors=True)
