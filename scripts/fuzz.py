@@ -105,7 +105,7 @@ def api_campaign(
             elif (index + 1) % 250 == 0:
                 rate = (index + 1) / (time.monotonic() - started)
                 print(
-                    f"api {index + 1}/{args.api_cases}  {rate:.1f} cases/s  failures so far {tally.failures}",
+                    f"api {index + 1}/{args.api_cases}  {rate:.1f} cases/s  failures so far {tally.failing}",
                     flush=True,
                 )
                 if progress:
@@ -143,7 +143,7 @@ def cli_campaign(
             print(case.describe(), f"\nexit {result.code}, {result.seconds:.1f} s, {result.peak_rss / 1e9:.2f} GB")
             print("stderr:", result.stderr[-2000:], "\nfindings:", json.dumps(findings, indent=1))
         elif count % 25 == 0:
-            print(f"cli {count}/{len(cases)}  failures so far {tally.failures}", flush=True)
+            print(f"cli {count}/{len(cases)}  failures so far {tally.failing}", flush=True)
             if progress:
                 progress()
 

@@ -28,6 +28,7 @@ class Tally:
     cases: int = 0
     seconds: float = 0.0
     peak_rss: int = 0
+    failing: int = 0  # cases with at least one finding that is a failure (not a note)
     kinds: Counter[str] = field(default_factory=Counter)
     causes: dict[str, Cause] = field(default_factory=dict)
 
@@ -36,8 +37,9 @@ class Tally:
         self.cases += 1
         self.seconds += seconds
         self.peak_rss = max(self.peak_rss, peak_rss)
-        for kind in {f["kind"] for f in findings}:
-            self.kinds[kind] += 1
+        kinds = {f["kind"] for f in findings}
+        self.kinds.update(kinds)
+        self.failing += bool(kinds & FAILURE_KINDS.keys())
         for finding in findings:
             key = f"{finding['kind']}: {finding['signature']}"
             cause = self.causes.setdefault(key, Cause(finding["kind"], finding["owner"]))
@@ -45,16 +47,12 @@ class Tally:
             if len(cause.examples) < EXAMPLES:
                 cause.examples.append({"case": case, "reproducer": reproducer, "detail": finding["detail"][:800]})
 
-    @property
-    def failures(self) -> int:
-        """Cases with at least one finding that is a failure (not a note)."""
-        return sum(self.kinds[k] for k in FAILURE_KINDS)
-
     def as_json(self) -> dict[str, object]:
         """Everything, for report.json."""
         causes = sorted(self.causes.items(), key=lambda item: (item[1].kind not in FAILURE_KINDS, -item[1].count))
         return {
             "cases": self.cases,
+            "failing_cases": self.failing,
             "seconds": round(self.seconds, 1),
             "peak_rss_gb": round(self.peak_rss / 1e9, 2),
             "kinds": {kind: self.kinds.get(kind, 0) for kind in (*FAILURE_KINDS, *NOTE_KINDS)},
@@ -63,9 +61,8 @@ class Tally:
 
     def summary(self) -> list[str]:
         """Lines to print: counts by kind, then causes by likely owner."""
-        lines = [
-            f"{self.part.upper()}: {self.cases} cases, {self.seconds:.0f} s, peak RSS {self.peak_rss / 1e9:.2f} GB"
-        ]
+        head = f"{self.part.upper()}: {self.cases} cases, {self.failing} failing"
+        lines = [f"{head}; {self.seconds:.0f} s in cases; highest peak {self.peak_rss / 1e9:.2f} GB"]
         for kind, meaning in {**FAILURE_KINDS, **NOTE_KINDS}.items():
             scope = meaning.split(":")[0]
             if kind in self.kinds or scope.lower() == self.part or scope not in ("API", "CLI"):

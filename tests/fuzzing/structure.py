@@ -138,9 +138,8 @@ def payload_spot(data: bytes) -> PayloadSpot | None:
             if found is not None:
                 return PayloadSpot(part, found[0], found[1], (*found[2], *own))
         if part.kind == JPEGPLUS_CHUNK:
-            return PayloadSpot(
-                part, part.body, part.body + struct.unpack_from("<I", data, part.length_at)[0], own, True
-            )
+            (length,) = struct.unpack_from("<I", data, part.length_at)
+            return PayloadSpot(part, part.body, min(part.body + length, len(data)), own, riff=True)
         if part.kind == b"uuid" and body.startswith(JPEGPLUS_UUID):
             return PayloadSpot(part, part.body + len(JPEGPLUS_UUID), part.end, own)
     return None
