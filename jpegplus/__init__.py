@@ -6,6 +6,9 @@
 (32, 48, 3)
 """
 
+import importlib
+from typing import TYPE_CHECKING
+
 from jpegplus.errors import (
     InvalidInputError,
     InvalidOptionError,
@@ -14,10 +17,29 @@ from jpegplus.errors import (
     OutputError,
     WeightsError,
 )
-from jpegplus.modes import Mode
-from jpegplus.pipeline import compress, decompress, enhance
+
+if TYPE_CHECKING:
+    from jpegplus.modes import Mode
+    from jpegplus.pipeline import compress, decompress, enhance
 
 __version__ = "0.1.0"
+
+# The API below needs torch; it is imported on first use, so ``import jpegplus.cli`` (and
+# ``jpegplus --help``) stays fast.
+_LAZY = {
+    "Mode": "jpegplus.modes",
+    "compress": "jpegplus.pipeline",
+    "decompress": "jpegplus.pipeline",
+    "enhance": "jpegplus.pipeline",
+}
+
+
+def __getattr__(name: str) -> object:
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    msg = f"module 'jpegplus' has no attribute {name!r}"
+    raise AttributeError(msg)
+
 
 __all__ = [
     "InvalidInputError",

@@ -1,51 +1,32 @@
-"""The ``jpegplus`` command: a thin layer that parses, calls the library and reports."""
+"""The ``jpegplus`` command: a thin layer that parses, calls the library and reports.
+
+Nothing heavy is imported at start-up (torch, Ray): ``jpegplus --help`` answers at once.
+"""
 
 from __future__ import annotations
 
-import enum
 import re
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 
+from jpegplus import __version__
+from jpegplus.batch.command import FileArgs, Quiet, Verbose, file_command, reported, verbosity
+from jpegplus.batch.console import QUIET, say
+from jpegplus.batch.options import Operation, Options, PictureFormat
 from jpegplus.codecs.registry import CodecName
-from jpegplus.errors import InvalidOptionError, JpegPlusError, OutputError
+from jpegplus.errors import InvalidOptionError, JpegPlusError
 from jpegplus.modes import Mode
 
 app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
     help="Neural networks around JPEG, JPEG 2000, WebP and AVIF; every file written is a standard file.",
 )
-
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".avif", ".jp2", ".tif", ".tiff", ".bmp", ".ppm", ".pgm"}
-
-Inputs = Annotated[list[Path], typer.Argument(help="image files or folders (searched recursively)")]
-Output = Annotated[Optional[Path], typer.Option("--output", "-o", help="output file (one input only)")]
-OutDir = Annotated[Optional[Path], typer.Option("--out-dir", help="folder for the outputs of several inputs")]
-Force = Annotated[bool, typer.Option("--force", help="replace existing outputs (never an input)")]
-Quality = Annotated[int, typer.Option("--quality", "-q", min=1, max=100, help="the codec's own 1–100 quality")]
-Device = Annotated[Optional[str], typer.Option("--device", help="cpu, cuda, … (default: CUDA if torch sees one)")]
-
-
-def fail(message: str) -> None:
-    """One line on stderr."""
-    print(f"jpegplus: error: {message}", file=sys.stderr)
-
-
-@contextmanager
-def reported() -> Iterator[None]:
-    """Turn jpegplus errors into one stderr line and exit code 1, never a traceback."""
-    try:
-        yield
-    except JpegPlusError as error:
-        fail(str(error))
-        raise typer.Exit(code=1) from None
 
 
 def parse_size(text: str) -> int:
@@ -53,179 +34,127 @@ def parse_size(text: str) -> int:
     found = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(B|KB|KIB|MB|MIB)?\s*", text.upper())
     if found is None or float(found.group(1)) < 1:
         msg = f"cannot read size {text!r}; use e.g. 40KB, 1.5MB or 30000 (bytes)"
-        raise InvalidOptionError(msg)
+        raise typer.BadParameter(msg)
     units = {None: 1, "B": 1, "KB": 1000, "KIB": 1024, "MB": 1000**2, "MIB": 1024**2}
     return int(float(found.group(1)) * units[found.group(2)])
 
 
-def expand(inputs: list[Path]) -> list[tuple[Path, Path]]:
-    """(file, name relative to the given argument) for every image file; folders are searched."""
-    found = []
-    for given in inputs:
-        if given.is_dir():
-            files = sorted(p for p in given.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
-            found.extend((path, path.relative_to(given)) for path in files)
-        else:
-            found.append((given, Path(given.name)))
-    return found
+Quality = Annotated[int, typer.Option("--quality", "-q", min=1, max=100, help="the codec's own 1–100 quality")]
+PictureFormatOpt = Annotated[
+    Optional[PictureFormat], typer.Option("--format", help="picture format (default: from -o's name, else png)")
+]
+PictureQuality = Annotated[int, typer.Option("--quality", "-q", min=1, max=100, help="JPEG quality of --format jpeg")]
 
 
-def plan_outputs(
-    inputs: list[Path], output: Path | None, out_dir: Path | None, name: Callable[[Path], Path]
-) -> list[tuple[Path, Path]]:
-    """Pair every input file with its output path."""
-    files = expand(inputs)
-    if not files:
-        msg = "no input images found"
-        raise OutputError(msg)
-    if output is not None:
-        if len(files) > 1 or out_dir is not None:
-            msg = "-o/--output takes exactly one input; use --out-dir for several"
-            raise OutputError(msg)
-        return [(files[0][0], output)]
-    if out_dir is not None:
-        return [(path, out_dir / name(relative)) for path, relative in files]
-    return [(path, path.parent / name(Path(path.name))) for path, _ in files]
+def show_version(wanted: bool) -> None:
+    """``--version``: print and stop."""
+    if wanted:
+        print(f"jpegplus {__version__}")
+        raise typer.Exit()
 
 
-def run_batch(jobs: list[tuple[Path, Path]], work: Callable[[bytes, Path], bytes], force: bool) -> None:
-    """Read, process and atomically write each job; a progress bar for several; exit 1 if any failed."""
-    from rich.progress import Progress
-
-    from jpegplus.io import read_file, write_atomic
-
-    inputs = tuple(path for path, _ in jobs)
-    failures = 0
-    with Progress(transient=True, disable=len(jobs) < 2) as progress:
-        task = progress.add_task("jpegplus", total=len(jobs))
-        for source, target in jobs:
-            try:
-                if target.exists() and not force:
-                    msg = f"{target} exists; pass --force to replace it"
-                    raise OutputError(msg)
-                target.parent.mkdir(parents=True, exist_ok=True)
-                write_atomic(target, work(read_file(source), target), force=force, inputs=inputs)
-            except JpegPlusError as error:
-                failures += 1
-                message = str(error)
-                fail(message if str(source) in message else f"{source}: {message}")
-            except OSError as error:
-                failures += 1
-                fail(f"{source}: {error.strerror or error}")
-            progress.advance(task)
-    if failures:
-        raise typer.Exit(code=1)
+@app.callback()
+def main_options(
+    ctx: typer.Context,
+    version: Annotated[
+        bool, typer.Option("--version", callback=show_version, is_eager=True, help="print the version and exit")
+    ] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="errors only (before the command)")] = False,
+    verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="more messages")] = 0,
+) -> None:
+    """Options before the command: ``jpegplus -q compress …`` (after it, ``-q`` is --quality)."""
+    ctx.obj = QUIET if quiet else verbose
 
 
-@app.command()
+@file_command(app)
 def compress(
-    inputs: Inputs,
-    output: Output = None,
-    out_dir: OutDir = None,
-    codec: Annotated[CodecName, typer.Option("--codec", "-c")] = CodecName.JPEG,
+    files: FileArgs,
+    codec: Annotated[
+        Optional[CodecName], typer.Option("--codec", "-c", help="default: from -o's name, else jpeg")
+    ] = None,
     quality: Quality = 75,
     mode: Annotated[Mode, typer.Option("--mode", "-m")] = Mode.AUTO,
     target_size: Annotated[
-        Optional[str], typer.Option(help="largest file size, e.g. 40KB, 1.5MB or 30000 (bytes)")
+        Optional[int],
+        typer.Option(parser=parse_size, metavar="SIZE", help="largest file size, e.g. 40KB, 1.5MB or 30000 (bytes)"),
     ] = None,
     target_psnr: Annotated[Optional[float], typer.Option(min=10, max=80, help="PSNR (dB) to reach")] = None,
     saliency: Annotated[bool, typer.Option("--saliency", help="more bits where people look")] = False,
+    allow_half_size: Annotated[
+        bool, typer.Option("--allow-half-size", help="let auto write a half-size file where that is better")
+    ] = False,
     save_saliency: Annotated[
         Optional[Path], typer.Option(help="write the saliency map of the (one) input as a PNG")
     ] = None,
-    force: Force = False,
-    device: Device = None,
-) -> None:
+) -> Options:
     """Compress images into standard files (any viewer opens them) that jpegplus decodes better."""
-    from jpegplus.codecs import get_codec
-    from jpegplus.pipeline import compress as compress_image
+    from jpegplus.batch.naming import codec_for_output
 
-    with reported():
-        size_limit = parse_size(target_size) if target_size is not None else None
-        extension = get_codec(codec.value).extension
-        jobs = plan_outputs(inputs, output, out_dir, lambda p: p.with_suffix(f".jpegplus{extension}"))
-
-        def work(data: bytes, _: Path) -> bytes:
-            return compress_image(
-                data,
-                codec=codec.value,
-                quality=quality,
-                mode=mode.value,
-                device=device,
-                target_size=size_limit,
-                target_psnr=target_psnr,
-                saliency=saliency,
-            )
-
-        run_batch(jobs, work, force)
-        if save_saliency is not None:
-            from jpegplus.io import load_image, read_file, write_atomic
-            from jpegplus.saliency import saliency_png
-
-            picture = load_image(read_file(jobs[0][0])).pixels
-            write_atomic(save_saliency, saliency_png(picture), force=force, inputs=(jobs[0][0],))
+    if save_saliency is not None and save_saliency.suffix.lower() != ".png":
+        msg = f"--save-saliency writes a PNG; name it .png, not {save_saliency.name!r}"
+        raise InvalidOptionError(msg)
+    return Options(
+        Operation.COMPRESS,
+        codec=codec_for_output(files.output, codec) if files.output is not None else codec or CodecName.JPEG,
+        quality=quality,
+        mode=mode.value,
+        target_size=target_size,
+        target_psnr=target_psnr,
+        saliency=saliency,
+        allow_half_size=allow_half_size,
+        max_pixels=files.max_pixels,
+        device=files.device,
+    )
 
 
-@app.command()
-def decompress(
-    inputs: Inputs, output: Output = None, out_dir: OutDir = None, force: Force = False, device: Device = None
-) -> None:
-    """Decode jpegplus files to full-size images (PNG unless -o names another format)."""
-    from jpegplus.io import encode_picture
-    from jpegplus.pipeline import decompress_image
-
-    with reported():
-        jobs = plan_outputs(inputs, output, out_dir, lambda p: Path(p.name.split(".")[0] + ".png"))
-        run_batch(
-            jobs, lambda data, target: encode_picture(decompress_image(data, device=device), target.suffix), force
-        )
+@file_command(app)
+def decompress(files: FileArgs, output_format: PictureFormatOpt = None, quality: PictureQuality = 95) -> Options:
+    """Decode jpegplus files to full-size pictures (PNG unless -o or --format says otherwise)."""
+    return Options(Operation.DECOMPRESS, **picture_options(files, output_format, quality))
 
 
-class OutputFormat(str, enum.Enum):
-    """Output formats of enhance."""
-
-    PNG = "png"
-    JPEG = "jpeg"
-
-
-@app.command()
+@file_command(app)
 def enhance(
-    inputs: Inputs,
-    output: Output = None,
-    out_dir: OutDir = None,
+    files: FileArgs,
     strength: Annotated[
         Optional[int], typer.Option(min=1, max=100, help="override the JPEG quality read from the file")
     ] = None,
-    output_format: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.PNG,
-    quality: Quality = 95,
-    force: Force = False,
-    device: Device = None,
-) -> None:
-    """Remove blocking, ringing and colour bleeding from ordinary JPEGs."""
-    from jpegplus.codecs import get_codec
-    from jpegplus.io import encode_picture
-    from jpegplus.pipeline import enhance_image
+    output_format: PictureFormatOpt = None,
+    quality: PictureQuality = 95,
+) -> Options:
+    """Remove blocking, ringing and colour bleeding from JPEGs, and from pixels that were once a JPEG."""
+    return Options(Operation.ENHANCE, strength=strength, **picture_options(files, output_format, quality))
 
-    suffix = ".png" if output_format is OutputFormat.PNG else ".jpg"
 
-    def work(data: bytes, target: Path) -> bytes:
-        result = enhance_image(data, strength=strength, device=device)
-        if output_format is OutputFormat.JPEG:
-            return get_codec("jpeg").encode(result.pixels, quality, exif=result.exif, icc=result.icc)
-        return encode_picture(result, target.suffix)
+def picture_options(files: FileArgs, chosen: PictureFormat | None, quality: int) -> dict[str, Any]:
+    """The options of a picture output: its format (checked against -o's name before any work) and more."""
+    from jpegplus.batch.naming import picture_format_for_output
 
-    with reported():
-        run_batch(plan_outputs(inputs, output, out_dir, lambda p: p.with_suffix(f".enhanced{suffix}")), work, force)
+    picture = chosen or PictureFormat.PNG
+    if files.output is not None:
+        picture = picture_format_for_output(files.output, chosen)
+    return {
+        "picture_format": picture,
+        "picture_quality": quality,
+        "max_pixels": files.max_pixels,
+        "device": files.device,
+    }
 
 
 @app.command()
-def info(file: Annotated[Path, typer.Argument(help="an image file")]) -> None:
+def info(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="an image file, or '-' for standard input")],
+    quiet: Quiet = False,
+    verbose: Verbose = 0,
+) -> None:
     """Show a file's codec, size, jpegplus metadata and, for a JPEG, its estimated quality."""
+    from jpegplus.batch.worker import read_input
     from jpegplus.inspect import describe
-    from jpegplus.io import read_file
 
-    with reported():
-        for key, value in describe(read_file(file)).items():
+    verbosity(ctx, quiet, verbose)
+    with reported(file):
+        for key, value in describe(read_input(file)).items():
             print(f"{key}: {value}")
 
 
@@ -280,7 +209,7 @@ def train(
         )
         start(run, config, threads, from_weights=from_weights)
     except (ValueError, JpegPlusError) as error:
-        fail(str(error))
+        say("error", str(error))
         raise typer.Exit(code=1) from None
 
 
@@ -353,15 +282,36 @@ def bench_saliency(
     print(json.dumps(results["summary"], indent=1))
 
 
+@app.command("bench-batch")
+def bench_batch(
+    kodak: Annotated[Path, typer.Option(help="folder of Kodak PNGs")] = Path("../shared/datasets/kodak"),
+    photos: Annotated[Path, typer.Option(help="photos tiled into the large images")] = Path("../shared/datasets/train"),
+    out: Annotated[Path, typer.Option(help="folder for results.json and cpu.txt")] = Path("benchmarks/batch"),
+    operation: Annotated[Operation, typer.Option(help="what the batches do")] = Operation.DECOMPRESS,
+    large: Annotated[int, typer.Option(min=0, help="how many 12-megapixel mosaics")] = 4,
+) -> None:
+    """Batch throughput (images/s, MP/s, CPU use): sequential, --jobs and --engine ray; run it on an idle machine."""
+    from jpegplus.batch.bench import run_batch_bench
+
+    with reported():
+        for result in run_batch_bench(kodak, photos, out, operation, large=large):
+            print(
+                f"{result.dataset:6} {result.setting:38} {result.images_per_s:7.3f} images/s "
+                f"{result.megapixels_per_s:6.2f} MP/s  CPU {result.work_cpu:.0%} (machine {result.cpu_busy:.0%})  "
+                f"({result.seconds} s, "
+                f"median file {result.file_s_median} s)"
+            )
+
+
 def main() -> None:
     """Console-script entry point: usage errors, too, are one line on stderr (exit code 2)."""
     try:
         code = app(standalone_mode=False)
     except typer.Abort:
-        fail("interrupted")
+        say("error", "interrupted")
         code = 130
     except typer.TyperException as error:  # usage errors: bad option values, unknown commands
         message = error.format_message() if hasattr(error, "format_message") else str(error)
-        fail(" ".join(message.split()))
+        say("error", " ".join(message.split()))
         code = getattr(error, "exit_code", 2)
     sys.exit(code if isinstance(code, int) else 0)

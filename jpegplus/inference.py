@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextvars import ContextVar
 
 import torch
 from torch import nn
@@ -20,6 +21,9 @@ OVERLAP = 64  # context on each side: past the RecCNN's 82-pixel field, a multip
 
 TileFn = Callable[[torch.Tensor], torch.Tensor]
 
+# Called as (tiles done, tiles in the pass) after each tile, when set (the command line's progress bar).
+tile_progress: ContextVar[Callable[[int, int], None] | None] = ContextVar("tile_progress", default=None)
+
 
 def run_tiled(
     fn: TileFn, image: torch.Tensor, *, scale: float, tile: int = TILE, overlap: int = OVERLAP
@@ -31,6 +35,7 @@ def run_tiled(
     """
     _, _, height, width = image.shape
     out: torch.Tensor | None = None
+    report, done, total = tile_progress.get(), 0, -(-height // tile) * -(-width // tile)
     for top in range(0, height, tile):
         for left in range(0, width, tile):
             y0, x0 = max(top - overlap, 0), max(left - overlap, 0)
@@ -46,6 +51,9 @@ def run_tiled(
                 round(top * scale) : round((top + keep_h) * scale),
                 round(left * scale) : round((left + keep_w) * scale),
             ] = result[:, :, oy : oy + round(keep_h * scale), ox : ox + round(keep_w * scale)]
+            done += 1
+            if report is not None:
+                report(done, total)
     assert out is not None  # an image has at least one tile
     return out
 

@@ -7,7 +7,9 @@ Public images are uint8 numpy arrays, (H, W, 3) RGB or (H, W) gray; models see f
 from __future__ import annotations
 
 import os
-import tempfile
+import secrets
+import stat
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Union
@@ -21,6 +23,8 @@ from jpegplus.codecs import get_codec
 from jpegplus.codecs.pillow_codec import open_image, to_display_colours, to_planes
 from jpegplus.errors import InvalidInputError, OutputError
 from jpegplus.options import check_pixel_count
+
+PART_SUFFIX = ".part"  # temporary files of atomic writes: .NAME.RANDOM.part beside NAME
 
 EncodedSource = Union[bytes, bytearray, memoryview, str, os.PathLike, BinaryIO]
 """An encoded file: its bytes, its path or a binary file object."""
@@ -127,16 +131,49 @@ def check_pixels(pixels: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(pixels)
 
 
-def read_file(path: Path) -> bytes:
-    """Read a whole input file, with a one-line error when that is impossible."""
+MAX_INPUT_BYTES = 512 * 2**20  # far above any photo jpegplus accepts (a 24 MP PNG is about 50 MB)
+
+
+def read_file(path: Path, *, limit: int = MAX_INPUT_BYTES) -> bytes:
+    """Read a whole input file, with a one-line error when that is impossible.
+
+    Only regular files are read (never a device or a FIFO, which could stream forever or block),
+    and never more than ``limit`` bytes.
+    """
     try:
-        return path.read_bytes()
+        handle = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except FileNotFoundError:
         msg = f"no such file: {path}"
         raise InvalidInputError(msg) from None
     except OSError as error:
         msg = f"cannot read {path}: {error.strerror or error}"
         raise InvalidInputError(msg) from None
+    facts = os.fstat(handle)
+    problem = None
+    if stat.S_ISDIR(facts.st_mode):
+        problem = f"{path} is a folder, not an image file"
+    elif not stat.S_ISREG(facts.st_mode):
+        problem = f"{path} is not a regular file (a device, FIFO or socket); jpegplus reads image files or '-'"
+    elif facts.st_size > limit:
+        problem = f"{path} is {facts.st_size} bytes, more than the {limit}-byte input limit"
+    if problem is not None:
+        os.close(handle)
+        raise InvalidInputError(problem)
+    with os.fdopen(handle, "rb") as stream:
+        return read_stream(stream, str(path), limit=limit)
+
+
+def read_stream(stream: BinaryIO, name: str, *, limit: int = MAX_INPUT_BYTES) -> bytes:
+    """Read a stream (standard input) to its end, refusing more than ``limit`` bytes."""
+    try:
+        data = stream.read(limit + 1)
+    except OSError as error:
+        msg = f"cannot read {name}: {error.strerror or error}"
+        raise InvalidInputError(msg) from None
+    if len(data) > limit:
+        msg = f"{name} holds more than the {limit}-byte input limit"
+        raise InvalidInputError(msg)
+    return data
 
 
 def to_tensor(pixels: np.ndarray) -> torch.Tensor:
@@ -182,25 +219,84 @@ def encode_picture(loaded: LoadedImage, suffix: str) -> bytes:
 def write_atomic(path: Path, data: bytes, *, force: bool = False, inputs: tuple[Path, ...] = ()) -> None:
     """Write ``data`` to ``path`` through a temporary file and a rename: never partial.
 
-    An existing file is replaced only with ``force``; an input file never is.
+    An existing file is replaced only with ``force``; an input file never is. The file gets the
+    permissions an ordinary write would give it: the umask's for a new file, the old file's when
+    one is replaced.
     """
-    if any(path.resolve() == source.resolve() for source in inputs):
-        msg = f"refusing to overwrite the input {path}"
-        raise OutputError(msg)
-    if path.exists() and not force:
-        msg = f"{path} exists; pass --force to replace it"
-        raise OutputError(msg)
-    folder = path.parent if str(path.parent) else Path(".")
+    write_together([(path, data)], force=force, inputs=inputs)
+
+
+def write_together(
+    outputs: Sequence[tuple[Path, bytes]], *, force: bool = False, inputs: tuple[Path, ...] = ()
+) -> None:
+    """Write several files all or none: each is staged in a temporary file beside it, then all are renamed."""
+    for path, _ in outputs:
+        if any(path.resolve() == source.resolve() for source in inputs):
+            msg = f"refusing to overwrite the input {path}"
+            raise OutputError(msg)
+        if path.exists() and not force:
+            msg = f"{path} exists; pass --force to replace it"
+            raise OutputError(msg)
+    staged: list[tuple[Path, Path]] = []
+    created: list[Path] = []
     try:
-        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=folder)
+        for path, data in outputs:
+            staged.append((_stage(path, data), path))
+        for temporary, path in staged:
+            existed = path.exists()
+            os.replace(temporary, path)
+            if not existed:
+                created.append(path)
+    except BaseException as error:  # stopped part-way (even by Ctrl-C): leave nothing new behind
+        for temporary, _ in staged:
+            temporary.unlink(missing_ok=True)
+        for path in created:
+            path.unlink(missing_ok=True)
+        if isinstance(error, OSError) and not isinstance(error, OutputError):
+            msg = f"cannot write {error.filename or 'the output'}: {error.strerror or error}"
+            raise OutputError(msg) from None
+        raise
+
+
+def _stage(path: Path, data: bytes) -> Path:
+    """A complete, synced temporary copy of ``data`` beside ``path`` (``.NAME.RANDOM.part``)."""
+    folder = path.parent
+    temporary = folder / f".{path.name}.{secrets.token_hex(4)}{PART_SUFFIX}"
+    try:
+        handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o666)
     except OSError as error:
         msg = f"cannot write into {folder}: {error.strerror or error}"
         raise OutputError(msg) from None
     try:
         with os.fdopen(handle, "wb") as stream:
+            if path.exists():
+                os.fchmod(stream.fileno(), stat.S_IMODE(path.stat().st_mode))
             stream.write(data)
-        os.replace(temporary, path)
-    except OSError as error:
-        Path(temporary).unlink(missing_ok=True)
-        msg = f"cannot write {path}: {error.strerror or error}"
-        raise OutputError(msg) from None
+            stream.flush()
+            os.fsync(stream.fileno())
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    return temporary
+
+
+def remove_leftovers(paths: Iterable[Path]) -> int:
+    """Delete the temporary files of atomic writes to ``paths`` that a killed process left behind.
+
+    Returns how many were removed. Each folder is listed once, so this stays cheap for big batches.
+    """
+    names: dict[Path, set[str]] = {}
+    for path in paths:
+        names.setdefault(path.parent, set()).add(path.name)
+    removed = 0
+    for folder, wanted in names.items():
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for entry in entries:
+            if entry.name.startswith(".") and entry.name.endswith(PART_SUFFIX):
+                if entry.name[1 : -len(PART_SUFFIX)].rpartition(".")[0] in wanted:
+                    Path(entry.path).unlink(missing_ok=True)
+                    removed += 1
+    return removed

@@ -6,7 +6,6 @@ import enum
 
 from jpegplus.codecs import CodecName
 from jpegplus.errors import InvalidOptionError
-from jpegplus.weights import read_manifest
 
 
 class Mode(str, enum.Enum):
@@ -36,11 +35,15 @@ def parse_mode(mode: str | Mode) -> Mode:
 
 def model_name(codec: str, mode: Mode) -> str:
     """The weights for ``codec`` in ``mode``: the codec's own, else the JPEG model."""
+    from jpegplus.weights import read_manifest  # torch: imported when a model is needed, not with the enum
+
     own = f"{codec}-{MODEL_KIND[mode]}"
     return own if own in read_manifest() else f"{CodecName.JPEG.value}-{MODEL_KIND[mode]}"
 
 
 def enhance_model_name() -> str:
     """The post-filter for ordinary JPEGs: its own model where installed, else the JPEG artifact model."""
+    from jpegplus.weights import read_manifest
+
     own = f"{CodecName.JPEG.value}-enhance"
     return own if own in read_manifest() else model_name(CodecName.JPEG.value, Mode.FULL)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import logging
 from collections.abc import Iterator
 
 import numpy as np
@@ -20,6 +21,19 @@ def _graph_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     patch.setenv("JPEGPLUS_CACHE", str(tmp_path_factory.mktemp("graph-cache")))
     yield
     patch.undo()
+
+
+@pytest.fixture(autouse=True)
+def _logging_as_a_library() -> Iterator[None]:
+    """Undo what a CLI test's logging set-up did (its console handler, no propagation), so every test
+    sees jpegplus's loggers as a library caller does and ``caplog`` hears them."""
+    yield
+    logging.captureWarnings(False)
+    for name in ("jpegplus", "py.warnings"):
+        logger = logging.getLogger(name)
+        logger.handlers.clear()
+        logger.setLevel(logging.NOTSET)
+        logger.propagate = True
 
 
 @pytest.fixture(scope="session")

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import io
+import os
 import struct
 import zlib
 from pathlib import Path
@@ -10,6 +12,7 @@ from PIL import Image
 from typer.testing import CliRunner
 
 from conftest import jpeg_bytes, retag
+from jpegplus.batch import MANIFEST_NAME, read_manifest
 from jpegplus.cli import app
 
 runner = CliRunner()
@@ -37,6 +40,7 @@ def test_compress_decompress_info(tmp_path: Path, photo_file: Path) -> None:
     result = runner.invoke(app, ["compress", str(photo_file), "-o", str(packed), "-q", "60", "-m", "downsample"])
     assert result.exit_code == 0, result.output
     assert Image.open(packed).size == (64, 48)
+    assert "plain viewers show 64x48, jpegplus decompress restores 128x96" in result.stderr
     restored = tmp_path / "restored.png"
     assert runner.invoke(app, ["decompress", str(packed), "-o", str(restored)]).exit_code == 0
     assert Image.open(restored).size == (128, 96)
@@ -74,11 +78,13 @@ def test_existing_output_needs_force(tmp_path: Path, photo_file: Path) -> None:
     assert target.read_bytes()[:2] == b"\xff\xd8"
 
 
-def test_input_is_never_overwritten(photo_file: Path) -> None:
-    before = photo_file.read_bytes()
-    result = runner.invoke(app, ["compress", str(photo_file), "-o", str(photo_file), "--force"])
+def test_input_is_never_overwritten(tmp_path: Path, photo: np.ndarray) -> None:
+    source = tmp_path / "photo.jpg"
+    source.write_bytes(jpeg_bytes(photo, 90))
+    before = source.read_bytes()
+    result = runner.invoke(app, ["compress", str(source), "-o", str(source), "--force"])
     assert result.exit_code == 1 and "input" in result.stderr
-    assert photo_file.read_bytes() == before
+    assert source.read_bytes() == before
 
 
 BAD_FILES = {
@@ -93,7 +99,7 @@ BAD_FILES = {
 def test_bad_inputs_one_line_no_output(tmp_path: Path, name: str, command: str) -> None:
     source = tmp_path / name
     source.write_bytes(BAD_FILES[name])
-    target = tmp_path / "out.png"
+    target = tmp_path / ("out.jpg" if command == "compress" else "out.png")
     result = runner.invoke(app, [command, str(source), "-o", str(target)])
     assert result.exit_code == 1
     assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
@@ -137,7 +143,7 @@ def test_target_size_option(tmp_path: Path, photo_file: Path) -> None:
     assert runner.invoke(app, ["compress", str(photo_file), "-o", str(out), "--target-size", "2KB"]).exit_code == 0
     assert out.stat().st_size <= 2000
     bad = runner.invoke(app, ["compress", str(photo_file), "-o", str(tmp_path / "x.jpg"), "--target-size", "lots"])
-    assert bad.exit_code == 1 and "cannot read size" in bad.stderr
+    assert bad.exit_code == 2 and "cannot read size" in bad.stderr
 
 
 @pytest.mark.parametrize(
@@ -152,3 +158,139 @@ def test_console_script_usage_errors_are_one_line(argv: list[str], monkeypatch, 
     assert stopped.value.code == 2
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1 and err.startswith("jpegplus: error:")
+
+
+def test_version_and_short_help() -> None:
+    from jpegplus import __version__
+
+    assert runner.invoke(app, ["--version"]).output.strip() == f"jpegplus {__version__}"
+    result = runner.invoke(app, ["compress", "-h"])
+    assert result.exit_code == 0 and "--out-dir" in result.output
+
+
+def test_help_does_not_import_torch() -> None:
+    import subprocess
+    import sys
+
+    code = "import sys; from jpegplus.cli import app; print('torch' in sys.modules, 'ray' in sys.modules)"
+    shown = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert shown.stdout.split() == ["False", "False"]
+
+
+def test_stdin_to_stdout(photo_file: Path) -> None:
+    result = runner.invoke(app, ["compress", "-", "-o", "-", "-c", "webp"], input=photo_file.read_bytes())
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout_bytes[:4] == b"RIFF" and result.stdout_bytes[8:12] == b"WEBP"
+    restored = runner.invoke(app, ["decompress", "-"], input=result.stdout_bytes)
+    assert restored.exit_code == 0 and Image.open(io.BytesIO(restored.stdout_bytes)).size == (128, 96)
+    assert not Path("-").exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["compress", "-c", "webp", "-o", "{tmp}/out.jpg"], "--codec webp writes .webp"),
+        (["compress", "-o", "{tmp}/out.png"], "cannot tell the codec"),
+        (["decompress", "-o", "{tmp}/out.blp"], "cannot write 'out.blp'"),
+        (["enhance", "--format", "jpeg", "-o", "{tmp}/out.png"], "cannot write 'out.png'"),
+        (["compress", "--save-saliency", "{tmp}/map.jpg", "-o", "{tmp}/o.jpg"], "writes a PNG"),
+        (["compress", "--force", "--skip-existing", "-o", "{tmp}/o.jpg"], "not both"),
+        (["compress", "--workers", "2", "-o", "{tmp}/o.jpg"], "--engine ray"),
+    ],
+)
+def test_output_options_are_checked_before_work(
+    tmp_path: Path, photo_file: Path, args: list[str], message: str
+) -> None:
+    before = sorted(tmp_path.iterdir())
+    argv = [args[0], str(photo_file), *(a.replace("{tmp}", str(tmp_path)) for a in args[1:])]
+    result = runner.invoke(app, argv)
+    assert result.exit_code == 2 and message in result.stderr, result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert sorted(tmp_path.iterdir()) == before
+
+
+def test_codec_follows_the_output_name(tmp_path: Path, photo_file: Path) -> None:
+    assert runner.invoke(app, ["compress", str(photo_file), "-o", str(tmp_path / "p.avif")]).exit_code == 0
+    assert Image.open(tmp_path / "p.avif").format == "AVIF"
+
+
+@pytest.mark.parametrize("special", ["/dev/zero", "/dev/urandom", "fifo"])
+def test_only_regular_files_are_read(tmp_path: Path, special: str) -> None:
+    if special == "fifo":
+        special = str(tmp_path / "fifo")
+        os.mkfifo(special)
+    for argv in (["info", special], ["compress", special, "-o", str(tmp_path / "o.jpg")]):
+        result = runner.invoke(app, argv)
+        assert result.exit_code == 1 and "not a regular file" in result.stderr
+    assert not (tmp_path / "o.jpg").exists()
+
+
+def test_failed_saliency_map_leaves_no_compressed_file(tmp_path: Path, photo_file: Path) -> None:
+    target = tmp_path / "out.jpg"
+    result = runner.invoke(
+        app, ["compress", str(photo_file), "-o", str(target), "--save-saliency", "/nonexistent/m.png"]
+    )
+    assert result.exit_code == 1 and "/nonexistent" in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["photo.png"]
+    ok = runner.invoke(
+        app, ["compress", str(photo_file), "-o", str(target), "--save-saliency", str(tmp_path / "m.png")]
+    )
+    assert ok.exit_code == 0 and Image.open(tmp_path / "m.png").size == (128, 96) and target.exists()
+
+
+def test_hidden_files_get_proper_names(tmp_path: Path, photo: np.ndarray) -> None:
+    Image.fromarray(photo).save(tmp_path / ".hidden.png")
+    assert runner.invoke(app, ["compress", str(tmp_path / ".hidden.png")]).exit_code == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".hidden.jpegplus.jpg", ".hidden.png"]
+    out = tmp_path / "out"
+    assert (
+        runner.invoke(app, ["decompress", str(tmp_path / ".hidden.jpegplus.jpg"), "--out-dir", str(out)]).exit_code == 0
+    )
+    assert sorted(p.name for p in out.iterdir()) == [".hidden.png", "jpegplus-manifest.jsonl"]
+
+
+def test_outputs_get_umask_permissions(tmp_path: Path, photo_file: Path) -> None:
+    old = os.umask(0o022)
+    try:
+        assert runner.invoke(app, ["compress", str(photo_file), "-o", str(tmp_path / "o.jpg")]).exit_code == 0
+    finally:
+        os.umask(old)
+    assert (tmp_path / "o.jpg").stat().st_mode & 0o777 == 0o644
+
+
+def test_library_warnings_only_with_verbose(tmp_path: Path, photo_file: Path, monkeypatch) -> None:
+    import warnings
+
+    from jpegplus import pipeline
+
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 10_000)  # the 128×96 photo is over it, under twice it
+    original = pipeline.compress
+
+    def warning_compress(*args: object, **kwargs: object) -> bytes:
+        warnings.warn("something odd underneath", UserWarning, stacklevel=1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "compress", warning_compress)
+    quiet = runner.invoke(app, ["compress", str(photo_file), "-o", str(tmp_path / "a.jpg")])
+    assert quiet.exit_code == 0 and quiet.stderr == ""  # neither Pillow's DecompressionBombWarning nor ours
+    loud = runner.invoke(app, ["compress", str(photo_file), "-o", str(tmp_path / "b.jpg"), "-v"])
+    assert loud.exit_code == 0
+    assert loud.stderr.strip() == f"jpegplus: info: {photo_file}: UserWarning: something odd underneath"
+
+
+def test_folder_batch_summary_and_errors(tmp_path: Path, photo: np.ndarray) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "a.jpg").write_bytes(jpeg_bytes(photo, 30))
+    Image.fromarray(photo).save(folder / "b.gif")
+    (folder / "c.jpg").write_bytes(b"not really a JPEG")
+    result = runner.invoke(app, ["enhance", str(folder), "--out-dir", str(tmp_path / "out")])
+    assert result.exit_code == 1
+    lines = result.stderr.strip().splitlines()
+    assert lines[0].startswith(f"jpegplus: error: {folder / 'c.jpg'}: not an image")
+    assert lines[1].startswith("jpegplus: summary: 3 files: 2 done, 1 failed;")
+    modes = {Path(r.input).name: r.mode for r in read_manifest(tmp_path / "out" / MANIFEST_NAME)}
+    assert modes == {"a.jpg": "enhance", "b.gif": "blind", "c.jpg": None}
+    assert (tmp_path / "out" / "a.enhanced.png").exists() and (tmp_path / "out" / "b.enhanced.png").exists()
+    quiet = runner.invoke(app, ["-q", "enhance", str(folder), "--out-dir", str(tmp_path / "q")])
+    assert quiet.stderr.strip().splitlines() == lines[:1]

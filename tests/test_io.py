@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import io
 import logging
+import os
 from pathlib import Path
 
 import cv2
@@ -10,7 +11,7 @@ import pytest
 from PIL import Image
 
 from jpegplus.errors import InvalidInputError, OutputError
-from jpegplus.io import load_image, to_image, to_tensor, write_atomic
+from jpegplus.io import load_image, read_file, read_stream, to_image, to_tensor, write_atomic, write_together
 
 
 def test_sources_agree(tmp_path: Path, photo: np.ndarray) -> None:
@@ -129,3 +130,37 @@ def test_array_with_alpha_and_picture_of_it_agree(photo: np.ndarray) -> None:
     from_array, from_png = load_image(rgba), load_image(encoded(Image.fromarray(rgba), "PNG"))
     assert np.array_equal(from_array.array, rgba) and np.array_equal(from_png.array, rgba)
     assert from_array.array.flags.c_contiguous and from_array.pixels.shape == photo.shape
+
+
+def test_write_together_is_all_or_nothing(tmp_path: Path) -> None:
+    with pytest.raises(OutputError, match="cannot write into"):
+        write_together([(tmp_path / "a.bin", b"a"), (tmp_path / "missing" / "b.bin", b"b")])
+    assert list(tmp_path.iterdir()) == []
+    write_together([(tmp_path / "a.bin", b"a"), (tmp_path / "b.bin", b"b")])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.bin", "b.bin"]
+
+
+def test_write_atomic_permissions(tmp_path: Path) -> None:
+    old = os.umask(0o027)
+    try:
+        write_atomic(tmp_path / "new.bin", b"x")
+        replaced = tmp_path / "kept.bin"
+        replaced.write_bytes(b"old")
+        replaced.chmod(0o664)
+        write_atomic(replaced, b"new", force=True)
+    finally:
+        os.umask(old)
+    assert (tmp_path / "new.bin").stat().st_mode & 0o777 == 0o640
+    assert replaced.stat().st_mode & 0o777 == 0o664 and replaced.read_bytes() == b"new"
+
+
+def test_read_file_limits(tmp_path: Path) -> None:
+    path = tmp_path / "big.bin"
+    path.write_bytes(b"x" * 100)
+    assert read_file(path, limit=100) == b"x" * 100
+    with pytest.raises(InvalidInputError, match="input limit"):
+        read_file(path, limit=99)
+    with pytest.raises(InvalidInputError, match="folder"):
+        read_file(tmp_path)
+    with pytest.raises(InvalidInputError, match="input limit"):
+        read_stream(io.BytesIO(b"y" * 10), "standard input", limit=9)

@@ -1,0 +1,5 @@
+"""``python -m jpegplus``: the command line."""
+
+from jpegplus.cli import main
+
+main()
