@@ -54,6 +54,15 @@ def options(flag: str, valid: Sequence[str], unparsable: Sequence[str], refused:
 
 
 DEVICE = [Option(("--device", "cpu"))] + [Option(("--device", v), BAD_ANY) for v in ("bogus", "cuda", "meta", "")]
+MAX_PIXELS = options("--max-pixels", ["100000000"], ["0", "abc", "-1"]) + [
+    Option(("--max-pixels", "100"), EITHER_INPUT)
+]
+PICTURES = [
+    options("--format", ["png", "tiff", "jpeg"], ["gif", ""]),
+    options("-q", ["20", "95"], ["0", "x"]),
+    DEVICE,
+    MAX_PIXELS,
+]
 OPTIONS: dict[str, list[list[Option]]] = {
     "compress": [
         options("--codec", ["jpeg", "webp", "avif", "jpeg2000"], ["bogus", ""]) + [Option(("--codec", "JPEG"), ANY)],
@@ -61,24 +70,24 @@ OPTIONS: dict[str, list[list[Option]]] = {
         options("-m", ["auto", "full", "downsample"], ["half"]),
         options("--target-size", ["40KB", "100000", "1.5MB"], [], ["abc", "0", "-5", "40XB", "", "1e99"]),
         options("--target-psnr", ["10"], ["5", "90", "abc", "inf"], ["nan"]),
-        [Option(("--saliency",))],
+        [Option(("--saliency",)), Option(("--allow-half-size",))],
         DEVICE,
+        MAX_PIXELS,
     ],
-    "decompress": [DEVICE],
-    "enhance": [
-        options("--strength", ["1", "50", "100"], ["0", "101", "x"]),
-        options("--format", ["png", "jpeg"], ["gif"]),
-        options("-q", ["20", "95"], ["0", "x"]),
-        DEVICE,
-    ],
+    "decompress": PICTURES,
+    "enhance": [options("--strength", ["1", "50", "100"], ["0", "101", "x"]), *PICTURES],
     "info": [[Option(("--bogus-option",), BAD_OPTION, parse=True)]],
 }
 FOREIGN = re.compile(  # stderr lines that are not jpegplus speaking: libjpeg, libtiff, Python warnings
-    r"Corrupt JPEG data|Premature end of JPEG|Invalid SOS|Huffman table|JPEG datastream|Unsupported marker"
-    r"|TIFF\w+:|libpng|\w+Warning\b|^\s*File \"|\.py:\d+"
+    r"^(?!jpegplus: )(.*(Corrupt JPEG data|Premature end of JPEG|Invalid SOS|Huffman table|JPEG datastream"
+    r"|Unsupported marker|TIFF\w+:|libpng|\w+Warning\b|\.py:\d+)|\s*File \")"
 )
-GOOD_SUFFIXES = [".png", ".tif", ".bmp", ".webp", ".jpg"]
-BAD_SUFFIXES = [".blp", ".xyz", "", ".eps", ".ps"]
+# What -o's name says (the CLI checks it against --codec / --format before any work; anything else: exit 2)
+CODEC_BY_SUFFIX = {".jpg": "jpeg", ".jpeg": "jpeg", ".webp": "webp", ".avif": "avif", ".jp2": "jpeg2000"}
+PICTURE_BY_SUFFIX = {".png": "png", ".tif": "tiff", ".tiff": "tiff", ".jpg": "jpeg"}
+PICTURE_SUFFIXES = [*PICTURE_BY_SUFFIX, ".webp", ".bmp", ".blp", ".xyz", ""]
+SUFFIXES = {"compress": [*CODEC_BY_SUFFIX, ".out", ".png"], "decompress": PICTURE_SUFFIXES, "enhance": PICTURE_SUFFIXES}
+MANIFEST = "jpegplus-manifest.jsonl"  # what a run with --out-dir records, failures included
 
 
 @dataclass
@@ -110,8 +119,10 @@ class CliCase:
 
     @property
     def writes_file(self) -> bool:
-        """Whether success must leave an output file (not for info, nor for stdin in, stdout out)."""
-        return self.command != "info" and not (self.words[1:2] == ["-"] and not {"-o", "--out-dir"} & set(self.words))
+        """Whether success must leave an output file (not info, nor standard output: -o -, or stdin without -o)."""
+        to_stdout = "-o" in self.words and self.words[self.words.index("-o") + 1 :][:1] == ["-"]
+        from_stdin = self.words[1:2] == ["-"] and not {"-o", "--out-dir"} & set(self.words)
+        return self.command != "info" and not (to_stdout or from_stdin)
 
     @property
     def codes(self) -> frozenset[int]:
@@ -158,32 +169,49 @@ def pick_input(pick: Picker, case: CliCase, seeds: SeedSet) -> str:
 
 
 def pick_output(pick: Picker, case: CliCase, source: str) -> list[str]:
-    """The output words: none (the default name), -o with a good or bad name, or --out-dir."""
-    kind = pick.choice(["default", "good", "good", "bad", "existing", "force", "input", "under-file", "new-dir", "dir"])
-    suffix = pick.choice([".jpg", ".webp", ".out"] if case.command == "compress" else GOOD_SUFFIXES)
+    """The output words: none (the default name), -o with some name, standard output, or --out-dir."""
+    kind = pick.choice(["default", "named", "named", "existing", "force", "input", "under-file", "new-dir", "dir", "-"])
+    name = "out" + (fitting_suffix(pick, case) if pick.chance(0.75) else pick.choice(SUFFIXES[case.command]))
     if kind == "default":
         return []
-    if kind == "bad" and case.command != "compress":
-        case.problems.append(BAD_ANY)
-        return ["-o", f"out{pick.choice(BAD_SUFFIXES)}"]
     if kind in ("existing", "force"):
-        case.files[f"out{suffix}"] = b"an existing file that must survive without --force"
-        if kind == "existing":
-            case.problems.append(BAD_INPUT)
-            return ["-o", f"out{suffix}"]
-        return ["-o", f"out{suffix}", "--force"]
+        case.files[name] = b"an existing file that must survive without --force"
+        case.problems += [BAD_INPUT] if kind == "existing" else []
+        return ["-o", name] + (["--force"] if kind == "force" else [])
     if kind == "input" and source in case.files:
         case.problems.append(BAD_INPUT)
         return ["-o", source, "--force"]
     if kind == "under-file":
         case.files["file"] = b"a regular file, not a folder"
         case.problems.append(BAD_INPUT)
-        return ["-o", f"file/out{suffix}"]
+        return ["-o", f"file/{name}"]
     if kind == "new-dir":
-        return ["-o", f"new/dir/out{suffix}"]
+        case.problems.append(EITHER_INPUT)  # a missing folder may be made, or refused
+        return ["-o", f"new/dir/{name}"]
     if kind == "dir":
         return ["--out-dir", "outdir"]
-    return ["-o", f"out{suffix}"]
+    if kind == "-":
+        return ["-o", "-"]
+    return ["-o", name]
+
+
+def fitting_suffix(pick: Picker, case: CliCase) -> str:
+    """An extension that fits the output: --codec's or --format's if given, else any the CLI reads."""
+    flag, named = ("--codec", CODEC_BY_SUFFIX) if case.command == "compress" else ("--format", PICTURE_BY_SUFFIX)
+    chosen = case.words[case.words.index(flag) + 1] if flag in case.words[:-1] else None
+    return pick.choice([suffix for suffix, value in named.items() if chosen in (None, value)] or [*named])
+
+
+def misnamed(case: CliCase) -> bool:
+    """Whether -o's name contradicts the command's output (--codec, --format, or what the name says)."""
+    if "-o" not in case.words[:-1] or case.words[case.words.index("-o") + 1] == "-":
+        return False
+    suffix = Path(case.words[case.words.index("-o") + 1]).suffix.lower()
+    flag, named = ("--codec", CODEC_BY_SUFFIX) if case.command == "compress" else ("--format", PICTURE_BY_SUFFIX)
+    chosen = case.words[case.words.index(flag) + 1] if flag in case.words[:-1] else None
+    if chosen == "JPEG":
+        return False  # the case allows any exit code already
+    return named.get(suffix) is None or chosen not in (None, named.get(suffix))
 
 
 def build_cli_case(pick: Picker, seeds: SeedSet) -> CliCase:
@@ -198,11 +226,12 @@ def build_cli_case(pick: Picker, seeds: SeedSet) -> CliCase:
     case.problems += [option.codes for option in chosen if option.codes is not None]
     if case.command != "info":
         case.words += pick_output(pick, case, source)
+        case.parse_error |= misnamed(case) or (source == "-" and "--out-dir" in case.words)
     if case.command == "compress" and pick.chance(0.1):
         target = pick.choice(["map.png", "missing/map.png", "file/map.png", "map.xyz"])
         case.files["file"] = b"a regular file, not a folder"
         case.words += ["--save-saliency", target]
-        case.problems += [BAD_ANY] if target.startswith("file/") else []
+        case.problems += [BAD_ANY] if target.startswith(("file/", "missing/")) or target.endswith(".xyz") else []
     if {"--target-size", "--target-psnr"} <= set(case.words):
         case.problems.append(BAD_ANY)
     return case
@@ -281,6 +310,14 @@ def execute(case: CliCase, folder: Path, target: Path, limits: Limits) -> tuple[
     left = snapshot(temporary)
     shutil.rmtree(temporary)
     return result, before, {**after, **{f"$TMPDIR/{name}": digest for name, digest in left.items()}}
+
+
+def is_record(name: str, after: dict[str, str]) -> bool:
+    """The --out-dir manifest, or a folder holding nothing else: the run's record, kept even for failures."""
+    if Path(name).name == MANIFEST:
+        return True
+    inside = [other for other in after if other.startswith(f"{name}/")]
+    return after.get(name) == "dir" and bool(inside) and all(Path(other).name == MANIFEST for other in inside)
 
 
 def is_temporary(name: str) -> bool:
@@ -362,7 +399,7 @@ def file_findings(case: CliCase, result: Run, before: dict[str, str], after: dic
         )
     if temporary:
         found.append(Finding("temp_left", f"{case.command} left temporary files", ", ".join(temporary)))
-    written = [name for name in new if not is_temporary(name)]
+    written = [name for name in new if not is_temporary(name) and not is_record(name, after)]
     if result.code != 0 and written:
         found.append(
             Finding(
@@ -376,7 +413,8 @@ def file_findings(case: CliCase, result: Run, before: dict[str, str], after: dic
 
 def output_findings(case: CliCase, new: set[str], after: dict[str, str], folder: Path) -> list[Finding]:
     """A successful run's outputs: present (except for info) and readable as images."""
-    outputs = sorted(name for name in new if after[name] not in ("dir", "special") and not is_temporary(name))
+    files = [name for name in new if after[name] not in ("dir", "special")]
+    outputs = sorted(name for name in files if not is_temporary(name) and not is_record(name, after))
     if case.writes_file and not outputs:
         return [Finding("bad_output", f"{case.command} succeeded without writing an output", "")]
     found = []
