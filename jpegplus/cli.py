@@ -16,6 +16,7 @@ from jpegplus import __version__
 from jpegplus.batch.command import FileArgs, Quiet, Verbose, file_command, reported, verbosity
 from jpegplus.batch.console import QUIET, say
 from jpegplus.batch.options import Operation, Options, PictureFormat
+from jpegplus.bench.peers import Peers, parse_peers
 from jpegplus.codecs.registry import CodecName
 from jpegplus.errors import InvalidOptionError, JpegPlusError
 from jpegplus.modes import Mode
@@ -223,12 +224,22 @@ def bench(
     qualities: Annotated[str, typer.Option(help="comma-separated quality grid")] = "5,10,20,30,40,50,60,75,90,95",
     limit: Annotated[Optional[int], typer.Option(min=1, help="only the first N images")] = None,
     readme: Annotated[Optional[Path], typer.Option(help="also put the headline table into this README")] = None,
+    peers: Annotated[
+        Peers,
+        typer.Option(
+            parser=parse_peers, metavar="NAMES", help="comma-separated peer JPEG encoders: jpegli, progressive"
+        ),
+    ] = "",  # parsed by parse_peers, as every value given
+    plain_view: Annotated[
+        bool, typer.Option("--plain-view", help="add jpegplus files read by a plain decoder")
+    ] = False,
 ) -> None:
     """Rate-distortion and speed benchmark with BD-rates, plots and an HTML report."""
     from jpegplus.bench.main import run_bench
 
     with reported():
-        for line in run_bench(dataset, out, codecs, modes, enhance, qualities, limit, readme):
+        for line in run_bench(dataset, out, codecs, modes, enhance, qualities, limit, readme, peers=peers,
+                              plain_view=plain_view):  # fmt: skip
             print(line)
 
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import io
 import json
 import re
 import shutil
@@ -11,9 +12,12 @@ import pytest
 from PIL import Image
 from skimage import data
 
+import jpegplus
 from jpegplus.bench.bdrate import bd_rate, quality_at_rate
 from jpegplus.bench.main import run_bench
+from jpegplus.bench.peers import Peer, encode_peer, parse_peers
 from jpegplus.bench.search import plain_jpeg_at_size
+from jpegplus.errors import InvalidOptionError
 from jpegplus.metrics import ms_ssim, psnr, ssim, y_psnr
 
 
@@ -109,3 +113,104 @@ def test_crossover_rate_between_two_curves() -> None:
     assert 0.2 < crossover_rate(low, high) < 0.4
     assert np.isnan(crossover_rate(high, high))  # already equal at the lowest shared rate: the crossing is lower
     assert np.isnan(crossover_rate(high, low))  # never crosses
+
+
+def test_parse_peers_reads_names_in_order_once() -> None:
+    assert parse_peers("progressive, JPEGLI,progressive") == (Peer.PROGRESSIVE, Peer.JPEGLI)
+    assert parse_peers("") == ()
+    with pytest.raises(InvalidOptionError, match="'mozjpeg'; choose from jpegli, progressive"):
+        parse_peers("jpegli,mozjpeg")
+
+
+def test_bench_command_passes_parsed_peers_and_refuses_unknown_ones(monkeypatch, tmp_path: Path, capsys) -> None:
+    from jpegplus import cli
+    from jpegplus.bench import main as bench_main
+
+    seen = {}
+    monkeypatch.setattr(bench_main, "run_bench", lambda *args, **kwargs: seen.update(kwargs) or [])
+    argv = ["jpegplus", "bench", str(tmp_path), "--out", str(tmp_path / "o")]
+    monkeypatch.setattr("sys.argv", [*argv, "--peers", "jpegli,progressive", "--plain-view"])
+    with pytest.raises(SystemExit) as stopped:
+        cli.main()
+    assert stopped.value.code == 0
+    assert seen == {"peers": (Peer.JPEGLI, Peer.PROGRESSIVE), "plain_view": True}
+    monkeypatch.setattr("sys.argv", [*argv, "--peers", "mozjpeg"])
+    with pytest.raises(SystemExit) as stopped:
+        cli.main()
+    err = capsys.readouterr().err
+    assert stopped.value.code == 2 and len(err.strip().splitlines()) == 1 and "choose from jpegli" in err
+
+
+def test_peers_need_the_jpeg_codec(tmp_path: Path) -> None:
+    Image.fromarray(data.astronaut()[:64, :64]).save(tmp_path / "a.png")
+    with pytest.raises(InvalidOptionError, match="add jpeg to --codecs"):
+        run_bench(tmp_path, tmp_path / "out", "webp", "", False, "50", None, peers=(Peer.JPEGLI,))
+
+
+@pytest.fixture(scope="module")
+def peers_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    folder = tmp_path_factory.mktemp("peerset")
+    Image.fromarray(data.astronaut()[100:276, 150:326]).save(folder / "a.png")
+    Image.fromarray(data.camera()[100:276, 150:326]).save(folder / "g.png")  # gray: jpegli stores it as RGB
+    out = tmp_path_factory.mktemp("peers")
+    run_bench(folder, out, "jpeg", "full", True, "20,50,80", None, peers=(Peer.JPEGLI, Peer.PROGRESSIVE),
+              plain_view=True)  # fmt: skip
+    return folder, out
+
+
+def _points(results: dict, curve: str) -> dict[tuple[str, int], dict]:
+    return {(r["image"], r["quality"]): r for r in results["records"] if r["curve"] == curve}
+
+
+def test_peer_curves_are_the_peers_files(peers_run: tuple[Path, Path]) -> None:
+    folder, out = peers_run
+    results = json.loads((out / "results.json").read_text())
+    assert set(results["curves"]) == {
+        "plain-jpeg", "jpeg+enhance", "jpegli", "jpegli+enhance", "progressive-jpeg", "progressive-jpeg+enhance",
+        "jpegplus-jpeg-full", "jpegplus-jpeg-full-plain-view",
+    }  # fmt: skip
+    assert results["config"]["peers"] == ["jpegli", "progressive"] and results["config"]["plain_view"] is True
+    reference = np.asarray(Image.open(folder / "a.png"))
+    jpegli = _points(results, "jpegli")[("a.png", 50)]
+    assert jpegli["bytes"] == len(encode_peer(Peer.JPEGLI, reference, 50))
+    decoded = np.asarray(Image.open(io.BytesIO(encode_peer(Peer.JPEGLI, reference, 50))))
+    assert jpegli["psnr"] == pytest.approx(psnr(reference, decoded))
+    gray = _points(results, "jpegli")[("g.png", 50)]
+    assert 25 < gray["psnr"] < 60  # compared as gray with the gray original
+    # progressive re-codes the same coefficients: same pixels (so the same enhance), other bytes
+    plain, progressive = _points(results, "plain-jpeg"), _points(results, "progressive-jpeg")
+    for key in plain:
+        assert progressive[key]["psnr"] == plain[key]["psnr"] and progressive[key]["bytes"] != plain[key]["bytes"]
+    assert _points(results, "progressive-jpeg+enhance")[("a.png", 20)]["psnr"] == pytest.approx(
+        _points(results, "jpeg+enhance")[("a.png", 20)]["psnr"]
+    )
+
+
+def test_plain_view_is_the_same_file_without_the_network(peers_run: tuple[Path, Path]) -> None:
+    folder, out = peers_run
+    results = json.loads((out / "results.json").read_text())
+    restored, plain = _points(results, "jpegplus-jpeg-full"), _points(results, "jpegplus-jpeg-full-plain-view")
+    assert restored.keys() == plain.keys()
+    for key in restored:
+        assert plain[key]["bytes"] == restored[key]["bytes"] and plain[key]["psnr"] < restored[key]["psnr"]
+    reference = np.asarray(Image.open(folder / "a.png"))
+    packed = jpegplus.compress(reference, codec="jpeg", quality=50, mode="full")
+    assert plain[("a.png", 50)]["psnr"] == pytest.approx(psnr(reference, np.asarray(Image.open(io.BytesIO(packed)))))
+    gaps = results["plain_view"]["jpegplus-jpeg-full-plain-view"]
+    assert set(gaps) == {f"{m}_at_{r}_bpp" for m in ("psnr", "ms_ssim") for r in (0.25, 0.5, 1.0)}
+    summary = (out / "summary.md").read_text()
+    assert "What a plain viewer sees" in summary and "| jpegplus-jpeg-full-plain-view |" in summary
+    assert "<h2>Plain view</h2>" in (out / "report.html").read_text()
+
+
+def test_every_curve_is_rated_against_libjpeg_and_jpegli(peers_run: tuple[Path, Path]) -> None:
+    _, out = peers_run
+    table = json.loads((out / "results.json").read_text())["bd_rate"]
+    columns = ["vs_jpeg_psnr", "vs_jpeg_ms_ssim", "vs_jpegli_psnr", "vs_jpegli_ms_ssim"]
+    assert all(list(row) == columns for row in table.values())  # no own-codec column repeating vs_jpeg
+    assert table["jpegli"]["vs_jpegli_psnr"] == pytest.approx(0.0, abs=1e-9)
+    assert table["plain-jpeg"]["vs_jpeg_ms_ssim"] == pytest.approx(0.0, abs=1e-9)
+    assert table["jpeg+enhance"]["vs_jpeg_psnr"] < -5  # the network takes bits off every curve it restores
+    assert table["jpegli+enhance"]["vs_jpegli_psnr"] < -5
+    header = "| curve | vs_jpeg_psnr | vs_jpeg_ms_ssim | vs_jpegli_psnr | vs_jpegli_ms_ssim |"
+    assert header in (out / "summary.md").read_text()

@@ -8,6 +8,7 @@ import numpy as np
 from PIL import Image
 
 from jpegplus.bench import report
+from jpegplus.bench.peers import Peer
 from jpegplus.bench.runner import BenchConfig, dataset_images, run
 from jpegplus.codecs import get_codec
 from jpegplus.errors import InvalidInputError, InvalidOptionError
@@ -27,8 +28,15 @@ def run_bench(
     qualities: str,
     limit: int | None,
     readme: Path | None = None,
+    *,
+    peers: tuple[Peer, ...] = (),
+    plain_view: bool = False,
 ) -> list[str]:
-    """Run the benchmark, write its files into ``out`` and return a short summary."""
+    """Run the benchmark, write its files into ``out`` and return a short summary.
+
+    ``peers``: the peer JPEG encoders run beside plain JPEG; ``plain_view`` adds, for each jpegplus
+    mode, the curve of its files opened by a plain decoder.
+    """
     if not dataset.is_dir() or not dataset_images(dataset, 1):
         msg = f"{dataset} is not a folder of images"
         raise InvalidInputError(msg)
@@ -39,7 +47,10 @@ def run_bench(
     except ValueError:
         msg = f"qualities must be integers, got {qualities!r}"
         raise InvalidOptionError(msg) from None
-    config = BenchConfig(dataset, codec_names, mode_names, enhance, grid, limit)
+    if peers and "jpeg" not in codec_names:
+        msg = "--peers are JPEG encoders: add jpeg to --codecs"
+        raise InvalidOptionError(msg)
+    config = BenchConfig(dataset, codec_names, mode_names, enhance, grid, limit, peers, plain_view)
     out.mkdir(parents=True, exist_ok=True)
     decodes: dict[str, dict[int, np.ndarray]] = {}
     results = run(config, decodes)

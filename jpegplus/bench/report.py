@@ -28,7 +28,8 @@ def plot(curves: dict[str, list[dict[str, float]]], metric: str, out: Path) -> P
     """bpp vs ``metric`` for every curve."""
     figure, axes = plt.subplots(figsize=(7, 4.5), dpi=110)
     for name, points in sorted(curves.items()):
-        axes.plot([p["bpp"] for p in points], [p[metric] for p in points], marker="o", ms=3, label=name)
+        style = "--" if name.endswith("-plain-view") else ":" if name.endswith("+enhance") else "-"
+        axes.plot([p["bpp"] for p in points], [p[metric] for p in points], style, marker="o", ms=3, label=name)
     axes.set_xlabel("bits per pixel (file bytes × 8 / pixels)")
     axes.set_ylabel({"psnr": "RGB PSNR (dB)", "ms_ssim": "MS-SSIM"}[metric])
     axes.set_xlim(0, 1.6)
@@ -62,14 +63,20 @@ def crops(
     return [(caption, file) for caption, file, _ in shown]
 
 
-def _table(rows: dict[str, dict[str, float]]) -> str:
-    columns = sorted({key for row in rows.values() for key in row})
+def _columns(rows: dict[str, dict[str, float]]) -> list[str]:
+    """Every key of the rows, in the order they first appear."""
+    return list(dict.fromkeys(key for row in rows.values() for key in row))
+
+
+def _table(rows: dict[str, dict[str, float]], unit: str = "%") -> str:
+    columns = _columns(rows)
+    digits = 1 if unit == "%" else 4
     head = "".join(f"<th>{html.escape(c)}</th>" for c in ["curve", *columns])
     body = "".join(
         "<tr><td>"
         + html.escape(name)
         + "</td>"
-        + "".join(f"<td>{row.get(c, float('nan')):+.1f}%</td>" for c in columns)
+        + "".join(f"<td>{row.get(c, float('nan')):+.{digits}f}{unit}</td>" for c in columns)
         + "</tr>"
         for name, row in sorted(rows.items())
     )
@@ -95,6 +102,7 @@ figure img{{image-rendering:pixelated;width:{CROP * 2}px}}</style></head><body>
 <p>{len(results["config"]["images"])} images; {html.escape(results["bd_rate_method"])}.
 Machine: {html.escape(json.dumps(results["machine"]))}</p>
 <h2>BD-rate (negative = fewer bits for the same quality)</h2>{_table(results["bd_rate"])}
+{_plain_view_html(results)}
 <h2>Rate-distortion</h2>{"".join(f'<img src="{p.name}" alt="{p.stem}">' for p in plots)}
 <h2>Side by side (first image, centre crop, about {CROP_BPP} bpp, shown 2×)</h2>{figures}
 <h2>Speed (median per image)</h2><table><tr><th>curve</th><th>encode ms</th><th>decode ms</th><th>decode MP/s</th></tr>
@@ -104,24 +112,45 @@ Machine: {html.escape(json.dumps(results["machine"]))}</p>
     return path
 
 
+PLAIN_VIEW_NOTE = (
+    "What a plain viewer sees of jpegplus files (Pillow's decode, no network), against the plain codec "
+    "at the same file size: PSNR (dB) and MS-SSIM differences; negative means the viewer sees less than "
+    "the plain codec would have shown"
+)
+
+
+def _plain_view_html(results: dict) -> str:
+    gaps = results.get("plain_view") or {}
+    return f"<h2>Plain view</h2><p>{html.escape(PLAIN_VIEW_NOTE)}.</p>{_table(gaps, '')}" if gaps else ""
+
+
 README_START, README_END = "<!-- bench:start -->", "<!-- bench:end -->"
 
 
+def _markdown_table(rows: dict[str, dict[str, float]], unit: str = "%") -> list[str]:
+    columns = _columns(rows)
+    digits = 1 if unit == "%" else 4
+    return [
+        "| curve | " + " | ".join(columns) + " |",
+        "|---" * (len(columns) + 1) + "|",
+        *(
+            f"| {name} | " + " | ".join(f"{row.get(c, float('nan')):+.{digits}f}{unit}" for c in columns) + " |"
+            for name, row in sorted(rows.items())
+        ),
+    ]
+
+
 def markdown_summary(results: dict, plot_path: str) -> str:
-    """The headline BD-rate table (and one plot) as Markdown, for README.md."""
-    rows = results["bd_rate"]
-    columns = sorted({key for row in rows.values() for key in row})
+    """The headline BD-rate table, the plain-view gaps (when measured) and one plot, as Markdown for README.md."""
     lines = [
         f"BD-rate on `{results['config']['dataset']}` ({len(results['config']['images'])} images; "
         f"{results['bd_rate_method']}); negative is better:",
         "",
-        "| curve | " + " | ".join(columns) + " |",
-        "|---" * (len(columns) + 1) + "|",
+        *_markdown_table(results["bd_rate"]),
     ]
-    lines += [
-        f"| {name} | " + " | ".join(f"{row.get(c, float('nan')):+.1f}%" for c in columns) + " |"
-        for name, row in sorted(rows.items())
-    ]
+    gaps = results.get("plain_view") or {}
+    if gaps:
+        lines += ["", PLAIN_VIEW_NOTE + ":", "", *_markdown_table(gaps, "")]
     return "\n".join([*lines, "", f"![bpp vs PSNR]({plot_path})"])
 
 

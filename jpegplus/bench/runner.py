@@ -1,4 +1,5 @@
-"""Run the benchmark grid: plain codecs, jpegplus modes and JPEG + enhance, image by image."""
+"""Run the benchmark grid: plain codecs, peer JPEG encoders, jpegplus modes (and their plain view) and
+plain files + enhance, image by image."""
 
 from __future__ import annotations
 
@@ -17,14 +18,18 @@ from PIL import Image
 from rich.progress import Progress
 
 from jpegplus import metrics, pipeline
-from jpegplus.bench.bdrate import METHOD, bd_rate, crossover_rate
-from jpegplus.codecs import get_codec
+from jpegplus.bench.bdrate import METHOD, bd_rate, crossover_rate, quality_at_rate
+from jpegplus.bench.peers import Peer, encode_peer
+from jpegplus.codecs import Codec, get_codec
 from jpegplus.runtime import cpu_has_bf16, select_runtime, simd_flags
 from jpegplus.weights import read_manifest
 
 DEFAULT_QUALITIES = (5, 10, 20, 30, 40, 50, 60, 75, 90, 95)
 BD_RANGE = (0.1, 1.5)
 PLAIN_JPEG = "plain-jpeg"
+ANCHORS = {"jpeg": PLAIN_JPEG, "jpegli": Peer.JPEGLI.curve}  # BD-rate columns vs_<key>_<metric>
+PLAIN_VIEW = "-plain-view"  # suffix of the curve of a jpegplus file opened by a plain decoder
+PLAIN_VIEW_RATES = (0.25, 0.5, 1.0)  # bpp at which the report compares the plain view with the plain codec
 
 
 @dataclass(frozen=True)
@@ -55,6 +60,8 @@ class BenchConfig:
     enhance: bool = False
     qualities: tuple[int, ...] = DEFAULT_QUALITIES
     limit: int | None = None
+    peers: tuple[Peer, ...] = ()
+    plain_view: bool = False
 
 
 def dataset_images(folder: Path, limit: int | None) -> list[Path]:
@@ -80,6 +87,14 @@ def _record(name: str, curve: str, codec: str, quality: int, reference: np.ndarr
     )  # fmt: skip
 
 
+def _as_reference(reference: np.ndarray, decoded: np.ndarray) -> np.ndarray:
+    """``decoded`` in the reference's colour mode and size, as a viewer showing it at the original size would."""
+    if decoded.ndim == reference.ndim and decoded.shape[:2] == reference.shape[:2]:
+        return decoded
+    picture = Image.fromarray(decoded).convert("L" if reference.ndim == 2 else "RGB")
+    return np.asarray(picture.resize((reference.shape[1], reference.shape[0]), Image.Resampling.BICUBIC))
+
+
 def bench_image(path: Path, config: BenchConfig, keep: dict[str, dict[int, np.ndarray]] | None) -> list[BenchRecord]:
     """Every curve at every quality for one image; ``keep`` collects decodes for the report's crops."""
     picture = Image.open(path)
@@ -91,21 +106,32 @@ def bench_image(path: Path, config: BenchConfig, keep: dict[str, dict[int, np.nd
         if keep is not None:
             keep.setdefault(curve, {})[quality] = decoded
 
+    def plain_and_enhanced(curve: str, codec: Codec, quality: int, data: bytes, enc: float) -> None:
+        decoded, dec = _timed(codec.decode, data)
+        add(curve, codec.name, quality, data, _as_reference(reference, decoded), enc, dec)
+        if config.enhance and codec.name == "jpeg":
+            enhanced, dec = _timed(pipeline.enhance, data)
+            add(f"{curve.removeprefix('plain-')}+enhance", codec.name, quality, data,
+                _as_reference(reference, enhanced), enc, dec)  # fmt: skip
+
     for codec_name in config.codecs:
         codec = get_codec(codec_name)
         for quality in config.qualities:
             data, enc = _timed(codec.encode, reference, quality)
-            decoded, dec = _timed(codec.decode, data)
-            add(f"plain-{codec_name}", codec_name, quality, data, decoded, enc, dec)
-            if config.enhance and codec_name == "jpeg":
-                enhanced, dec = _timed(pipeline.enhance, data)
-                add("jpeg+enhance", codec_name, quality, data, enhanced, enc, dec)
+            plain_and_enhanced(f"plain-{codec_name}", codec, quality, data, enc)
+            for peer in config.peers if codec_name == "jpeg" else ():
+                data, enc = _timed(encode_peer, peer, reference, quality)
+                plain_and_enhanced(peer.curve, codec, quality, data, enc)
             for mode in config.modes:
                 packed, enc = _timed(
                     pipeline.compress, reference, codec=codec_name, quality=quality, mode=mode, allow_half_size=True
                 )
                 restored, dec = _timed(pipeline.decompress, packed)
                 add(f"jpegplus-{codec_name}-{mode}", codec_name, quality, packed, restored, enc, dec)
+                if config.plain_view:
+                    plain, dec = _timed(codec.decode, packed)
+                    add(f"jpegplus-{codec_name}-{mode}{PLAIN_VIEW}", codec_name, quality, packed,
+                        _as_reference(reference, plain), enc, dec)  # fmt: skip
     return records
 
 
@@ -124,27 +150,49 @@ def summarise(records: list[BenchRecord]) -> dict[str, list[dict[str, float]]]:
     }
 
 
-def bd_rates(curves: dict[str, list[dict[str, float]]]) -> dict[str, dict[str, float]]:
-    """BD-rate (PSNR and MS-SSIM) of every curve against plain JPEG and against its own plain codec."""
+def _in_range(points: list[dict[str, float]]) -> list[dict[str, float]]:
+    return [p for p in points if BD_RANGE[0] <= p["bpp"] <= BD_RANGE[1]]
 
-    def in_range(points: list[dict[str, float]]) -> list[dict[str, float]]:
-        return [p for p in points if BD_RANGE[0] <= p["bpp"] <= BD_RANGE[1]]
+
+def bd_rates(curves: dict[str, list[dict[str, float]]]) -> dict[str, dict[str, float]]:
+    """BD-rate (PSNR and MS-SSIM) of every curve against plain libjpeg, against jpegli (when the run has
+    it) and, for other codecs, against the curve's own plain codec."""
 
     def versus(anchor: str, test: str, metric: str) -> float:
-        a, t = in_range(curves[anchor]), in_range(curves[test])
+        a, t = _in_range(curves[anchor]), _in_range(curves[test])
         return bd_rate([p["bpp"] for p in a], [p[metric] for p in a], [p["bpp"] for p in t], [p[metric] for p in t])
 
     table = {}
     for curve in curves:
         own = "plain-" + curve.split("-")[1] if curve.startswith(("jpegplus-", "plain-")) else PLAIN_JPEG
+        anchors = {key: name for key, name in ANCHORS.items() if name in curves}
+        if own != PLAIN_JPEG and own in curves:
+            anchors["own_codec"] = own
+        table[curve] = {
+            f"vs_{key}_{metric}": versus(anchor, curve, metric)
+            for key, anchor in anchors.items()
+            for metric in ("psnr", "ms_ssim")
+        }
+    return table
+
+
+def plain_view_gaps(curves: dict[str, list[dict[str, float]]]) -> dict[str, dict[str, float]]:
+    """For each plain-view curve: its PSNR and MS-SSIM minus the plain codec's at equal rates
+    (:data:`PLAIN_VIEW_RATES`; NaN outside either curve). Negative: a plain viewer sees less than
+    the plain codec would have given at that file size."""
+    gaps = {}
+    for curve in (c for c in curves if c.endswith(PLAIN_VIEW)):
+        own = "plain-" + curve.split("-")[1]
+        if own not in curves:
+            continue
         row = {}
         for metric in ("psnr", "ms_ssim"):
-            if PLAIN_JPEG in curves:
-                row[f"vs_jpeg_{metric}"] = versus(PLAIN_JPEG, curve, metric)
-            if own in curves:
-                row[f"vs_own_codec_{metric}"] = versus(own, curve, metric)
-        table[curve] = row
-    return table
+            for rate in PLAIN_VIEW_RATES:
+                at = [quality_at_rate([p["bpp"] for p in curves[c]], [p[metric] for p in curves[c]], rate)
+                      for c in (curve, own)]  # fmt: skip
+                row[f"{metric}_at_{rate}_bpp"] = at[0] - at[1]
+        gaps[curve] = row
+    return gaps
 
 
 def crossovers(curves: dict[str, list[dict[str, float]]]) -> dict[str, float]:
@@ -205,11 +253,17 @@ def run(config: BenchConfig, keep_first: dict[str, dict[int, np.ndarray]]) -> di
             progress.advance(task)
     curves = summarise(records)
     return {
-        "config": {**asdict(config), "dataset": str(config.dataset), "images": [p.name for p in paths]},
+        "config": {
+            **asdict(config),
+            "dataset": str(config.dataset),
+            "peers": [p.value for p in config.peers],
+            "images": [p.name for p in paths],
+        },
         "machine": machine(),
         "bd_rate_method": f"{METHOD}; points with {BD_RANGE[0]} <= bpp <= {BD_RANGE[1]}",
         "curves": curves,
         "bd_rate": bd_rates(curves),
+        "plain_view": plain_view_gaps(curves),
         "crossover_bpp": crossovers(curves),
         "speed": speed(records),
         "records": [asdict(r) for r in records],
