@@ -145,6 +145,9 @@ def read_file(path: Path, *, limit: int = MAX_INPUT_BYTES) -> bytes:
     except FileNotFoundError:
         msg = f"no such file: {path}"
         raise InvalidInputError(msg) from None
+    except ValueError:  # os.open refuses a path with a NUL byte, which no file can have
+        msg = f"no such file: {str(path)!r} (a path cannot contain a NUL byte)"
+        raise InvalidInputError(msg) from None
     except OSError as error:
         msg = f"cannot read {path}: {error.strerror or error}"
         raise InvalidInputError(msg) from None
