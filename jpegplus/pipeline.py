@@ -13,7 +13,7 @@ from torch.nn import functional as F
 
 from jpegplus import blind, consistency, container, inference, metrics, transparency
 from jpegplus.codecs import CodecName, get_codec
-from jpegplus.codecs.pillow_codec import open_image
+from jpegplus.codecs.pillow_codec import check_side_limit, open_image
 from jpegplus.codecs.registry import check_quality
 from jpegplus.consistency import BLOCK
 from jpegplus.encoder import ModeEncoder
@@ -107,6 +107,10 @@ def compress(
     resolve_device(device)
     adapter = get_codec(codec_name.value)
     loaded = load_image(image, max_pixels=check_positive_int(max_pixels, "max_pixels"))
+    height, width = loaded.pixels.shape[:2]
+    if chosen is Mode.DOWNSAMPLE:  # the codec stores the half-resolution image, its size rounded up
+        height, width = -(-height // 2), -(-width // 2)
+    check_side_limit(adapter.pillow_format, width, height)
     loaded = fit_metadata(transparency.prepare(loaded, adapter, background), adapter, strip=check_flag(strip, "strip"))
     crossover_bpp = AUTO_CROSSOVER_BPP[codec_name]
 

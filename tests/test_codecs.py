@@ -128,3 +128,11 @@ def test_corrupt_avif_items_are_invalid_input(photo: np.ndarray) -> None:
         except InvalidInputError:
             refused += 1
     assert refused >= 20
+
+
+@pytest.mark.parametrize(("codec", "side"), [("jpeg", 65500), ("webp", 16383), ("avif", 32768)])
+def test_a_side_over_the_format_limit_is_refused_before_encoding(codec: str, side: int) -> None:
+    adapter = get_codec(codec)
+    assert adapter.decode(adapter.encode(np.zeros((side, 1, 3), np.uint8), 50)).shape[0] == side
+    with pytest.raises(InvalidInputError, match=f"at most {side} pixels a side"):
+        adapter.encode(np.zeros((1, side + 1, 3), np.uint8), 50)

@@ -22,6 +22,9 @@ GRAY_MODES = ("1", "L", "LA", "La", *SIXTEEN_BIT_MODES)
 REDUCED_TO_8_BITS = "the image has more than 8 bits per sample; jpegplus works on 8 bits, so it was reduced to 8"
 EXIF_PREFIX = b"Exif\0\0"  # how EXIF starts in a JPEG APP1 segment and in Pillow's ``info``
 TIFF_HEADERS = (b"II*\0", b"MM\0*")
+MAX_SIDES = {"JPEG": 65500, "WEBP": 16383, "AVIF": 32768}
+"""Longest side, in pixels, that libjpeg-turbo and libwebp write and that libavif reads back by default
+(it writes larger files it then refuses to open); OpenJPEG's limit is far beyond any accepted image."""
 
 
 class PillowCodec:
@@ -62,6 +65,7 @@ class PillowCodec:
         """
         if alpha is not None and not self.carries_alpha:
             raise no_alpha_error(self.name)
+        check_side_limit(self.pillow_format, image.shape[1], image.shape[0])
         if image.ndim == 2 and not self.carries_gray:
             image = np.repeat(image[:, :, None], 3, axis=2)
         planes = image if alpha is None else np.dstack([image, alpha])
@@ -110,6 +114,17 @@ def no_alpha_error(codec: str) -> InvalidInputError:
         "(API: background=), e.g. white, to flatten it, or use webp, avif or jpeg2000, which keep it"
     )
     return InvalidInputError(msg)
+
+
+def check_side_limit(pillow_format: str, width: int, height: int) -> None:
+    """Refuse an image too wide or tall for the format (:data:`MAX_SIDES`) before any work on it."""
+    limit = MAX_SIDES.get(pillow_format)
+    if limit is not None and max(width, height) > limit:
+        msg = (
+            f"the image to store is {width}x{height}, but {pillow_format} holds at most {limit} pixels a side: "
+            "resize it or use another format (JPEG 2000 has no such limit)"
+        )
+        raise InvalidInputError(msg)
 
 
 def within_limit(block: bytes | None, limit: int | None, kind: str) -> bytes | None:
