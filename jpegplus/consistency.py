@@ -21,6 +21,7 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
+from jpegplus.codecs.jpegmarkers import SOS, header_segments
 from jpegplus.stderr import captured_stderr
 
 log = logging.getLogger(__name__)
@@ -57,9 +58,13 @@ class LumaCells:
         ``None`` where the cells do not bound the image's pixels one to one: CMYK or RGB files, luma
         sampled coarser than chroma, or a file libjpeg cannot read whole (its messages go to the log).
         """
+        stream = coefficient_stream(data)
+        if stream is None:
+            log.info("the JPEG's header segments cannot be walked; its luma is not projected")
+            return None
         with tempfile.TemporaryDirectory() as folder, captured_stderr() as messages:
             path = Path(folder) / "in.jpg"
-            path.write_bytes(data)
+            path.write_bytes(stream)
             try:
                 jpeg = jpeglib.read_dct(str(path))
             except (OSError, RuntimeError, ValueError, IndexError):
@@ -73,6 +78,30 @@ class LumaCells:
         coefficients, table = jpeg.Y, jpeg.qt[jpeg.quant_tbl_no[0]]
         per_frequency = np.ascontiguousarray(coefficients.transpose(2, 3, 0, 1))  # int16, as stored
         return cls(torch.from_numpy(per_frequency), torch.from_numpy(table.astype(np.float32)[:, :, None, None]))
+
+
+APP14 = 0xEE
+SKIPPED_SEGMENTS = {*range(0xE0, 0xF0), 0xFE}  # APP0-APP15 and COM: metadata, none of it about coefficients
+ADOBE_LENGTH = 14  # an APP14 "Adobe" segment: its transform byte says whether three components are YCbCr or RGB
+
+
+def coefficient_stream(data: bytes) -> bytes | None:
+    """``data`` without its APPn and COM segments, or ``None`` when its header does not parse up to the scan.
+
+    jpeglib saves and copies every APPn segment itself, and a malformed one (an APP0 that claims
+    length 2, then EXIF) kills the process with a bus error; the coefficients need none of them, except
+    Adobe's APP14 colour transform, which is kept in its standard 14-byte form.
+    """
+    kept = bytearray(data[:2])
+    for marker, start, end in header_segments(data):
+        segment = data[start:end]
+        if marker == SOS:
+            return bytes(kept + data[start:])
+        if marker not in SKIPPED_SEGMENTS:
+            kept += segment
+        elif marker == APP14 and len(segment) >= 2 + ADOBE_LENGTH and segment[4:9] == b"Adobe":
+            kept += segment[:2] + ADOBE_LENGTH.to_bytes(2, "big") + segment[4 : 2 + ADOBE_LENGTH]
+    return None
 
 
 def project(image: torch.Tensor, cells: LumaCells | None, margin: float = MARGIN) -> torch.Tensor:

@@ -61,3 +61,18 @@ def test_cmyk_jpeg_has_no_luma_to_clamp(photo: np.ndarray) -> None:
     assert LumaCells.read(buffer.getvalue()) is None
     image = to_tensor(photo)
     assert project(image, None) is image
+
+
+def test_coefficients_are_read_without_the_metadata_segments(photo: np.ndarray) -> None:
+    """jpeglib never sees APPn or COM segments (a malformed one killed the process), except Adobe's colour transform."""
+    from jpegplus.consistency import coefficient_stream
+
+    data = jpeg_bytes(photo[:40, :48], 50)
+    app0_claiming_2 = data[:2] + b"\xff\xe0\x00\x02JFIF\x00" + b"\xff\xe1\x00\x08Exif\x00\x00" + data[2:]
+    adobe = b"\xff\xee\x00\x10Adobe\x00\x64\x00\x00\x00\x00\x01xx"
+    stream = coefficient_stream(app0_claiming_2[:2] + adobe + app0_claiming_2[2:])
+    assert stream is not None and b"Exif" not in stream and b"JFIF" not in stream
+    assert stream[2:18] == b"\xff\xee\x00\x0eAdobe\x00\x64\x00\x00\x00\x00\x01"
+    cells = LumaCells.read(app0_claiming_2)
+    assert cells is not None and torch.equal(cells.coefficients, LumaCells.read(data).coefficients)
+    assert coefficient_stream(data[:200]) is None  # no scan: nothing for jpeglib
