@@ -19,6 +19,7 @@ from jpegplus.batch.options import Operation, Options, PictureFormat
 from jpegplus.bench.peers import Peers, parse_peers
 from jpegplus.codecs.registry import CodecName
 from jpegplus.errors import InvalidOptionError, JpegPlusError
+from jpegplus.heap import return_big_blocks
 from jpegplus.modes import Mode
 
 app = typer.Typer(
@@ -316,6 +317,7 @@ def bench_batch(
 
 def main() -> None:
     """Console-script entry point: usage errors, too, are one line on stderr (exit code 2)."""
+    return_big_blocks()
     try:
         code = app(standalone_mode=False)
     except typer.Abort:

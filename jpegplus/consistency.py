@@ -104,14 +104,20 @@ def coefficient_stream(data: bytes) -> bytes | None:
     return None
 
 
-def project(image: torch.Tensor, cells: LumaCells | None, margin: float = MARGIN) -> torch.Tensor:
+def project(
+    image: torch.Tensor, cells: LumaCells | None, margin: float = MARGIN, *, first_row: int = 0
+) -> torch.Tensor:
     """``image`` (1, 3 or 1, H, W) in [0, 1] with its luma clamped into ``cells``, in strips of block rows.
 
-    ``cells`` of ``None`` (a JPEG without luma) returns ``image`` unchanged.
+    ``cells`` of ``None`` (a JPEG without luma) returns ``image`` unchanged. ``image`` may be a band of
+    the picture whose first row is ``first_row`` (a multiple of 8).
     """
     if cells is None:
         return image
+    assert first_row % BLOCK == 0, first_row
     height, width = image.shape[2:]
+    first_block = first_row // BLOCK
+    cells = LumaCells(cells.coefficients[:, :, first_block : first_block + -(-height // BLOCK)], cells.table)
     rows, cols = cells.coefficients.shape[2:]
     weights = torch.tensor(LUMA_WEIGHTS if image.shape[1] == 3 else (1.0,)).view(1, -1, 1, 1)
     out = image.clone()

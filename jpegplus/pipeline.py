@@ -9,13 +9,11 @@ from dataclasses import replace
 import numpy as np
 import torch
 from PIL import Image
-from torch.nn import functional as F
 
 from jpegplus import blind, consistency, container, inference, metrics, transparency
 from jpegplus.codecs import CodecName, get_codec
 from jpegplus.codecs.pillow_codec import check_side_limit, open_image
 from jpegplus.codecs.registry import check_quality
-from jpegplus.consistency import BLOCK
 from jpegplus.encoder import ModeEncoder
 from jpegplus.errors import InvalidInputError, InvalidOptionError, MetadataError, WeightsError
 from jpegplus.io import (
@@ -256,32 +254,45 @@ def enhance_image(
     data = read_encoded(image) if is_encoded(image) else None
     picture = open_image(data, max_pixels=limit) if data is not None else None
     if picture is not None and picture.format == "JPEG":
+        assert data is not None  # a picture is opened from data
         condition = override or _condition(picture, None)
+        cells = consistency.LumaCells.read(data)  # before decoding: libjpeg's buffers and the pixels never meet
         decoded = load_image(picture)
-        restored = _restore_enhance(decoded.pixels, condition, (0, 0), target)
-        restored = consistency.project(restored, consistency.LumaCells.read(data))
-        return replace(decoded, pixels=to_image(restored, gray=decoded.pixels.ndim == 2))
+        picture.close()  # the pixels live in ``decoded`` now; Pillow's copy would double them
+        del picture
+        if not decoded.pixels.flags.writeable:  # Pillow's read-only view: one copy now, none in the network pass
+            decoded = replace(decoded, pixels=decoded.pixels.copy())
+
+        def project(band: torch.Tensor, first_row: int) -> torch.Tensor:
+            return consistency.project(band, cells, first_row=first_row)
+
+        restored = _restore_enhance(decoded.pixels, condition, (0, 0), target, project, in_place=True)
+        return replace(decoded, pixels=restored)
     decoded = load_image(picture if picture is not None else image, max_pixels=limit)
     estimate = blind.estimate(decoded.pixels)
     if override is None and estimate.quality is None:
         log.info("no JPEG trace in the pixels: returned unchanged (pass strength to filter anyway)")
         return decoded
     condition = override or condition_from_quality(estimate.quality)
-    restored = _restore_enhance(decoded.pixels, condition, estimate.offset, target)
-    return replace(decoded, pixels=to_image(restored, gray=decoded.pixels.ndim == 2))
+    return replace(decoded, pixels=_restore_enhance(decoded.pixels, condition, estimate.offset, target))
 
 
 def _restore_enhance(
-    pixels: np.ndarray, condition: tuple[float, float], offset: tuple[int, int], device: torch.device
-) -> torch.Tensor:
-    """The enhance network on ``pixels`` whose 8×8 JPEG grid starts at ``offset`` (rows, columns)."""
+    pixels: np.ndarray,
+    condition: tuple[float, float],
+    offset: tuple[int, int],
+    device: torch.device,
+    finish: Callable[[torch.Tensor, int], torch.Tensor] | None = None,
+    *,
+    in_place: bool = False,
+) -> np.ndarray:
+    """The enhance network on ``pixels`` whose 8×8 JPEG grid starts at ``offset`` (rows, columns), band by
+    band (:func:`inference.restore_pixels`: bounded memory for any size); ``finish`` changes each band first;
+    ``in_place`` overwrites ``pixels`` (only for pixels decoded here, never a caller's array)."""
     model = load_model(enhance_model_name())
-    pad_top, pad_left = (-offset[0]) % BLOCK, (-offset[1]) % BLOCK
-    tensor = to_tensor(pixels)
-    if pad_top or pad_left:  # move the grid to the origin, where the network learned it
-        tensor = F.pad(tensor, (pad_left, 0, pad_top, 0), mode="replicate")
-    restored = inference.restore(model.reconstruct, tensor, condition, device)
-    return restored[:, :, pad_top:, pad_left:]
+    return inference.restore_pixels(
+        model.reconstruct, pixels, condition, device, offset=offset, finish=finish, in_place=in_place
+    )
 
 
 def _condition(picture: Image.Image, quality: int | None) -> tuple[float, float]:

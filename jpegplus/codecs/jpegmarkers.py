@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 SOI, EOI, SOS = 0xD8, 0xD9, 0xDA
+ARITHMETIC_FRAMES = {0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}  # SOF9-SOF11, SOF13-SOF15
 
 
 def header_segments(data: bytes) -> Iterator[tuple[int, int, int]]:
@@ -31,3 +32,16 @@ def header_segments(data: bytes) -> Iterator[tuple[int, int, int]]:
         if marker == SOS:
             return
         position += 2 + length
+
+
+def smallest_scan_bytes(data: bytes, width: int, height: int) -> int:
+    """The fewest bytes that can code a ``width`` × ``height`` JPEG's scans with Huffman codes: 0 for arithmetic.
+
+    Every 8×8 block of the first component codes its DC coefficient in at least one bit (the
+    shortest Huffman code), in baseline and progressive files alike; a smaller file is a header
+    claiming a size its data does not have, which libjpeg would fill with gray at full cost.
+    Arithmetic coding can code a flat image in almost nothing, so it gets no bound.
+    """
+    if any(marker in ARITHMETIC_FRAMES for marker, _, _ in header_segments(data)):
+        return 0
+    return -(-width // 8) * -(-height // 8) // 8

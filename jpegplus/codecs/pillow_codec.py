@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageCms
 
+from jpegplus.codecs.jpegmarkers import smallest_scan_bytes
 from jpegplus.errors import InvalidInputError
 from jpegplus.options import check_pixel_count
 
@@ -182,6 +183,8 @@ def open_image(
             picture = Image.open(io.BytesIO(data))
             if max_pixels is not None:
                 check_pixel_count(picture.width, picture.height, max_pixels, "the image")
+            if load and picture.format == "JPEG":
+                check_jpeg_data(data, picture.width, picture.height)
             if load:
                 _note_reduction(picture)
                 picture.load()
@@ -203,6 +206,17 @@ def open_image(
         msg = f"expected a {expected_format} file, got {picture.format or 'unknown format'}"
         raise InvalidInputError(msg)
     return picture
+
+
+def check_jpeg_data(data: bytes, width: int, height: int) -> None:
+    """Refuse a JPEG too small to code the size its header claims, before libjpeg allocates and fills it."""
+    needed = smallest_scan_bytes(data, width, height)
+    if len(data) < needed:
+        msg = (
+            f"the JPEG's header claims {width}x{height} pixels, which take at least {needed:,} bytes "
+            f"to code, but the file has {len(data):,}: a damaged or forged header"
+        )
+        raise InvalidInputError(msg)
 
 
 def _note_reduction(picture: Image.Image) -> None:
