@@ -294,3 +294,15 @@ def test_folder_batch_summary_and_errors(tmp_path: Path, photo: np.ndarray) -> N
     assert (tmp_path / "out" / "a.enhanced.png").exists() and (tmp_path / "out" / "b.enhanced.png").exists()
     quiet = runner.invoke(app, ["-q", "enhance", str(folder), "--out-dir", str(tmp_path / "q")])
     assert quiet.stderr.strip().splitlines() == lines[:1]
+
+
+def test_a_missing_output_folder_fails_before_work_in_one_line(tmp_path: Path, photo_file: Path) -> None:
+    """Found by fuzzing: -o into a missing folder failed after the work, under the work's warnings."""
+    for option in (["-m", "downsample", "-o", "new/dir/out.jpg"], ["-o", "o.jpg", "--save-saliency", "no/map.png"]):
+        result = runner.invoke(
+            app,
+            ["compress", str(photo_file), *(str(tmp_path / w) if w.endswith((".jpg", ".png")) else w for w in option)],
+        )
+        assert result.exit_code == 1 and "is not an existing folder" in result.stderr, result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == [photo_file.name]

@@ -175,6 +175,10 @@ def plan(
     if len(found) > 1 and (output is not None or saliency_map is not None or any(s == STDIO for s, _ in found)):
         msg = "-o/--output, --save-saliency and '-' (standard input) take exactly one input; use --out-dir for several"
         raise InvalidOptionError(msg)
+    for path in (output, saliency_map):  # a file named into a missing folder fails now, not after the work
+        if path is not None and path != STDIO and not path.parent.is_dir():
+            msg = f"cannot write {path}: {path.parent} is not an existing folder"
+            raise OutputError(msg)
     if output is not None or found[0][0] == STDIO:
         if found[0][0] == STDIO and out_dir is not None:
             msg = "'-' (standard input) writes to -o FILE or standard output, not into --out-dir"
