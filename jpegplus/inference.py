@@ -124,6 +124,8 @@ def restore_pixels(
     offset: tuple[int, int] = (0, 0),
     finish: Callable[[torch.Tensor, int], torch.Tensor] | None = None,
     in_place: bool = False,
+    gray: bool | None = None,
+    tile: int | None = None,
 ) -> np.ndarray:
     """:func:`restore` from uint8 pixels to uint8 pixels, one band of tiles at a time.
 
@@ -133,14 +135,17 @@ def restore_pixels(
     ``finish(band, first_row)`` may change a restored band (float, all three planes, in [0, 1]) whose
     first row is ``first_row`` of the image before it is rounded (the consistency projection).
     ``in_place``: the result overwrites ``pixels`` (no second image in memory); the rows a later band
-    reads as context are kept aside before they are overwritten.
+    reads as context are kept aside before they are overwritten. ``gray`` (default: whether ``pixels``
+    is 2-D) returns the planes' mean as (H, W); ``tile`` is :data:`BAND_TILE` unless given.
     """
     height, width = pixels.shape[:2]
+    gray = pixels.ndim == 2 if gray is None else gray
+    in_place = in_place and (pixels.ndim == 2) == gray
     pad_top, pad_left = (-offset[0]) % BLOCK, (-offset[1]) % BLOCK
     padded_height, padded_width = height + pad_top, width + pad_left
     padded_height, padded_width = padded_height + padded_height % 2, padded_width + padded_width % 2
     columns = np.clip(np.arange(padded_width) - pad_left, 0, width - 1)  # replicate padding: clamped indices
-    out = pixels if in_place else np.empty_like(pixels)
+    out = pixels if in_place else np.empty((height, width) if gray else (height, width, 3), np.uint8)
     context: list[tuple[int, np.ndarray]] = []  # (first row, original rows) overwritten in place, still needed
     cond = _condition_tensor(condition).to(device)
     model = runnable(net, device)
@@ -167,9 +172,9 @@ def restore_pixels(
             kept = finish(kept, first)
         if in_place:
             context[:] = [(max(last - OVERLAP, 0), pixels[max(last - OVERLAP, 0) : last].copy())]
-        out[first:last] = to_image(kept, gray=pixels.ndim == 2)
+        out[first:last] = to_image(kept, gray=gray)
 
-    run_banded(fn, rows, padded_height, padded_width, sink, scale=1.0, tile=BAND_TILE, overlap=OVERLAP)
+    run_banded(fn, rows, padded_height, padded_width, sink, scale=1.0, tile=tile or BAND_TILE, overlap=OVERLAP)
     return out
 
 

@@ -208,15 +208,18 @@ def decompress_image(
     spec = _spec_for(metadata.model, mode, metadata.codec)
     condition = _condition(picture, metadata.quality)
     decoded = from_picture(picture)
-    stored = to_tensor(decoded.pixels)
+    gray = metadata.channels == 1
     if mode is Mode.FULL and metadata.quality > spec.highest_quality:
-        restored = stored  # the plain decode, which measured better than the network above its highest_quality
+        # the plain decode, which measured better than the network above its highest_quality
+        pixels = to_image(to_tensor(decoded.pixels), gray=gray)
     elif mode is Mode.DOWNSAMPLE:
         size = (metadata.height, metadata.width)
+        stored = to_tensor(decoded.pixels)
         restored = inference.upsample_restore(load_model(spec.name).reconstruct, stored, condition, size, target)
-    else:
-        restored = inference.restore(load_model(spec.name).reconstruct, stored, condition, target)
-    pixels = to_image(restored, gray=metadata.channels == 1)
+        pixels = to_image(restored, gray=gray)
+    else:  # band by band, uint8 in and out: bounded memory at any size, the same pixels as one tiled pass
+        net = load_model(spec.name).reconstruct
+        pixels = inference.restore_pixels(net, decoded.pixels, condition, target, gray=gray, tile=inference.TILE)
     alpha = None if decoded.alpha is None else transparency.resize_alpha(decoded.alpha, pixels.shape)
     return replace(decoded, pixels=pixels, alpha=alpha)
 
