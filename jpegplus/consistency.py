@@ -66,16 +66,16 @@ class LumaCells:
             path = Path(folder) / "in.jpg"
             path.write_bytes(stream)
             try:
-                jpeg = jpeglib.read_dct(str(path))
+                jpeg = jpeglib.read_dct(str(path))  # the header only: the coefficients are read on first use
+                usable = jpeg.jpeg_color_space.name in LUMA_SPACES
+                usable = usable and np.array_equal(jpeg.samp_factor[0], np.max(jpeg.samp_factor, axis=0))
+                coefficients, table = (jpeg.Y, jpeg.qt[jpeg.quant_tbl_no[0]]) if usable else (None, None)
             except (OSError, RuntimeError, ValueError, IndexError):
-                jpeg = None
+                coefficients = table = None
         if messages.getvalue():
             log.info("libjpeg on the coefficients: %s", " / ".join(messages.getvalue().split("\n")).strip(" /"))
-        if jpeg is None or jpeg.jpeg_color_space.name not in LUMA_SPACES:
+        if coefficients is None or table is None:
             return None
-        if not np.array_equal(jpeg.samp_factor[0], np.max(jpeg.samp_factor, axis=0)):
-            return None
-        coefficients, table = jpeg.Y, jpeg.qt[jpeg.quant_tbl_no[0]]
         per_frequency = np.ascontiguousarray(coefficients.transpose(2, 3, 0, 1))  # int16, as stored
         return cls(torch.from_numpy(per_frequency), torch.from_numpy(table.astype(np.float32)[:, :, None, None]))
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -76,3 +77,13 @@ def test_coefficients_are_read_without_the_metadata_segments(photo: np.ndarray) 
     cells = LumaCells.read(app0_claiming_2)
     assert cells is not None and torch.equal(cells.coefficients, LumaCells.read(data).coefficients)
     assert coefficient_stream(data[:200]) is None  # no scan: nothing for jpeglib
+
+
+def test_libjpeg_messages_on_the_coefficients_stay_off_stderr(capfd: pytest.CaptureFixture[str]) -> None:
+    """Found by fuzzing: jpeglib reads the coefficients on first use, which was after stderr was captured."""
+    corpus = Path(__file__).parent / "fuzz_corpus"
+    damaged = (corpus / "jpeg-extraneous-bytes-before-eoi.jpg").read_bytes()  # "3 extraneous bytes before 0xd9"
+    capfd.readouterr()
+    cells = LumaCells.read(damaged)
+    assert cells is not None and cells.coefficients.shape == (8, 8, 3, 5)
+    assert capfd.readouterr().err == ""
