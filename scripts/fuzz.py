@@ -136,7 +136,10 @@ def cli_campaign(
             kept.mkdir(parents=True)
             for file_name, data in case.files.items():
                 (kept / file_name).write_bytes(data)
-        reproducer = f"cd {kept} && {case.describe()}" if failing else case.describe()
+            if case.stdin is not None:  # an input on standard input is kept too: the case is replayable
+                (kept / "stdin").write_bytes(case.stdin)
+        given = case.describe().replace("  #", " < stdin  #", 1) if case.stdin is not None else case.describe()
+        reproducer = f"cd {kept} && {given}" if failing else case.describe()
         tally.add(f"cli {name}: {case.describe()}", reproducer, findings, result.seconds, result.peak_rss)
         shutil.rmtree(folder, ignore_errors=True)
         if only is not None:
