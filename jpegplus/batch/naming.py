@@ -5,7 +5,8 @@ input's own folder without ``--out-dir``):
 
 - compress ``trip.day1.png`` -> ``OUT/trip.day1.jpegplus.jpg`` (the codec's extension)
 - decompress ``trip.day1.jpegplus.jpg`` -> ``OUT/trip.day1.png`` (only the ``.jpegplus.<ext>`` that
-  compress adds is taken off; ``photo.webp`` -> ``photo.png``)
+  compress adds is taken off; ``photo.webp`` -> ``photo.png``; ``photo.jpg`` with ``--format jpeg``
+  -> ``photo.decompressed.jpg``, never the input's own name)
 - enhance ``old.jpg`` -> ``OUT/old.enhanced.png``
 
 Inputs in one folder that differ only in their extension (``a.png`` and ``a.jpg``) keep their whole
@@ -32,6 +33,7 @@ NOT_ACCEPTED = {
     Operation.ENHANCE: "not JPEGs",
 }  # standard input as a source, standard output as a target
 TAG = {Operation.COMPRESS: ".jpegplus", Operation.DECOMPRESS: "", Operation.ENHANCE: ".enhanced"}
+SAME_NAME_TAG = ".decompressed"  # where decompress's name would be the input's own (``--format jpeg`` of a .jpg)
 # Formats Pillow lists as readable that are no pictures for jpegplus (data containers, video,
 # PostScript through Ghostscript, Windows metafiles): not looked for in folders.
 NOT_PICTURES = frozenset({"BUFR", "GRIB", "HDF5", "MPEG", "EPS", "WMF"})
@@ -122,7 +124,10 @@ def output_name(name: str, options: Options, *, whole: bool) -> str:
             base = stem.removesuffix(TAG[Operation.COMPRESS]) + PurePath(name).suffix
     if not whole:
         base = PurePath(base).stem
-    return base + TAG[options.operation] + suffix
+    named = base + TAG[options.operation] + suffix
+    if named.lower() == name.lower():  # decompress photo.jpg --format jpeg: never the input's own name
+        named = base + SAME_NAME_TAG + suffix
+    return named
 
 
 def find_inputs(
