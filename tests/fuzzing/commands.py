@@ -84,6 +84,8 @@ FOREIGN = re.compile(  # stderr lines that are not jpegplus speaking: libjpeg, l
 )
 # What -o's name says (the CLI checks it against --codec / --format before any work; anything else: exit 2)
 CODEC_BY_SUFFIX = {".jpg": "jpeg", ".jpeg": "jpeg", ".webp": "webp", ".avif": "avif", ".jp2": "jpeg2000"}
+CODEC_BY_FORMAT = {"JPEG": "jpeg", "WEBP": "webp", "AVIF": "avif", "JPEG2000": "jpeg2000"}  # Pillow format -> codec
+PICTURE_BY_FORMAT = {"PNG": "png", "TIFF": "tiff", "JPEG": "jpeg"}  # Pillow format -> --format
 PICTURE_BY_SUFFIX = {".png": "png", ".tif": "tiff", ".tiff": "tiff", ".jpg": "jpeg"}
 PICTURE_SUFFIXES = [*PICTURE_BY_SUFFIX, ".webp", ".bmp", ".blp", ".xyz", ""]
 SUFFIXES = {"compress": [*CODEC_BY_SUFFIX, ".out", ".png"], "decompress": PICTURE_SUFFIXES, "enhance": PICTURE_SUFFIXES}
@@ -207,11 +209,12 @@ def misnamed(case: CliCase) -> bool:
     if "-o" not in case.words[:-1] or case.words[case.words.index("-o") + 1] == "-":
         return False
     suffix = Path(case.words[case.words.index("-o") + 1]).suffix.lower()
-    flag, named = ("--codec", CODEC_BY_SUFFIX) if case.command == "compress" else ("--format", PICTURE_BY_SUFFIX)
+    flag, named = ("--codec", CODEC_BY_FORMAT) if case.command == "compress" else ("--format", PICTURE_BY_FORMAT)
     chosen = case.words[case.words.index(flag) + 1] if flag in case.words[:-1] else None
     if chosen == "JPEG":
         return False  # the case allows any exit code already
-    return named.get(suffix) is None or chosen not in (None, named.get(suffix))
+    by_name = named.get(Image.registered_extensions().get(suffix, ""))  # as the CLI reads names: .j2k is JPEG 2000
+    return by_name is None or chosen not in (None, by_name)
 
 
 def build_cli_case(pick: Picker, seeds: SeedSet) -> CliCase:
