@@ -31,6 +31,7 @@ from jpegplus.bench.options import (
 from jpegplus.bench.peers import Peers, parse_peers
 from jpegplus.codecs.registry import CodecName
 from jpegplus.errors import InvalidOptionError, JpegPlusError
+from jpegplus.heap import return_big_blocks
 from jpegplus.modes import Mode
 
 app = typer.Typer(
@@ -397,6 +398,7 @@ def bench_batch(
 
 def main() -> None:
     """Console-script entry point: usage errors, too, are one line on stderr (exit code 2)."""
+    return_big_blocks()
     try:
         code = app(standalone_mode=False)
     except typer.Abort:

@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextvars import ContextVar
 
+import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
 
+from jpegplus.io import to_image, to_tensor
 from jpegplus.models import ComCNN, upsample2x
 from jpegplus.runtime import runnable
 
@@ -17,8 +19,10 @@ from jpegplus.runtime import runnable
 # resolution). The ComCNN keeps 1024: its first layer has 64 full-resolution channels.
 TILE = 2048
 COMPACT_TILE = 1024
+BAND_TILE = 1024  # restore_pixels: its network and float buffers stay near 0.5 GB at any width (2048: 1.5 GB)
 OVERLAP = 64  # context on each side: past the RecCNN's 82-pixel field, a multiple of RestoreNet's 16-pixel grid
 
+BLOCK = 8  # the JPEG grid
 TileFn = Callable[[torch.Tensor], torch.Tensor]
 
 # Called as (tiles done, tiles in the pass) after each tile, when set (the command line's progress bar).
@@ -34,28 +38,57 @@ def run_tiled(
     pixel-unshuffle and stride-2 layers stay on the same grid as a whole-image pass.
     """
     _, _, height, width = image.shape
-    out: torch.Tensor | None = None
+    stitched: list[torch.Tensor] = []
+
+    def rows(y0: int, y1: int) -> torch.Tensor:
+        return image[:, :, y0:y1]
+
+    def sink(top: int, band: torch.Tensor) -> None:
+        if not stitched:
+            stitched.append(image.new_zeros(1, band.shape[1], round(height * scale), round(width * scale)))
+        stitched[0][:, :, round(top * scale) : round(top * scale) + band.shape[2]] = band
+
+    run_banded(fn, rows, height, width, sink, scale=scale, tile=tile, overlap=overlap)
+    return stitched[0]
+
+
+def run_banded(
+    fn: TileFn,
+    rows: Callable[[int, int], torch.Tensor],
+    height: int,
+    width: int,
+    sink: Callable[[int, torch.Tensor], None],
+    *,
+    scale: float,
+    tile: int = TILE,
+    overlap: int = OVERLAP,
+) -> None:
+    """:func:`run_tiled` one band of tile rows at a time, for images too large to hold as float tensors.
+
+    ``rows(y0, y1)`` gives input rows ``y0:y1`` as (1, C, y1 - y0, ``width``); ``sink(top, band)``
+    receives the output of input rows ``top:top + tile`` (the centres of one row of tiles, stitched).
+    """
     report, done, total = tile_progress.get(), 0, -(-height // tile) * -(-width // tile)
     for top in range(0, height, tile):
+        y0, y1 = max(top - overlap, 0), min(top + tile + overlap, height)
+        source = rows(y0, y1)
+        keep_h, oy = min(tile, height - top), round((top - y0) * scale)
+        band: torch.Tensor | None = None
         for left in range(0, width, tile):
-            y0, x0 = max(top - overlap, 0), max(left - overlap, 0)
-            y1, x1 = min(top + tile + overlap, height), min(left + tile + overlap, width)
-            result = fn(image[:, :, y0:y1, x0:x1].contiguous(memory_format=torch.channels_last)).float()
-            if out is None:
-                out = image.new_zeros(1, result.shape[1], round(height * scale), round(width * scale))
-            keep_h, keep_w = min(tile, height - top), min(tile, width - left)
-            oy, ox = round((top - y0) * scale), round((left - x0) * scale)
-            out[
-                :,
-                :,
-                round(top * scale) : round((top + keep_h) * scale),
-                round(left * scale) : round((left + keep_w) * scale),
-            ] = result[:, :, oy : oy + round(keep_h * scale), ox : ox + round(keep_w * scale)]
+            x0, x1 = max(left - overlap, 0), min(left + tile + overlap, width)
+            result = fn(source[:, :, :, x0:x1].contiguous(memory_format=torch.channels_last)).float()
+            if band is None:
+                band_height = round((top + keep_h) * scale) - round(top * scale)
+                band = source.new_zeros(1, result.shape[1], band_height, round(width * scale), dtype=torch.float32)
+            keep_w, ox = min(tile, width - left), round((left - x0) * scale)
+            band[:, :, :, round(left * scale) : round((left + keep_w) * scale)] = result[
+                :, :, oy : oy + band.shape[2], ox : ox + round(keep_w * scale)
+            ]
             done += 1
             if report is not None:
                 report(done, total)
-    assert out is not None  # an image has at least one tile
-    return out
+        assert band is not None  # a band has at least one tile
+        sink(top, band)
 
 
 def pad_even(image: torch.Tensor) -> torch.Tensor:
@@ -79,6 +112,70 @@ def restore(net: nn.Module, image: torch.Tensor, condition: tuple[float, float],
         return model(tile.to(device), cond).cpu()
 
     return run_tiled(fn, pad_even(image), scale=1.0)[:, :, :height, :width].clamp_(0, 1)
+
+
+@torch.inference_mode()
+def restore_pixels(
+    net: nn.Module,
+    pixels: np.ndarray,
+    condition: tuple[float, float],
+    device: torch.device,
+    *,
+    offset: tuple[int, int] = (0, 0),
+    finish: Callable[[torch.Tensor, int], torch.Tensor] | None = None,
+    in_place: bool = False,
+    gray: bool | None = None,
+    tile: int | None = None,
+) -> np.ndarray:
+    """:func:`restore` from uint8 pixels to uint8 pixels, one band of tiles at a time.
+
+    Only a band's rows exist as float tensors, so memory stays bounded for any image size. The image is
+    padded (replicated) by ``(-offset) % 8`` rows on top and columns on the left, so that an 8×8 grid
+    starting at ``offset`` (rows, columns) lies on the origin as the network learned it, and to even sides.
+    ``finish(band, first_row)`` may change a restored band (float, all three planes, in [0, 1]) whose
+    first row is ``first_row`` of the image before it is rounded (the consistency projection).
+    ``in_place``: the result overwrites ``pixels`` (no second image in memory); the rows a later band
+    reads as context are kept aside before they are overwritten. ``gray`` (default: whether ``pixels``
+    is 2-D) returns the planes' mean as (H, W); ``tile`` is :data:`BAND_TILE` unless given.
+    """
+    height, width = pixels.shape[:2]
+    gray = pixels.ndim == 2 if gray is None else gray
+    in_place = in_place and (pixels.ndim == 2) == gray
+    pad_top, pad_left = (-offset[0]) % BLOCK, (-offset[1]) % BLOCK
+    padded_height, padded_width = height + pad_top, width + pad_left
+    padded_height, padded_width = padded_height + padded_height % 2, padded_width + padded_width % 2
+    columns = np.clip(np.arange(padded_width) - pad_left, 0, width - 1)  # replicate padding: clamped indices
+    out = pixels if in_place else np.empty((height, width) if gray else (height, width, 3), np.uint8)
+    context: list[tuple[int, np.ndarray]] = []  # (first row, original rows) overwritten in place, still needed
+    cond = _condition_tensor(condition).to(device)
+    model = runnable(net, device)
+
+    def fn(tile: torch.Tensor) -> torch.Tensor:
+        return model(tile.to(device), cond).cpu()
+
+    def rows(y0: int, y1: int) -> torch.Tensor:
+        index = np.clip(np.arange(y0, y1) - pad_top, 0, height - 1)
+        band = pixels[index]
+        if context:
+            first, kept = context[0]
+            held = (index >= first) & (index < first + len(kept))
+            band[held] = kept[index[held] - first]
+        return to_tensor(band if padded_width == width else band[:, columns])
+
+    def sink(top: int, band: torch.Tensor) -> None:
+        first = max(top - pad_top, 0)
+        last = min(top + band.shape[2] - pad_top, height)
+        if last <= first:
+            return
+        kept = band[:, :, first + pad_top - top : last + pad_top - top, pad_left : pad_left + width].clamp_(0, 1)
+        if finish is not None:
+            kept = finish(kept, first)
+        if in_place:
+            context[:] = [(max(last - OVERLAP, 0), pixels[max(last - OVERLAP, 0) : last].copy())]
+        out[first:last] = to_image(kept, gray=gray)
+
+    run_banded(fn, rows, padded_height, padded_width, sink, scale=1.0, tile=tile or BAND_TILE, overlap=OVERLAP)
+    return out
 
 
 @torch.inference_mode()

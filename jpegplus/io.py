@@ -20,7 +20,7 @@ from PIL import Image
 
 from jpegplus import metadata
 from jpegplus.codecs import get_codec
-from jpegplus.codecs.pillow_codec import open_image, to_display_colours, to_planes
+from jpegplus.codecs.pillow_codec import check_side_limit, open_image, to_display_colours, to_planes
 from jpegplus.errors import InvalidInputError, OutputError
 from jpegplus.options import check_pixel_count
 
@@ -145,6 +145,9 @@ def read_file(path: Path, *, limit: int = MAX_INPUT_BYTES) -> bytes:
     except FileNotFoundError:
         msg = f"no such file: {path}"
         raise InvalidInputError(msg) from None
+    except ValueError:  # os.open refuses a path with a NUL byte, which no file can have
+        msg = f"no such file: {str(path)!r} (a path cannot contain a NUL byte)"
+        raise InvalidInputError(msg) from None
     except OSError as error:
         msg = f"cannot read {path}: {error.strerror or error}"
         raise InvalidInputError(msg) from None
@@ -212,6 +215,7 @@ def encode_picture(loaded: LoadedImage, suffix: str) -> bytes:
     if pillow_format == "JPEG" and loaded.alpha is not None:
         msg = f"a {suffix} file cannot hold the image's transparency; write .png, .webp or .tif"
         raise OutputError(msg)
+    check_side_limit(pillow_format, loaded.pixels.shape[1], loaded.pixels.shape[0])
     fitted = metadata.fit(loaded, get_codec("jpeg") if pillow_format == "JPEG" else metadata.PLAIN_FILE)
     return metadata.encode_with_metadata(Image.fromarray(fitted.array), fitted, pillow_format)
 

@@ -9,14 +9,12 @@ from dataclasses import replace
 import numpy as np
 import torch
 from PIL import Image
-from torch.nn import functional as F
 
 from jpegplus import blind, inference, metrics, payload, transparency
 from jpegplus.codecs import get_codec
 from jpegplus.codecs.jpeg import consistency
-from jpegplus.codecs.jpeg.consistency import BLOCK
 from jpegplus.codecs.jpeg.quantization import condition_from_picture, condition_from_quality
-from jpegplus.codecs.pillow_codec import open_image
+from jpegplus.codecs.pillow_codec import check_side_limit, open_image
 from jpegplus.codecs.registry import check_quality
 from jpegplus.encoder import ModeEncoder
 from jpegplus.errors import InvalidInputError, InvalidOptionError, MetadataError, WeightsError
@@ -99,6 +97,10 @@ def compress(
     resolve_device(device)
     adapter = get_codec(codec_name.value)
     loaded = load_image(image, max_pixels=check_positive_int(max_pixels, "max_pixels"))
+    height, width = loaded.pixels.shape[:2]
+    if chosen is Mode.DOWNSAMPLE:  # the codec stores the half-resolution image, its size rounded up
+        height, width = -(-height // 2), -(-width // 2)
+    check_side_limit(adapter.pillow_format, width, height)
     loaded = fit_metadata(transparency.prepare(loaded, adapter, background), adapter, strip=check_flag(strip, "strip"))
     crossover_bpp = select(codec_name.value, Mode.FULL).crossover_bpp
 
@@ -198,15 +200,18 @@ def decompress_image(
     spec = _spec_for(metadata.model, mode, metadata.codec)
     condition = adapter.condition(picture, metadata.quality)
     decoded = from_picture(picture)
-    stored = to_tensor(decoded.pixels)
+    gray = metadata.channels == 1
     if mode is Mode.FULL and metadata.quality > spec.highest_quality:
-        restored = stored  # the plain decode, which measured better than the network above its highest_quality
+        # the plain decode, which measured better than the network above its highest_quality
+        pixels = to_image(to_tensor(decoded.pixels), gray=gray)
     elif mode is Mode.DOWNSAMPLE:
         size = (metadata.height, metadata.width)
+        stored = to_tensor(decoded.pixels)
         restored = inference.upsample_restore(load_model(spec.name).reconstruct, stored, condition, size, target)
-    else:
-        restored = inference.restore(load_model(spec.name).reconstruct, stored, condition, target)
-    pixels = to_image(restored, gray=metadata.channels == 1)
+        pixels = to_image(restored, gray=gray)
+    else:  # band by band, uint8 in and out: bounded memory at any size, the same pixels as one tiled pass
+        net = load_model(spec.name).reconstruct
+        pixels = inference.restore_pixels(net, decoded.pixels, condition, target, gray=gray, tile=inference.TILE)
     alpha = None if decoded.alpha is None else transparency.resize_alpha(decoded.alpha, pixels.shape)
     return replace(decoded, pixels=pixels, alpha=alpha)
 
@@ -245,10 +250,18 @@ def enhance_image(
     picture = open_image(data, max_pixels=limit) if data is not None else None
     if data is not None and picture is not None and picture.format == "JPEG":
         condition = override or _tables_condition(picture)
+        cells = consistency.LumaCells.read(data)  # before decoding: libjpeg's buffers and the pixels never meet
         decoded = load_image(picture)
-        restored = _restore_enhance(decoded.pixels, condition, (0, 0), target)
-        restored = consistency.project(restored, consistency.LumaCells.read(data))
-        return replace(decoded, pixels=to_image(restored, gray=decoded.pixels.ndim == 2))
+        picture.close()  # the pixels live in ``decoded`` now; Pillow's copy would double them
+        del picture
+        if not decoded.pixels.flags.writeable:  # Pillow's read-only view: one copy now, none in the network pass
+            decoded = replace(decoded, pixels=decoded.pixels.copy())
+
+        def project(band: torch.Tensor, first_row: int) -> torch.Tensor:
+            return consistency.project(band, cells, first_row=first_row)
+
+        restored = _restore_enhance(decoded.pixels, condition, (0, 0), target, project, in_place=True)
+        return replace(decoded, pixels=restored)
     decoded = load_image(picture if picture is not None else image, max_pixels=limit)
     estimate = blind.estimate(decoded.pixels)
     if override is not None:
@@ -258,21 +271,25 @@ def enhance_image(
     else:
         log.info("no JPEG trace in the pixels: returned unchanged (pass strength to filter anyway)")
         return decoded
-    restored = _restore_enhance(decoded.pixels, condition, estimate.offset, target)
-    return replace(decoded, pixels=to_image(restored, gray=decoded.pixels.ndim == 2))
+    return replace(decoded, pixels=_restore_enhance(decoded.pixels, condition, estimate.offset, target))
 
 
 def _restore_enhance(
-    pixels: np.ndarray, condition: tuple[float, float], offset: tuple[int, int], device: torch.device
-) -> torch.Tensor:
-    """The enhance network on ``pixels`` whose 8×8 JPEG grid starts at ``offset`` (rows, columns)."""
+    pixels: np.ndarray,
+    condition: tuple[float, float],
+    offset: tuple[int, int],
+    device: torch.device,
+    finish: Callable[[torch.Tensor, int], torch.Tensor] | None = None,
+    *,
+    in_place: bool = False,
+) -> np.ndarray:
+    """The enhance network on ``pixels`` whose 8×8 JPEG grid starts at ``offset`` (rows, columns), band by
+    band (:func:`inference.restore_pixels`: bounded memory for any size); ``finish`` changes each band first;
+    ``in_place`` overwrites ``pixels`` (only for pixels decoded here, never a caller's array)."""
     model = load_model(select_enhance().name)
-    pad_top, pad_left = (-offset[0]) % BLOCK, (-offset[1]) % BLOCK
-    tensor = to_tensor(pixels)
-    if pad_top or pad_left:  # move the grid to the origin, where the network learned it
-        tensor = F.pad(tensor, (pad_left, 0, pad_top, 0), mode="replicate")
-    restored = inference.restore(model.reconstruct, tensor, condition, device)
-    return restored[:, :, pad_top:, pad_left:]
+    return inference.restore_pixels(
+        model.reconstruct, pixels, condition, device, offset=offset, finish=finish, in_place=in_place
+    )
 
 
 def _tables_condition(picture: Image.Image) -> tuple[float, float]:

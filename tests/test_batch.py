@@ -39,6 +39,9 @@ def save(path: Path, image: np.ndarray, fmt: str | None = None) -> Path:
         ("old.jpg", ENHANCE, "old.enhanced.png"),
         ("old.jpg", Options(Operation.ENHANCE, picture_format=PictureFormat.JPEG), "old.enhanced.jpg"),
         ("noextension", COMPRESS, "noextension.jpegplus.jpg"),
+        ("in.jpg", Options(Operation.DECOMPRESS, picture_format=PictureFormat.JPEG), "in.decompressed.jpg"),
+        ("IN.JPG", Options(Operation.DECOMPRESS, picture_format=PictureFormat.JPEG), "IN.decompressed.jpg"),
+        ("in.jpegplus.jpg", Options(Operation.DECOMPRESS, picture_format=PictureFormat.JPEG), "in.jpg"),
     ],
 )
 def test_output_names(name: str, options: Options, expected: str) -> None:

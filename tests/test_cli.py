@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 from conftest import jpeg_bytes, retag
 from jpegplus.batch import MANIFEST_NAME, read_manifest
 from jpegplus.cli import app
+from jpegplus.codecs.pillow_codec import REDUCED_TO_8_BITS as REDUCED
 
 runner = CliRunner()
 
@@ -294,3 +295,24 @@ def test_folder_batch_summary_and_errors(tmp_path: Path, photo: np.ndarray) -> N
     assert (tmp_path / "out" / "a.enhanced.png").exists() and (tmp_path / "out" / "b.enhanced.png").exists()
     quiet = runner.invoke(app, ["-q", "enhance", str(folder), "--out-dir", str(tmp_path / "q")])
     assert quiet.stderr.strip().splitlines() == lines[:1]
+
+
+def test_a_missing_output_folder_fails_before_work_in_one_line(tmp_path: Path, photo_file: Path) -> None:
+    """Found by fuzzing: -o into a missing folder failed after the work, under the work's warnings."""
+    for option in (["-m", "downsample", "-o", "new/dir/out.jpg"], ["-o", "o.jpg", "--save-saliency", "no/map.png"]):
+        result = runner.invoke(
+            app,
+            ["compress", str(photo_file), *(str(tmp_path / w) if w.endswith((".jpg", ".png")) else w for w in option)],
+        )
+        assert result.exit_code == 1 and "is not an existing folder" in result.stderr, result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == [photo_file.name]
+
+
+def test_a_warning_is_printed_once_naming_the_file(tmp_path: Path, photo: np.ndarray) -> None:
+    """Found by fuzzing: the console handler and the job's note both printed every warning."""
+    deep = tmp_path / "deep.png"
+    Image.fromarray(photo[:, :, 0].astype(np.uint16) * 257).save(deep)
+    result = runner.invoke(app, ["compress", str(deep), "-o", str(tmp_path / "out.jpg")])
+    assert result.exit_code == 0
+    assert result.stderr.strip().splitlines() == [f"jpegplus: warning: {deep}: {REDUCED}"]

@@ -161,3 +161,28 @@ def test_corrupt_avif_items_are_invalid_input(photo: np.ndarray) -> None:
         except InvalidInputError:
             refused += 1
     assert refused >= 20
+
+
+@pytest.mark.parametrize(("codec", "side"), [("jpeg", 65500), ("webp", 16383), ("avif", 32768)])
+def test_a_side_over_the_format_limit_is_refused_before_encoding(codec: str, side: int) -> None:
+    adapter = get_codec(codec)
+    assert adapter.decode(adapter.encode(np.zeros((side, 1, 3), np.uint8), 50)).shape[0] == side
+    with pytest.raises(InvalidInputError, match=f"at most {side} pixels a side"):
+        adapter.encode(np.zeros((1, side + 1, 3), np.uint8), 50)
+
+
+def test_a_jpeg_too_small_for_the_size_its_header_claims_is_refused_before_decoding() -> None:
+    from jpegplus.codecs.pillow_codec import open_image
+
+    def jpeg(image: np.ndarray, **options: object) -> bytes:
+        buffer = io.BytesIO()
+        Image.fromarray(image).save(buffer, "JPEG", **options)
+        return buffer.getvalue()
+
+    flat = jpeg(np.full((2048, 2048, 3), 128, np.uint8), quality=20, progressive=True)  # about 1.5 bits a block
+    assert open_image(flat).size == (2048, 2048)
+    small = bytearray(jpeg(np.zeros((16, 16, 3), np.uint8)))
+    frame = small.index(b"\xff\xc0")
+    small[frame + 5 : frame + 9] = (2048).to_bytes(2, "big") * 2  # height, width: libjpeg would fill them gray
+    with pytest.raises(InvalidInputError, match="claims 2048x2048"):
+        open_image(bytes(small))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -61,3 +62,28 @@ def test_cmyk_jpeg_has_no_luma_to_clamp(photo: np.ndarray) -> None:
     assert LumaCells.read(buffer.getvalue()) is None
     image = to_tensor(photo)
     assert project(image, None) is image
+
+
+def test_coefficients_are_read_without_the_metadata_segments(photo: np.ndarray) -> None:
+    """jpeglib never sees APPn or COM segments (a malformed one killed the process), except Adobe's colour transform."""
+    from jpegplus.codecs.jpeg.consistency import coefficient_stream
+
+    data = jpeg_bytes(photo[:40, :48], 50)
+    app0_claiming_2 = data[:2] + b"\xff\xe0\x00\x02JFIF\x00" + b"\xff\xe1\x00\x08Exif\x00\x00" + data[2:]
+    adobe = b"\xff\xee\x00\x10Adobe\x00\x64\x00\x00\x00\x00\x01xx"
+    stream = coefficient_stream(app0_claiming_2[:2] + adobe + app0_claiming_2[2:])
+    assert stream is not None and b"Exif" not in stream and b"JFIF" not in stream
+    assert stream[2:18] == b"\xff\xee\x00\x0eAdobe\x00\x64\x00\x00\x00\x00\x01"
+    cells = LumaCells.read(app0_claiming_2)
+    assert cells is not None and torch.equal(cells.coefficients, LumaCells.read(data).coefficients)
+    assert coefficient_stream(data[:200]) is None  # no scan: nothing for jpeglib
+
+
+def test_libjpeg_messages_on_the_coefficients_stay_off_stderr(capfd: pytest.CaptureFixture[str]) -> None:
+    """Found by fuzzing: jpeglib reads the coefficients on first use, which was after stderr was captured."""
+    corpus = Path(__file__).parent / "fuzz_corpus"
+    damaged = (corpus / "jpeg-extraneous-bytes-before-eoi.jpg").read_bytes()  # "3 extraneous bytes before 0xd9"
+    capfd.readouterr()
+    cells = LumaCells.read(damaged)
+    assert cells is not None and cells.coefficients.shape == (8, 8, 3, 5)
+    assert capfd.readouterr().err == ""

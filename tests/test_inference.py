@@ -94,3 +94,31 @@ def test_torch_inference_copy_is_frozen(monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.setenv("JPEGPLUS_RUNTIME", "torch")
     net = RestoreNet(widths=(8, 16), pairs=1).eval()
     assert isinstance(runnable(net, torch.device("cpu")).frozen, torch.jit.ScriptModule) and net.frozen is None
+
+
+@torch.no_grad()
+@pytest.mark.parametrize("offset", [(0, 0), (3, 5)])
+def test_banded_uint8_restore_matches_the_tensor_pass(offset: tuple[int, int], monkeypatch: pytest.MonkeyPatch) -> None:
+    """restore_pixels (bands of tiles, uint8 in and out, optionally in place) is the whole-tensor pass, rounded."""
+    import numpy as np
+
+    from jpegplus.inference import restore_pixels
+    from jpegplus.io import to_image, to_tensor
+
+    net = _randomised(RecCNN(channels=8, pairs=2))
+    pixels = np.random.default_rng(1).integers(0, 256, (75, 61, 3), dtype=np.uint8)
+    device = torch.device("cpu")
+    monkeypatch.setattr("jpegplus.inference.runnable", lambda model, _: model)
+    monkeypatch.setattr("jpegplus.inference.BAND_TILE", 16)
+    monkeypatch.setattr("jpegplus.inference.OVERLAP", 8)  # bands of 16 rows, 8 rows of context kept in place
+    pad_top, pad_left = (-offset[0]) % 8, (-offset[1]) % 8
+    padded = torch.nn.functional.pad(to_tensor(pixels), (pad_left, 0, pad_top, 0), mode="replicate")
+    tensor_pass = run_tiled(
+        lambda t: net(t, torch.tensor([[0.5, 0.6]])), pad_even(padded), scale=1.0, tile=16, overlap=8
+    )
+    expected = to_image(tensor_pass[:, :, pad_top : pad_top + 75, pad_left : pad_left + 61].clamp(0, 1), gray=False)
+    copy = pixels.copy()
+    assert np.array_equal(restore_pixels(net, pixels, (0.5, 0.6), device, offset=offset), expected)
+    assert np.array_equal(pixels, copy)
+    assert np.array_equal(restore_pixels(net, copy, (0.5, 0.6), device, offset=offset, in_place=True), expected)
+    assert np.array_equal(copy, expected)

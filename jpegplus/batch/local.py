@@ -80,4 +80,7 @@ def _died(job: Job) -> Record:
 def _start_worker(threads: int) -> None:
     import torch
 
+    from jpegplus.heap import return_big_blocks
+
+    return_big_blocks()
     torch.set_num_threads(threads)

@@ -5,7 +5,8 @@ input's own folder without ``--out-dir``):
 
 - compress ``trip.day1.png`` -> ``OUT/trip.day1.jpegplus.jpg`` (the codec's extension)
 - decompress ``trip.day1.jpegplus.jpg`` -> ``OUT/trip.day1.png`` (only the ``.jpegplus.<ext>`` that
-  compress adds is taken off; ``photo.webp`` -> ``photo.png``)
+  compress adds is taken off; ``photo.webp`` -> ``photo.png``; ``photo.jpg`` with ``--format jpeg``
+  -> ``photo.decompressed.jpg``, never the input's own name)
 - enhance ``old.jpg`` -> ``OUT/old.enhanced.png``
 
 Inputs in one folder that differ only in their extension (``a.png`` and ``a.jpg``) keep their whole
@@ -32,6 +33,7 @@ NOT_ACCEPTED = {
     Operation.ENHANCE: "not JPEGs",
 }  # standard input as a source, standard output as a target
 TAG = {Operation.COMPRESS: ".jpegplus", Operation.DECOMPRESS: "", Operation.ENHANCE: ".enhanced"}
+SAME_NAME_TAG = ".decompressed"  # where decompress's name would be the input's own (``--format jpeg`` of a .jpg)
 # Formats Pillow lists as readable that are no pictures for jpegplus (data containers, video,
 # PostScript through Ghostscript, Windows metafiles): not looked for in folders.
 NOT_PICTURES = frozenset({"BUFR", "GRIB", "HDF5", "MPEG", "EPS", "WMF"})
@@ -122,7 +124,10 @@ def output_name(name: str, options: Options, *, whole: bool) -> str:
             base = stem.removesuffix(TAG[Operation.COMPRESS]) + PurePath(name).suffix
     if not whole:
         base = PurePath(base).stem
-    return base + TAG[options.operation] + suffix
+    named = base + TAG[options.operation] + suffix
+    if named.lower() == name.lower():  # decompress photo.jpg --format jpeg: never the input's own name
+        named = base + SAME_NAME_TAG + suffix
+    return named
 
 
 def find_inputs(
@@ -175,6 +180,10 @@ def plan(
     if len(found) > 1 and (output is not None or saliency_map is not None or any(s == STDIO for s, _ in found)):
         msg = "-o/--output, --save-saliency and '-' (standard input) take exactly one input; use --out-dir for several"
         raise InvalidOptionError(msg)
+    for path in (output, saliency_map):  # a file named into a missing folder fails now, not after the work
+        if path is not None and path != STDIO and not path.parent.is_dir():
+            msg = f"cannot write {path}: {path.parent} is not an existing folder"
+            raise OutputError(msg)
     if output is not None or found[0][0] == STDIO:
         if found[0][0] == STDIO and out_dir is not None:
             msg = "'-' (standard input) writes to -o FILE or standard output, not into --out-dir"

@@ -101,9 +101,8 @@ def captured_notes() -> Iterator[list[tuple[int, str]]]:
     """
     notes: list[tuple[int, str]] = []
     logger = logging.getLogger("jpegplus")
-    handler = _Collector(notes)
-    saved = logger.propagate, logger.level
-    logger.addHandler(handler)
+    saved = logger.propagate, logger.level, logger.handlers
+    logger.handlers = [_Collector(notes)]  # only: the CLI's console handler would print each note twice
     logger.propagate, logger.level = False, logging.INFO
     try:
         with warnings.catch_warnings(record=True) as caught:
@@ -113,8 +112,7 @@ def captured_notes() -> Iterator[list[tuple[int, str]]]:
             finally:
                 notes.extend((logging.INFO, f"{w.category.__name__}: {w.message}") for w in caught)
     finally:
-        logger.removeHandler(handler)
-        logger.propagate, logger.level = saved
+        logger.propagate, logger.level, logger.handlers = saved
 
 
 class _Collector(logging.Handler):

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageCms, ImageFile
 
+from jpegplus.codecs.jpeg.markers import smallest_scan_bytes
 from jpegplus.codecs.jpeg.quantization import condition_from_quality
 from jpegplus.errors import InvalidInputError
 from jpegplus.options import check_pixel_count
@@ -23,6 +24,9 @@ GRAY_MODES = ("1", "L", "LA", "La", *SIXTEEN_BIT_MODES)
 REDUCED_TO_8_BITS = "the image has more than 8 bits per sample; jpegplus works on 8 bits, so it was reduced to 8"
 EXIF_PREFIX = b"Exif\0\0"  # how EXIF starts in a JPEG APP1 segment and in Pillow's ``info``
 TIFF_HEADERS = (b"II*\0", b"MM\0*")
+MAX_SIDES = {"JPEG": 65500, "WEBP": 16383, "AVIF": 32768}
+"""Longest side, in pixels, that libjpeg-turbo and libwebp write and that libavif reads back by default
+(it writes larger files it then refuses to open); OpenJPEG's limit is far beyond any accepted image."""
 
 
 class PillowCodec:
@@ -56,6 +60,7 @@ class PillowCodec:
         ride along. EXIF or XMP too large for the format is left out with a warning."""
         if alpha is not None and not self.carries_alpha:
             raise no_alpha_error(self.name)
+        check_side_limit(self.pillow_format, image.shape[1], image.shape[0])
         if image.ndim == 2 and not self.carries_gray:
             image = np.repeat(image[:, :, None], 3, axis=2)
         planes = image if alpha is None else np.dstack([image, alpha])
@@ -109,6 +114,17 @@ def no_alpha_error(codec: str) -> InvalidInputError:
         "(API: background=), e.g. white, to flatten it, or use webp, avif or jpeg2000, which keep it"
     )
     return InvalidInputError(msg)
+
+
+def check_side_limit(pillow_format: str, width: int, height: int) -> None:
+    """Refuse an image too wide or tall for the format (:data:`MAX_SIDES`) before any work on it."""
+    limit = MAX_SIDES.get(pillow_format)
+    if limit is not None and max(width, height) > limit:
+        msg = (
+            f"the image to store is {width}x{height}, but {pillow_format} holds at most {limit} pixels a side: "
+            "resize it or use another format (JPEG 2000 has no such limit)"
+        )
+        raise InvalidInputError(msg)
 
 
 def within_limit(block: bytes | None, limit: int | None, kind: str) -> bytes | None:
@@ -166,6 +182,8 @@ def open_image(
             picture = Image.open(io.BytesIO(data))
             if max_pixels is not None:
                 check_pixel_count(picture.width, picture.height, max_pixels, "the image")
+            if load and picture.format == "JPEG":
+                check_jpeg_data(data, picture.width, picture.height)
             if load:
                 _note_reduction(picture)
                 picture.load()
@@ -187,6 +205,17 @@ def open_image(
         msg = f"expected a {expected_format} file, got {picture.format or 'unknown format'}"
         raise InvalidInputError(msg)
     return picture
+
+
+def check_jpeg_data(data: bytes, width: int, height: int) -> None:
+    """Refuse a JPEG too small to code the size its header claims, before libjpeg allocates and fills it."""
+    needed = smallest_scan_bytes(data, width, height)
+    if len(data) < needed:
+        msg = (
+            f"the JPEG's header claims {width}x{height} pixels, which take at least {needed:,} bytes "
+            f"to code, but the file has {len(data):,}: a damaged or forged header"
+        )
+        raise InvalidInputError(msg)
 
 
 def _note_reduction(picture: ImageFile.ImageFile) -> None:

@@ -21,6 +21,7 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
+from jpegplus.codecs.jpeg.markers import SOS, header_segments
 from jpegplus.stderr import captured_stderr
 
 log = logging.getLogger(__name__)
@@ -57,32 +58,66 @@ class LumaCells:
         ``None`` where the cells do not bound the image's pixels one to one: CMYK or RGB files, luma
         sampled coarser than chroma, or a file libjpeg cannot read whole (its messages go to the log).
         """
+        stream = coefficient_stream(data)
+        if stream is None:
+            log.info("the JPEG's header segments cannot be walked; its luma is not projected")
+            return None
         with tempfile.TemporaryDirectory() as folder, captured_stderr() as messages:
             path = Path(folder) / "in.jpg"
-            path.write_bytes(data)
+            path.write_bytes(stream)
             try:
-                jpeg = jpeglib.read_dct(str(path))
+                jpeg = jpeglib.read_dct(str(path))  # the header only: the coefficients are read on first use
+                usable = jpeg.jpeg_color_space.name in LUMA_SPACES
+                usable = usable and np.array_equal(jpeg.samp_factor[0], np.max(jpeg.samp_factor, axis=0))
+                coefficients, table = (jpeg.Y, jpeg.qt[jpeg.quant_tbl_no[0]]) if usable else (None, None)
             except (OSError, RuntimeError, ValueError, IndexError):
-                jpeg = None
+                coefficients = table = None
         if messages.getvalue():
             log.info("libjpeg on the coefficients: %s", " / ".join(messages.getvalue().split("\n")).strip(" /"))
-        if jpeg is None or jpeg.jpeg_color_space.name not in LUMA_SPACES:
+        if coefficients is None or table is None:
             return None
-        if not np.array_equal(jpeg.samp_factor[0], np.max(jpeg.samp_factor, axis=0)):
-            return None
-        coefficients, table = jpeg.Y, jpeg.qt[jpeg.quant_tbl_no[0]]
         per_frequency = np.ascontiguousarray(coefficients.transpose(2, 3, 0, 1))  # int16, as stored
         return cls(torch.from_numpy(per_frequency), torch.from_numpy(table.astype(np.float32)[:, :, None, None]))
 
 
-def project(image: torch.Tensor, cells: LumaCells | None, margin: float = MARGIN) -> torch.Tensor:
+APP14 = 0xEE
+SKIPPED_SEGMENTS = {*range(0xE0, 0xF0), 0xFE}  # APP0-APP15 and COM: metadata, none of it about coefficients
+ADOBE_LENGTH = 14  # an APP14 "Adobe" segment: its transform byte says whether three components are YCbCr or RGB
+
+
+def coefficient_stream(data: bytes) -> bytes | None:
+    """``data`` without its APPn and COM segments, or ``None`` when its header does not parse up to the scan.
+
+    jpeglib saves and copies every APPn segment itself, and a malformed one (an APP0 that claims
+    length 2, then EXIF) kills the process with a bus error; the coefficients need none of them, except
+    Adobe's APP14 colour transform, which is kept in its standard 14-byte form.
+    """
+    kept = bytearray(data[:2])
+    for marker, start, end in header_segments(data):
+        segment = data[start:end]
+        if marker == SOS:
+            return bytes(kept + data[start:])
+        if marker not in SKIPPED_SEGMENTS:
+            kept += segment
+        elif marker == APP14 and len(segment) >= 2 + ADOBE_LENGTH and segment[4:9] == b"Adobe":
+            kept += segment[:2] + ADOBE_LENGTH.to_bytes(2, "big") + segment[4 : 2 + ADOBE_LENGTH]
+    return None
+
+
+def project(
+    image: torch.Tensor, cells: LumaCells | None, margin: float = MARGIN, *, first_row: int = 0
+) -> torch.Tensor:
     """``image`` (1, 3 or 1, H, W) in [0, 1] with its luma clamped into ``cells``, in strips of block rows.
 
-    ``cells`` of ``None`` (a JPEG without luma) returns ``image`` unchanged.
+    ``cells`` of ``None`` (a JPEG without luma) returns ``image`` unchanged. ``image`` may be a band of
+    the picture whose first row is ``first_row`` (a multiple of 8).
     """
     if cells is None:
         return image
+    assert first_row % BLOCK == 0, first_row
     height, width = image.shape[2:]
+    first_block = first_row // BLOCK
+    cells = LumaCells(cells.coefficients[:, :, first_block : first_block + -(-height // BLOCK)], cells.table)
     rows, cols = cells.coefficients.shape[2:]
     weights = torch.tensor(LUMA_WEIGHTS if image.shape[1] == 3 else (1.0,)).view(1, -1, 1, 1)
     out = image.clone()

@@ -1,0 +1,47 @@
+"""Walking a JPEG's header segments (SOI up to the first scan), as libjpeg does, for checks before decoding."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+SOI, EOI, SOS = 0xD8, 0xD9, 0xDA
+ARITHMETIC_FRAMES = {0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}  # SOF9-SOF11, SOF13-SOF15
+
+
+def header_segments(data: bytes) -> Iterator[tuple[int, int, int]]:
+    """``(marker, start, end)`` of each header segment, ending with the first SOS (``end``: its header's end).
+
+    Bytes between segments are skipped, as libjpeg skips them ("extraneous bytes before marker").
+    Stops early where the header is broken (a length past the end, a standalone marker, EOI before
+    any scan): a caller that needs the scan checks that the last segment is SOS.
+    """
+    if data[:2] != bytes((0xFF, SOI)):
+        return
+    position = 2
+    while position + 4 <= len(data):
+        if data[position] != 0xFF or data[position + 1] in (0x00, 0xFF):  # not a marker: garbage or fill
+            position += 1
+            continue
+        marker = data[position + 1]
+        if marker in (SOI, EOI) or 0xD0 <= marker <= 0xD7:
+            return
+        length = int.from_bytes(data[position + 2 : position + 4], "big")
+        if length < 2 or position + 2 + length > len(data):
+            return
+        yield marker, position, position + 2 + length
+        if marker == SOS:
+            return
+        position += 2 + length
+
+
+def smallest_scan_bytes(data: bytes, width: int, height: int) -> int:
+    """The fewest bytes that can code a ``width`` × ``height`` JPEG's scans with Huffman codes: 0 for arithmetic.
+
+    Every 8×8 block of the first component codes its DC coefficient in at least one bit (the
+    shortest Huffman code), in baseline and progressive files alike; a smaller file is a header
+    claiming a size its data does not have, which libjpeg would fill with gray at full cost.
+    Arithmetic coding can code a flat image in almost nothing, so it gets no bound.
+    """
+    if any(marker in ARITHMETIC_FRAMES for marker, _, _ in header_segments(data)):
+        return 0
+    return -(-width // 8) * -(-height // 8) // 8
