@@ -88,14 +88,16 @@ def codec_for_output(path: Path, codec: CodecName | None) -> CodecName:
         return codec or CodecName.JPEG
     named = readable_formats().get(path.suffix.lower())
     by_name = next((name for name in CodecName if codec_format(name) == named), None)
-    if codec is None and by_name is None:
-        msg = f"cannot tell the codec from the name {path.name!r}; give --codec or a .jpg/.webp/.avif/.jp2 name"
-        raise InvalidOptionError(msg)
-    if codec is not None and by_name is not codec:
+    if codec is None:
+        if by_name is None:
+            msg = f"cannot tell the codec from the name {path.name!r}; give --codec or a .jpg/.webp/.avif/.jp2 name"
+            raise InvalidOptionError(msg)
+        return by_name
+    if by_name is not codec:
         extension = get_codec(codec.value).extension
         msg = f"--codec {codec.value} writes {extension} files, not {path.name!r}; name it *{extension} or drop --codec"
         raise InvalidOptionError(msg)
-    return codec or by_name  # type: ignore[return-value]  # one of them is set, checked above
+    return codec
 
 
 def picture_format_for_output(path: Path, chosen: PictureFormat | None) -> PictureFormat:
