@@ -197,6 +197,7 @@ def test_stdin_to_stdout(photo_file: Path) -> None:
         (["compress", "--save-saliency", "{tmp}/map.jpg", "-o", "{tmp}/o.jpg"], "writes a PNG"),
         (["compress", "--force", "--skip-existing", "-o", "{tmp}/o.jpg"], "not both"),
         (["compress", "--workers", "2", "-o", "{tmp}/o.jpg"], "--engine ray"),
+        (["compress", "--target-size", "9KB", "--target-psnr", "30", "-o", "{tmp}/o.jpg"], "not both"),
     ],
 )
 def test_output_options_are_checked_before_work(

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from jpegplus.codecs.registry import CodecName
+from jpegplus.errors import InvalidOptionError
 from jpegplus.options import DEFAULT_MAX_PIXELS
 
 if TYPE_CHECKING:
@@ -59,6 +60,11 @@ class Options:
     allow_half_size: bool = False
     max_pixels: int = DEFAULT_MAX_PIXELS
     device: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.target_size is not None and self.target_psnr is not None:  # refused before any file is read
+            msg = "give --target-size or --target-psnr, not both"
+            raise InvalidOptionError(msg)
 
 
 @dataclass(frozen=True)
