@@ -2,8 +2,6 @@ from __future__ import annotations
 
 import io
 import os
-import struct
-import zlib
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +10,7 @@ from PIL import Image
 from typer.testing import CliRunner
 
 from conftest import jpeg_bytes, retag
+from fuzzing.seeds import png_claiming
 from jpegplus.batch import MANIFEST_NAME, read_manifest
 from jpegplus.cli import app
 from jpegplus.codecs.pillow_codec import REDUCED_TO_8_BITS as REDUCED
@@ -24,16 +23,6 @@ def photo_file(tmp_path: Path, photo: np.ndarray) -> Path:
     path = tmp_path / "photo.png"
     Image.fromarray(photo).save(path)
     return path
-
-
-def _png_claiming(width: int, height: int) -> bytes:
-    def chunk(kind: bytes, body: bytes) -> bytes:
-        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b"")
-    )
 
 
 def test_compress_decompress_info(tmp_path: Path, photo_file: Path) -> None:
@@ -91,7 +80,7 @@ def test_input_is_never_overwritten(tmp_path: Path, photo: np.ndarray) -> None:
 BAD_FILES = {
     "not_an_image.png": b"hello, I am text",
     "empty.jpg": b"",
-    "bomb.png": _png_claiming(30000, 30000),
+    "bomb.png": png_claiming(30000, 30000),
 }
 
 
