@@ -324,13 +324,18 @@ def bench_speed(
     out: Annotated[Path, typer.Option("--out", help="folder for results.json and README.md")],
     variants: Annotated[str, typer.Option(help="runtime-precision[-isa], e.g. openvino-bf16,torch-fp32-avx2")] = "",
     megapixels: Annotated[float, typer.Option(min=0, max=150, help="the large image's size; 0 skips it")] = 24.0,
+    weights: Annotated[
+        str, typer.Option(help="comma-separated weights folders whose networks to time (default: the installed)")
+    ] = "",
     limit: FirstImages = None,
 ) -> None:
-    """Per runtime and precision: ms per image (decompress, enhance), MP/s and memory, first-call ms, GMAC/s."""
-    from jpegplus.bench.speed import parse_variants, run_speed
+    """Per runtime, precision and network: ms per image (decompress, enhance), MP/s and memory, first-call ms,
+    GMAC and GMAC/s."""
+    from jpegplus.bench.speed import parse_variants, run_speed, with_networks
 
     with reported():
-        for line in run_speed(dataset, out, parse_variants(variants), limit, megapixels):
+        timed = with_networks(parse_variants(variants), [Path(folder) for folder in comma_separated(weights)])
+        for line in run_speed(dataset, out, timed, limit, megapixels):
             print(line)
 
 

@@ -32,10 +32,13 @@ ENHANCE_KIND = "enhance"  # a JPEG artifact model trained for ordinary (libjpeg,
 FALLBACK_CODEC = CodecName.JPEG.value  # its models serve every codec without its own
 
 
+WEIGHTS_VARIABLE = "JPEGPLUS_WEIGHTS"
+
+
 def weights_dir() -> Path:
     """``$JPEGPLUS_WEIGHTS``, else the weights an installed wheel carries (``jpegplus/weights_data``, see
     setup.py), else the ``weights/`` folder of the source tree (a checkout or an editable install)."""
-    override = os.environ.get("JPEGPLUS_WEIGHTS")
+    override = os.environ.get(WEIGHTS_VARIABLE)
     if override:
         return Path(override)
     package = Path(__file__).resolve().parent

@@ -9,7 +9,7 @@ import torch
 from PIL import Image
 
 from jpegplus.bench import speed
-from jpegplus.bench.speed import Variant, markdown_table, network_gmac, parse_variants, run_speed
+from jpegplus.bench.speed import Variant, markdown_table, network_gmac, parse_variants, run_speed, with_networks
 from jpegplus.errors import InvalidOptionError
 from jpegplus.runtime import Precision, Runtime, simd_flags
 
@@ -62,8 +62,12 @@ def images(tmp_path: Path, photo: np.ndarray) -> Path:
 def test_bench_speed_writes_each_variants_figures(
     images: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def worker(task: str, arguments: dict[str, object], env: dict[str, str]) -> dict[str, float]:
-        figures = {"cold": {"first_call_cold_ms": 900.0}, "kodak": {"decompress_ms": 50.0, "first_call_ms": 300.0}}
+    def worker(task: str, arguments: dict[str, object], env: dict[str, str]) -> dict[str, object]:
+        figures: dict[str, dict[str, object]] = {
+            "cold": {"first_call_cold_ms": 900.0},
+            "kodak": {"decompress_ms": 50.0, "first_call_ms": 300.0},
+            "workload": {"network": "SomeNet", "restore_gmac": 20.0, "compact_gmac": 4.5},
+        }
         return {**figures.get(task, {"large_decompress_s": 4.0}), "seen_precision": env["JPEGPLUS_PRECISION"]}
 
     monkeypatch.setattr(speed, "_worker", worker)
@@ -74,16 +78,42 @@ def test_bench_speed_writes_each_variants_figures(
     assert [row["variant"] for row in results["variants"]] == ["torch-fp32", "openvino-bf16"]
     first = results["variants"][0]
     assert first["first_call_cold_ms"] == 900 and first["large_decompress_s"] == 4 and first["seen_precision"] == "fp32"
-    gmac = results["workloads"]["restore_gmac"]
-    assert gmac == pytest.approx(23.7, abs=0.1)  # the lean RestoreNet on 768×512
-    assert first["decompress_gmac_per_s"] == pytest.approx(gmac / 0.050)
+    assert first["network"] == "SomeNet" and first["decompress_gmac_per_s"] == pytest.approx(20.0 / 0.050)
     assert results["machine"]["simd"] == simd_flags()
-    assert lines[-1].startswith("| openvino-bf16 | 50.0 |") and "24 MP decompress s" in lines[0]
+    assert lines[-1].startswith("| openvino-bf16 | SomeNet | 20.0 | 50.0 |") and "24 MP decompress s" in lines[0]
     assert (out / "README.md").read_text().count("| torch-fp32 |") == 1
     run_speed(images, out, [Variant(Runtime.OPENVINO, Precision.BF16), Variant(Runtime.TORCH, Precision.BF16)], 1, 0)
     rows = json.loads((out / "results.json").read_text())["variants"]
     assert [row["variant"] for row in rows] == ["torch-fp32", "openvino-bf16", "torch-bf16"]  # one measured anew
     assert rows[0]["megapixels"] == 24 and rows[1]["megapixels"] == 0 and rows[1]["images"] == 1
+
+
+def test_networks_multiply_the_variants_and_must_be_weights_folders(tmp_path: Path) -> None:
+    variants = parse_variants("openvino-bf16,torch-fp32")
+    assert with_networks(variants, []) == variants
+    folder = tmp_path / "weights"
+    folder.mkdir()
+    with pytest.raises(InvalidOptionError, match="has no manifest.json"):
+        with_networks(variants, [folder])
+    (folder / "manifest.json").write_text("{}")
+    timed = with_networks(variants, [folder, Path("weights")])
+    assert [(v.name, v.weights) for v in timed] == [
+        ("openvino-bf16", str(folder)),
+        ("torch-fp32", str(folder)),
+        ("openvino-bf16", "weights"),
+        ("torch-fp32", "weights"),
+    ]
+    assert timed[0].environment()["JPEGPLUS_WEIGHTS"] == str(folder)
+
+
+def test_workload_names_the_installed_network_and_counts_its_gmac() -> None:
+    from jpegplus.weights import get_spec
+
+    work = speed.workload()
+    assert work["network"] == get_spec("jpeg-artifacts").architecture.reconstructor
+    known = {"LeanRestoreNet": 23.7, "SlimRestoreNet": 14.6}  # per 768×512 image (benchmarks/speed/candidates.md)
+    assert work["restore_gmac"] == pytest.approx(known[work["network"]], abs=0.1)
+    assert work["compact_gmac"] == pytest.approx(4.5, abs=0.1)
 
 
 def test_workers_measure_the_whole_path(images: Path) -> None:

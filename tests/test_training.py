@@ -137,6 +137,25 @@ def test_lean_restorenet_starts_from_a_restorenet_without_its_bottleneck() -> No
         assert not torch.equal(lean(image, condition), image)
 
 
+def test_per_level_pairs_start_from_the_network_with_the_later_pairs_removed() -> None:
+    torch.manual_seed(0)
+    full = RestoreNet(widths=(8, 16, 32), pairs=2)
+    slim = RestoreNet(widths=(8, 16, 32), pairs=(2, 1), decoder_pairs=(1, 2))
+    for parameter in full.parameters():
+        torch.nn.init.normal_(parameter, std=0.1)
+    assert [len(stack) for stack in slim.encoders] == [2, 1] and [len(stack) for stack in slim.decoders] == [1, 2]
+    assert len(slim.bottleneck) == 1  # the coarsest encoder level's count
+    assert copy_weights(full, slim)
+    for removed in (full.encoders[1][1], full.bottleneck[1], full.decoders[0][1]):  # zero last convolution: identity
+        torch.nn.init.zeros_(removed.conv2.weight)
+        torch.nn.init.zeros_(removed.conv2.bias)
+    image, condition = torch.rand(1, 3, 32, 32), torch.tensor([[0.3, 0.2]])
+    with torch.no_grad():
+        assert torch.allclose(slim(image, condition), full(image, condition), atol=1e-6)
+    with pytest.raises(ValueError, match="3 pair counts for 2 levels"):
+        RestoreNet(widths=(8, 16, 32), pairs=(2, 1, 0))
+
+
 def test_copy_weights_refuses_a_network_that_does_not_fit() -> None:
     target = RestoreNet(widths=(8, 16), pairs=1)
     before = {key: value.clone() for key, value in target.state_dict().items()}

@@ -22,13 +22,16 @@ from jpegplus.runtime import Precision, cpu_has_bf16, runnable, select_runtime
 CANDIDATES = {
     "LeanRestoreNet 32-64-128-256 ×2 (shipped)": lambda: RestoreNet(bottleneck_pairs=0),
     "RestoreNet 32-64-128-256 ×2": lambda: RestoreNet(),
+    "Lean pairs 2-2-0": lambda: RestoreNet(pairs=(2, 2, 0), bottleneck_pairs=0),
+    "Lean pairs 2-1-0 / decoder 2-2-0": lambda: RestoreNet(
+        pairs=(2, 1, 0), bottleneck_pairs=0, decoder_pairs=(2, 2, 0)
+    ),
+    "Lean pairs 2-1-0": lambda: RestoreNet(pairs=(2, 1, 0), bottleneck_pairs=0),
     "Lean 24-64-128-256 ×2": lambda: RestoreNet(widths=(24, 64, 128, 256), bottleneck_pairs=0),
     "Lean 24-48-96-192 ×2": lambda: RestoreNet(widths=(24, 48, 96, 192), bottleneck_pairs=0),
     "Lean 32-64-128-256 ×1": lambda: RestoreNet(pairs=1, bottleneck_pairs=0),
-    "Lean 16-48-96-192 ×2": lambda: RestoreNet(widths=(16, 48, 96, 192), bottleneck_pairs=0),
     "Lean 16-32-64-128 ×2": lambda: RestoreNet(widths=(16, 32, 64, 128), bottleneck_pairs=0),
     "RecCNN 64 ×9": lambda: RecCNN(),
-    "RecCNN 32 ×6": lambda: RecCNN(channels=32, pairs=6),
 }
 
 

@@ -1,7 +1,8 @@
-"""``jpegplus bench-speed``: each runtime and precision timed on the whole path, file in → pixels out.
+"""``jpegplus bench-speed``: each runtime, precision and network timed on the whole path, file in → pixels out.
 
 Every variant runs in fresh processes with its environment (``JPEGPLUS_RUNTIME``,
-``JPEGPLUS_PRECISION``, ``ONEDNN_MAX_CPU_ISA`` for a CPU without AVX-512), so its first call is a
+``JPEGPLUS_PRECISION``, ``ONEDNN_MAX_CPU_ISA`` for a CPU without AVX-512, ``JPEGPLUS_WEIGHTS`` for
+another network than the installed one), so its first call is a
 real first call, its 24-megapixel peak memory its own, and no runtime's thread pool competes with
 another's. Timings are only meaningful on an otherwise idle machine: the load average before and
 after each variant is recorded beside its figures.
@@ -20,7 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -40,17 +41,19 @@ from jpegplus.runtime import (
     select_runtime,
     simd_flags,
 )
+from jpegplus.weights import MANIFEST, WEIGHTS_VARIABLE
 
 QUALITY = 50  # of the Kodak files timed (decompress: jpegplus full mode; enhance: a Pillow JPEG)
 
 
 @dataclass(frozen=True)
 class Variant:
-    """One runtime × precision, optionally with the CPU's instruction set capped."""
+    """One runtime × precision, optionally with the CPU's instruction set capped and other weights."""
 
     runtime: Runtime
     precision: Precision
     isa: str | None = None
+    weights: str | None = None  # a weights folder (``JPEGPLUS_WEIGHTS``); None: the installed weights
 
     @property
     def name(self) -> str:
@@ -60,7 +63,13 @@ class Variant:
         env = {**os.environ, RUNTIME_VARIABLE: self.runtime.value, PRECISION_VARIABLE: self.precision.value}
         if self.isa:
             env[ISA_CAP_VARIABLE] = self.isa
+        if self.weights:
+            env[WEIGHTS_VARIABLE] = self.weights
         return env
+
+    def with_weights(self, weights: Path | None) -> Variant:
+        """This variant running the networks of the weights folder ``weights`` (None: the installed ones)."""
+        return replace(self, weights=str(weights) if weights else None)
 
 
 def default_variants() -> list[Variant]:
@@ -85,6 +94,18 @@ def parse_variants(text: str) -> list[Variant]:
             msg = f"variant {item!r} is not {runtimes}-{precisions}[-isa], e.g. openvino-bf16 or torch-fp32-avx2"
             raise InvalidOptionError(msg) from None
     return variants or default_variants()
+
+
+def with_networks(variants: list[Variant], folders: list[Path]) -> list[Variant]:
+    """Every variant with the networks of each weights folder in turn (none given: the installed weights).
+
+    A folder without a weights manifest is refused before anything is timed.
+    """
+    for folder in folders:
+        if not (folder / MANIFEST).is_file():
+            msg = f"{folder} is not a weights folder: it has no {MANIFEST}"
+            raise InvalidOptionError(msg)
+    return [variant.with_weights(folder) for folder in folders for variant in variants] if folders else variants
 
 
 def network_gmac(net: torch.nn.Module, *inputs: torch.Tensor) -> float:
@@ -187,7 +208,7 @@ def measure_variant(variant: Variant, dataset: Path, limit: int | None, megapixe
     """All figures of one variant, each task in its own process."""
     env = variant.environment()
     load_before = os.getloadavg()[0]
-    figures: dict[str, Any] = {}
+    figures: dict[str, Any] = _worker("workload", {}, env)
     with tempfile.TemporaryDirectory() as empty_cache:
         figures.update(_worker("cold", {"dataset": str(dataset)}, {**env, "JPEGPLUS_CACHE": empty_cache}))
     figures.update(_worker("kodak", {"dataset": str(dataset), "limit": limit}, env))
@@ -217,8 +238,9 @@ def machine() -> dict[str, Any]:
     return {"cpu": cpu_model(), "cores": os.cpu_count(), "simd": simd_flags(), **versions}
 
 
-def workloads() -> dict[str, float]:
-    """GMAC of the networks timed, on a 768×512 Kodak image: the full-mode reconstruction and the ComCNN."""
+def workload() -> dict[str, Any]:
+    """The networks timed (the full-mode reconstruction's architecture) and their GMAC on a 768×512 Kodak
+    image: the full-mode reconstruction and the ComCNN."""
     from jpegplus.codecs import CodecName
     from jpegplus.modes import Mode
     from jpegplus.weights import load_model, select
@@ -227,6 +249,7 @@ def workloads() -> dict[str, float]:
     full, downsample = (load_model(select(CodecName.JPEG.value, mode).name) for mode in (Mode.FULL, Mode.DOWNSAMPLE))
     assert downsample.compact is not None  # a downsample model has its ComCNN
     return {
+        "network": full.spec.architecture.reconstructor,
         "restore_gmac": network_gmac(full.reconstruct, image, condition),
         "compact_gmac": network_gmac(downsample.compact, image),
     }
@@ -239,22 +262,21 @@ def run_speed(dataset: Path, out: Path, variants: list[Variant], limit: int | No
     kept, so variants can be measured one at a time (each in its own quiet moment).
     """
     dataset_images(dataset, 1)  # refuses a folder without images before the long measurements
-    work = workloads()
     rows = []
     for variant in variants:
         row = measure_variant(variant, dataset, limit, megapixels)
-        row["decompress_gmac_per_s"] = work["restore_gmac"] / (row["decompress_ms"] / 1000)
+        row["decompress_gmac_per_s"] = row["restore_gmac"] / (row["decompress_ms"] / 1000)
         rows.append({**row, "images": limit, "megapixels": megapixels})
     now = machine()
     rows = _merged(out / "results.json", rows, now)
-    results = {"machine": now, "workloads": work, "quality": QUALITY, "variants": rows}
+    results = {"machine": now, "quality": QUALITY, "variants": rows}
     out.mkdir(parents=True, exist_ok=True)
     (out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     table = markdown_table(rows, megapixels)
     header = (
-        f"CPU: {now['cpu']}, {now['cores']} cores, SIMD: "
-        f"{' '.join(now['simd'])}. Network: {work['restore_gmac']:.1f} GMAC per 768×512 image "
-        f"(ComCNN {work['compact_gmac']:.1f}). Medians over the Kodak images at quality {QUALITY}; "
+        f"CPU: {now['cpu']}, {now['cores']} cores, SIMD: {' '.join(now['simd'])}. GMAC: of the full-mode "
+        f"network per 768×512 image (the downsample compress adds the ComCNN's {rows[0]['compact_gmac']:.1f}). "
+        f"Medians over the Kodak images at quality {QUALITY}; "
         f"the runtime chosen by default here: {select_runtime(torch.device('cpu')).value}."
     )
     (out / "README.md").write_text(f"# Speed (`jpegplus bench-speed`)\n\n{header}\n\n" + "\n".join(table) + "\n")
@@ -269,12 +291,18 @@ def _merged(previous: Path, rows: list[dict[str, Any]], now: dict[str, Any]) -> 
         return rows
     if earlier.get("machine", {}).get("cpu") != now["cpu"]:
         return rows
-    fresh = {row["variant"]: row for row in rows}
-    kept = [fresh.pop(row["variant"], row) for row in earlier.get("variants", [])]
+    fresh = {_key(row): row for row in rows}
+    kept = [fresh.pop(_key(row), row) for row in earlier.get("variants", [])]
     return kept + list(fresh.values())
 
 
+def _key(row: dict[str, Any]) -> tuple[str, str]:
+    return row["variant"], row.get("network", "")
+
+
 COLUMNS = {
+    "network": ("network", "{}"),
+    "restore_gmac": ("GMAC", "{:.1f}"),
     "decompress_ms": ("decompress ms", "{:.1f}"),
     "decompress_cpu_ms": ("decompress CPU ms", "{:.0f}"),
     "enhance_ms": ("enhance ms", "{:.1f}"),
@@ -305,5 +333,6 @@ if __name__ == "__main__":
         "kodak": lambda a: measure_kodak(Path(a["dataset"]), a.get("limit")),
         "cold": lambda a: measure_cold_first_call(Path(a["dataset"])),
         "large": lambda a: measure_large(a["megapixels"]),
+        "workload": lambda a: workload(),
     }
     print(json.dumps(TASKS[sys.argv[1]](json.loads(sys.argv[2]))))

@@ -15,6 +15,7 @@ RECONSTRUCTORS: dict[str, Callable[[], FoldedResidualNet]] = {
     "RecCNN": RecCNN,
     "RestoreNet": RestoreNet,
     "LeanRestoreNet": functools.partial(RestoreNet, bottleneck_pairs=0),
+    "SlimRestoreNet": functools.partial(RestoreNet, pairs=(2, 1, 0), bottleneck_pairs=0, decoder_pairs=(2, 2, 0)),
 }
 
 __all__ = ["RECONSTRUCTORS", "ComCNN", "RecCNN", "RestoreNet", "upsample2x"]

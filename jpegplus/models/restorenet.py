@@ -23,24 +23,33 @@ class RestoreNet(FoldedResidualNet):
 
     Args:
         widths: channels of the four levels (half, quarter, eighth, sixteenth resolution).
-        pairs: residual pairs (2 convolutions each) per encoder and decoder level.
+        pairs: residual pairs (2 convolutions each) per encoder level: one count for every level,
+            or one per level from the finest.
         bottleneck_pairs: residual pairs at the coarsest level (default ``pairs``). Zero makes the
             lean variant: the sixteenth-resolution level is then only the 2×2 step down and up.
+        decoder_pairs: residual pairs per decoder level, as ``pairs`` (default ``pairs``).
 
     Shape: as :class:`FoldedResidualNet`; H and W multiples of 32 avoid padding.
     """
 
     def __init__(
-        self, widths: tuple[int, ...] = (32, 64, 128, 256), pairs: int = 2, bottleneck_pairs: int | None = None
+        self,
+        widths: tuple[int, ...] = (32, 64, 128, 256),
+        pairs: int | tuple[int, ...] = 2,
+        bottleneck_pairs: int | None = None,
+        decoder_pairs: int | tuple[int, ...] | None = None,
     ) -> None:
         super().__init__()
+        levels = len(widths) - 1
+        encoder_counts = _per_level(pairs, levels)
+        decoder_counts = encoder_counts if decoder_pairs is None else _per_level(decoder_pairs, levels)
         self.head = nn.Conv2d(FOLDED_CHANNELS, widths[0], 3, padding=1)
-        self.encoders = nn.ModuleList(_stack(w, pairs) for w in widths[:-1])
+        self.encoders = nn.ModuleList(_stack(w, n) for w, n in zip(widths, encoder_counts, strict=False))
         steps = list(zip(widths, widths[1:], strict=False))
         self.downs = nn.ModuleList(nn.Conv2d(fine, coarse, 2, stride=2) for fine, coarse in steps)
-        self.bottleneck = _stack(widths[-1], pairs if bottleneck_pairs is None else bottleneck_pairs)
+        self.bottleneck = _stack(widths[-1], encoder_counts[-1] if bottleneck_pairs is None else bottleneck_pairs)
         self.ups = nn.ModuleList(nn.ConvTranspose2d(coarse, fine, 2, stride=2) for fine, coarse in steps)
-        self.decoders = nn.ModuleList(_stack(w, pairs) for w in widths[:-1])
+        self.decoders = nn.ModuleList(_stack(w, n) for w, n in zip(widths, decoder_counts, strict=False))
         self.tail = nn.Conv2d(widths[0], 12, 3, padding=1)
         self.grid = 2 ** len(widths)  # pixel-unshuffle, then a stride-2 step per coarser level
         zero_init(self.tail)
@@ -61,3 +70,11 @@ class RestoreNet(FoldedResidualNet):
 
 def _stack(channels: int, pairs: int) -> nn.Sequential:
     return nn.Sequential(*(ResidualPair(channels) for _ in range(pairs)))
+
+
+def _per_level(pairs: int | tuple[int, ...], levels: int) -> tuple[int, ...]:
+    counts = (pairs,) * levels if isinstance(pairs, int) else tuple(pairs)
+    if len(counts) != levels:
+        msg = f"{len(counts)} pair counts for {levels} levels"
+        raise ValueError(msg)
+    return counts
