@@ -1,9 +1,9 @@
 """Where and how the networks run: device, CPU features, runtime (PyTorch, OpenVINO), precision.
 
 The choice is made at run time: OpenVINO where it is installed and the networks run on the CPU
-(it measured faster than PyTorch on every CPU tried, `benchmarks/speed/`), PyTorch otherwise and
-for training. ``JPEGPLUS_RUNTIME`` (torch, openvino) and ``JPEGPLUS_PRECISION`` (bf16, fp32)
-force a choice, for benchmarks and bug reports.
+(it measured faster than PyTorch and ONNX Runtime on every CPU tried, `benchmarks/speed/`), PyTorch
+otherwise and for training. ``JPEGPLUS_RUNTIME`` (torch, openvino, onnxruntime) and
+``JPEGPLUS_PRECISION`` (bf16, fp32) force a choice, for benchmarks and bug reports.
 """
 
 from __future__ import annotations
@@ -45,6 +45,12 @@ class Runtime(str, enum.Enum):
 
     TORCH = "torch"
     OPENVINO = "openvino"
+    ONNXRUNTIME = "onnxruntime"  # fp32 only (its CPU kernels have no bf16 convolutions)
+
+    @property
+    def display_name(self) -> str:
+        """The runtime's own spelling, for messages."""
+        return {"torch": "PyTorch", "openvino": "OpenVINO", "onnxruntime": "ONNX Runtime"}[self.value]
 
 
 class Precision(str, enum.Enum):
@@ -163,16 +169,25 @@ def runnable(net: torch.nn.Module, device: torch.device) -> Runnable:
 
 @functools.cache
 def _runnable(net: torch.nn.Module, device: torch.device, runtime: Runtime, precision: Precision) -> Runnable:
-    if runtime is Runtime.OPENVINO:
-        from jpegplus.backends import openvino_net
-
+    if runtime is not Runtime.TORCH:
         try:
-            return openvino_net.compile_net(net, precision)
-        except RuntimeError as error:  # OpenVINO's conversion and compile errors (an unsupported CPU, a bad build)
-            if _forced(RUNTIME_VARIABLE, Runtime) is Runtime.OPENVINO:
-                msg = f"OpenVINO cannot run {type(net).__name__}: {str(error).splitlines()[0]}"
+            return _compiled(net, runtime, precision)
+        except RuntimeError as error:  # conversion and compile errors (an unsupported CPU, a bad build)
+            if _forced(RUNTIME_VARIABLE, Runtime) is runtime:
+                msg = f"{runtime.display_name} cannot run {type(net).__name__}: {str(error).splitlines()[0]}"
                 raise RuntimeFailure(msg) from None
-            log.warning("OpenVINO cannot run %s (%s); running it in PyTorch", type(net).__name__, error)
+            log.warning("%s cannot run %s (%s); running it in PyTorch", runtime.display_name, type(net).__name__, error)
     from jpegplus.backends import torch_net
 
     return torch_net.prepare(net, device, precision)
+
+
+def _compiled(net: torch.nn.Module, runtime: Runtime, precision: Precision) -> Runnable:
+    """``net`` converted for OpenVINO or ONNX Runtime (imported only here, when chosen)."""
+    if runtime is Runtime.OPENVINO:
+        from jpegplus.backends import openvino_net
+
+        return openvino_net.compile_net(net, precision)
+    from jpegplus.backends import onnxruntime_net
+
+    return onnxruntime_net.compile_net(net)

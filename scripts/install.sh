@@ -8,5 +8,6 @@ PYTHON=${PYTHON:-python3}
 if ! "$PYTHON" -c "import torch" 2>/dev/null; then
   "$PYTHON" -m pip install --quiet "torch==2.13.0"
 fi
-# openvino: the faster CPU runtime; ray: the --engine ray batches and their tests (about 25 s and 500 MB).
-"$PYTHON" -m pip install --quiet --disable-pip-version-check -e ".[test,openvino,ray]"
+# openvino: the faster CPU runtime; onnxruntime: the runtime bench-speed measures beside it;
+# ray: the --engine ray batches and their tests (about 25 s and 500 MB).
+"$PYTHON" -m pip install --quiet --disable-pip-version-check -e ".[test,openvino,onnxruntime,ray]"

@@ -29,6 +29,14 @@ def test_bad_variant_is_an_option_error(text: str) -> None:
         parse_variants(text)
 
 
+@pytest.mark.parametrize("text", ["onnxruntime-bf16", "onnxruntime-fp32-avx2"])
+def test_onnxruntime_variants_are_fp32_without_a_cap(text: str) -> None:
+    assert parse_variants("onnxruntime-fp32") == [Variant(Runtime.ONNXRUNTIME, Precision.FP32)]
+    with pytest.raises(InvalidOptionError, match="runs fp32 only, without an instruction-set cap"):
+        parse_variants(text)
+    assert all(variant.possible for variant in speed.default_variants())
+
+
 def test_gmac_counts_convolutions_and_transposed_convolutions() -> None:
     net = torch.nn.Sequential(torch.nn.Conv2d(3, 8, 3, padding=1), torch.nn.ConvTranspose2d(8, 4, 2, stride=2))
     # 10×10 outputs × 8 channels × (3×3×3) + 10×10×8 inputs × (4×2×2)

@@ -26,7 +26,11 @@ def test_default_runtime_follows_what_is_installed(monkeypatch: pytest.MonkeyPat
 
 @pytest.mark.parametrize(
     ("value", "message"),
-    [("tensorflow", "is not one of: torch, openvino"), ("openvino", "openvino is not installed")],
+    [
+        ("tensorflow", "is not one of: torch, openvino, onnxruntime"),
+        ("openvino", "openvino is not installed"),
+        ("onnxruntime", "onnxruntime is not installed"),
+    ],
 )
 def test_bad_runtime_is_a_clear_error(monkeypatch: pytest.MonkeyPatch, value: str, message: str) -> None:
     monkeypatch.setenv("JPEGPLUS_RUNTIME", value)

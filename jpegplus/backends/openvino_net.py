@@ -1,15 +1,13 @@
 """The OpenVINO inference form: a network converted once to an OpenVINO graph, cached, compiled per process.
 
 The graph is built from the loaded weights (not shipped): ``openvino.convert_model`` traces the
-network in ~1.3 s, then the graph is kept in the graph cache keyed by the weights' digest and the
-OpenVINO version, and later processes read it in a few milliseconds. A reconstruction network's
-exported part is :meth:`FoldedResidualNet.gridded` (fold, condition planes, trunk, unfold, skip),
-which measured faster than exporting the trunk alone; padding to the grid stays in PyTorch.
+network (:func:`jpegplus.backends.exportable.exportable`) in ~1.3 s, then the graph is kept in the
+graph cache keyed by the weights' digest and the OpenVINO version, and later processes read it in a
+few milliseconds.
 """
 
 from __future__ import annotations
 
-import copy
 import functools
 import logging
 import threading
@@ -19,15 +17,15 @@ from pathlib import Path
 import openvino as ov
 import torch
 
-from jpegplus.backends.graphcache import cache_dir, cached_entry, weights_digest
-from jpegplus.models.folded import FoldedResidualNet, GriddedView, on_grid
+from jpegplus.backends.exportable import exportable, graph_key
+from jpegplus.backends.graphcache import cache_dir, cached_entry
+from jpegplus.models.folded import FoldedResidualNet, on_grid
 from jpegplus.runtime import Precision, Runnable
 
 log = logging.getLogger(__name__)
 
 GRAPH_FILE = "model.xml"
 GRAPH_VERSION = 1  # bump when what is exported changes, so old cache entries are not read
-EXAMPLE_SIDE = 64  # traced image side: any multiple of the networks' grids
 
 
 @functools.cache
@@ -54,9 +52,8 @@ def compile_net(net: torch.nn.Module, precision: Precision) -> Runnable:
 
 def graph(net: torch.nn.Module) -> ov.Model:
     """The network's OpenVINO graph, from the graph cache or converted (and cached) now."""
-    key = f"{type(net).__name__}-{weights_digest(net)[:24]}"
     version = ov.__version__.replace("/", "_")  # e.g. 2026.4.1-22982-e213a147257-releases/2026.4
-    folder = cache_dir() / f"openvino-{version}-g{GRAPH_VERSION}" / key
+    folder = cache_dir() / f"openvino-{version}-g{GRAPH_VERSION}" / graph_key(net)
 
     def build(staging: Path) -> None:
         ov.save_model(convert(net), staging / GRAPH_FILE, compress_to_fp16=False)
@@ -70,13 +67,7 @@ def graph(net: torch.nn.Module) -> ov.Model:
 @torch.no_grad()
 def convert(net: torch.nn.Module) -> ov.Model:
     """Trace ``net`` (fp32) into an OpenVINO graph with free batch, height and width."""
-    fp32 = copy.deepcopy(net).float().eval()
-    if isinstance(fp32, FoldedResidualNet):
-        fp32.frozen = None
-        module: torch.nn.Module = GriddedView(fp32)
-        example: tuple[torch.Tensor, ...] = fp32.example(EXAMPLE_SIDE)
-    else:
-        module, example = fp32, (torch.zeros(1, 3, EXAMPLE_SIDE, EXAMPLE_SIDE),)
+    module, example = exportable(net)
     shapes = [ov.PartialShape([-1, tensor.shape[1], *[-1] * (tensor.dim() - 2)]) for tensor in example]
     log.info("converting %s to an OpenVINO graph", type(net).__name__)
     with warnings.catch_warnings():  # convert_model traces with TorchScript, deprecated (FoldedResidualNet.freeze)

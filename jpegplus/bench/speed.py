@@ -67,18 +67,28 @@ class Variant:
             env[WEIGHTS_VARIABLE] = self.weights
         return env
 
+    @property
+    def possible(self) -> bool:
+        """False for what the runtime cannot do (ONNX Runtime in bf16 or capped to an instruction set)."""
+        return self.runtime not in FP32_ONLY or (self.precision is Precision.FP32 and self.isa is None)
+
     def with_weights(self, weights: Path | None) -> Variant:
         """This variant running the networks of the weights folder ``weights`` (None: the installed ones)."""
         return replace(self, weights=str(weights) if weights else None)
 
 
+FP32_ONLY = (Runtime.ONNXRUNTIME,)  # no bf16 kernels and no instruction-set cap (onnxruntime_net)
+
+
 def default_variants() -> list[Variant]:
-    """Every installed runtime in bf16 (where the CPU has it) and fp32, and fp32 capped to AVX2."""
+    """Every installed runtime in bf16 (where the CPU and the runtime have it) and fp32, and fp32
+    capped to AVX2 where the runtime has the cap."""
     runtimes = [runtime for runtime in Runtime if installed(runtime)]
     bf16 = any(flag in simd_flags() for flag in ("avx512_bf16", "amx_bf16"))
     precisions = [Precision.BF16, Precision.FP32] if bf16 else [Precision.FP32]
     grid = [Variant(runtime, precision) for runtime in runtimes for precision in precisions]
-    return grid + [Variant(runtime, Precision.FP32, "AVX2") for runtime in runtimes]
+    capped = [Variant(runtime, Precision.FP32, "AVX2") for runtime in runtimes]
+    return [variant for variant in grid + capped if variant.possible]
 
 
 def parse_variants(text: str) -> list[Variant]:
@@ -88,11 +98,15 @@ def parse_variants(text: str) -> list[Variant]:
         runtime, _, rest = item.partition("-")
         precision, _, isa = rest.partition("-")
         try:
-            variants.append(Variant(Runtime(runtime), Precision(precision), isa.upper() or None))
+            variant = Variant(Runtime(runtime), Precision(precision), isa.upper() or None)
         except ValueError:
             runtimes, precisions = "|".join(r.value for r in Runtime), "|".join(p.value for p in Precision)
             msg = f"variant {item!r} is not {runtimes}-{precisions}[-isa], e.g. openvino-bf16 or torch-fp32-avx2"
             raise InvalidOptionError(msg) from None
+        if not variant.possible:
+            msg = f"variant {item!r}: {variant.runtime.value} runs fp32 only, without an instruction-set cap"
+            raise InvalidOptionError(msg)
+        variants.append(variant)
     return variants or default_variants()
 
 
