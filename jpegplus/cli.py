@@ -233,7 +233,7 @@ def train(
 def export_weights(
     checkpoint: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="a training run's checkpoint.pt")],
     out: Annotated[Path, typer.Option(help="weights folder: files and manifest.json entries")] = Path("weights"),
-    kinds: Annotated[str, typer.Option(help="comma-separated, of: artifacts, enhance, downsample")] = (
+    kinds: Annotated[str, typer.Option(help="comma-separated, of: artifacts, enhance, downsample, artifacts-light")] = (
         "artifacts,enhance,downsample"
     ),
     highest_quality: Annotated[
@@ -242,12 +242,16 @@ def export_weights(
     crossover_bpp: Annotated[
         Optional[float], typer.Option(min=0, help="artifact model: below this rate auto also tries half resolution")
     ] = None,
+    lowest_quality: Annotated[
+        Optional[int], typer.Option(min=1, max=100, help="artifacts-light: lowest quality it stands in from")
+    ] = None,
 ) -> None:
     """Write a checkpoint's models as fp16 safetensors into a weights folder and its manifest."""
     from jpegplus.training.export import export
 
     with reported():
-        for name, file in export(checkpoint, out, comma_separated(kinds), highest_quality, crossover_bpp).items():
+        exported = export(checkpoint, out, comma_separated(kinds), highest_quality, crossover_bpp, lowest_quality)
+        for name, file in exported.items():
             print(f"{name}: {out / file}")
 
 

@@ -42,7 +42,7 @@ from jpegplus.options import (
 )
 from jpegplus.ratecontrol import bisect_quality
 from jpegplus.runtime import resolve_device
-from jpegplus.weights import WeightsSpec, get_spec, load_model, select, select_enhance
+from jpegplus.weights import WeightsSpec, get_spec, lighter, load_model, select, select_enhance
 
 log = logging.getLogger(__name__)
 
@@ -210,7 +210,7 @@ def decompress_image(
         restored = inference.upsample_restore(load_model(spec.name).reconstruct, stored, condition, size, target)
         pixels = to_image(restored, gray=gray)
     else:  # band by band, uint8 in and out: bounded memory at any size, the same pixels as one tiled pass
-        net = load_model(spec.name).reconstruct
+        net = load_model(lighter(spec, condition).name).reconstruct
         pixels = inference.restore_pixels(net, decoded.pixels, condition, target, gray=gray, tile=inference.TILE)
     alpha = None if decoded.alpha is None else transparency.resize_alpha(decoded.alpha, pixels.shape)
     return replace(decoded, pixels=pixels, alpha=alpha)
@@ -286,7 +286,7 @@ def _restore_enhance(
     """The enhance network on ``pixels`` whose 8×8 JPEG grid starts at ``offset`` (rows, columns), band by
     band (:func:`inference.restore_pixels`: bounded memory for any size); ``finish`` changes each band first;
     ``in_place`` overwrites ``pixels`` (only for pixels decoded here, never a caller's array)."""
-    model = load_model(select_enhance().name)
+    model = load_model(lighter(select_enhance(), condition).name)
     return inference.restore_pixels(
         model.reconstruct, pixels, condition, device, offset=offset, finish=finish, in_place=in_place
     )

@@ -3,7 +3,9 @@
 Each entry, named ``<codec>-<kind>``, gives the file (which carries the first 8 hex digits of its
 SHA-256), the full digest checked before loading, the architecture (:class:`Architecture`), the
 model card and what was measured on held-out photos with these weights: ``highest_quality`` and,
-for a full-mode model, ``crossover_bpp``. :func:`select` is the one place that picks a model.
+for a full-mode model, ``crossover_bpp``. A lighter network may stand in for a model on files
+compressed at or above a quality (``lightens``, ``lowest_quality``: :func:`lighter`). :func:`select`
+and :func:`lighter` are the places that pick a model.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load as load_safetensors
 
 from jpegplus.codecs import CodecName
+from jpegplus.codecs.jpeg.quantization import condition_from_quality
 from jpegplus.errors import WeightsError
 from jpegplus.models import RECONSTRUCTORS, ComCNN
 from jpegplus.modes import Mode
@@ -80,6 +83,10 @@ class WeightsSpec:
     # full mode: below this rate the half-resolution path of the same codec can reconstruct better for the
     # same bytes, so auto tries both (where the RD curves cross, `crossover_bpp` of `jpegplus bench`); 0: never
     crossover_bpp: float = 0.0
+    # a lighter network standing in for the model ``lightens`` names on files of ``lowest_quality`` and
+    # above, where it measured as good on held-out photos (:func:`lighter`)
+    lightens: str | None = None
+    lowest_quality: int = 100
 
     @property
     def model_id(self) -> str:
@@ -140,6 +147,21 @@ def select_enhance() -> WeightsSpec:
     manifest = read_manifest()
     own = f"{FALLBACK_CODEC}-{ENHANCE_KIND}"
     return manifest[own] if own in manifest else select(FALLBACK_CODEC, Mode.FULL)
+
+
+def stand_in(spec: WeightsSpec) -> WeightsSpec | None:
+    """The manifest's lighter network standing in for ``spec`` on light files, if it has one."""
+    return next((entry for entry in read_manifest().values() if entry.lightens == spec.name), None)
+
+
+def lighter(spec: WeightsSpec, condition: tuple[float, float]) -> WeightsSpec:
+    """The network that restores a file of ``condition`` for ``spec``: its :func:`stand_in` when the file's
+    luma quantization is at most as coarse as libjpeg's standard table at the stand-in's ``lowest_quality``,
+    else ``spec``."""
+    light = stand_in(spec)
+    if light is not None and condition[0] <= condition_from_quality(light.lowest_quality)[0]:
+        return light
+    return spec
 
 
 @functools.cache

@@ -5,9 +5,11 @@ from __future__ import annotations
 import io
 import logging
 from collections.abc import Iterator
+from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 from skimage import data
 
@@ -71,3 +73,29 @@ def retag(data: bytes, **changes: object) -> bytes:
     fields = {**dataclasses.asdict(payload.parse(record)), "version": 1, **changes}
     ascii_payload = ";".join(f"{payload.ASCII_KEYS[name]}={value}" for name, value in fields.items())
     return codec.attach(codec.encode(codec.decode(data), 95), ascii_payload.encode())
+
+
+def randomised(net: torch.nn.Module) -> torch.nn.Module:
+    """``net`` in eval mode with seeded random weights (a trained-like net for backend comparisons)."""
+    torch.manual_seed(0)
+    for parameter in net.parameters():
+        torch.nn.init.normal_(parameter, std=0.05)
+    return net.eval()
+
+
+@pytest.fixture()
+def own_graph_cache(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """An empty graph cache for this test only."""
+    monkeypatch.setenv("JPEGPLUS_CACHE", str(tmp_path))
+    return tmp_path
+
+
+@torch.no_grad()
+def assert_runs_like_pytorch_at_any_size(compiled: object, net: torch.nn.Module) -> None:
+    """``compiled`` (a backend's inference form of ``net``) matches ``net`` in fp32 off and on its grid."""
+    for height, width in ((37, 53), (96, 64)):  # off the grid: padded and cropped around the graph
+        image, condition = torch.rand(2, 3, height, width), torch.tensor([[0.2, 0.3], [0.7, 0.8]])
+        out = compiled(image.contiguous(memory_format=torch.channels_last), condition)  # type: ignore[operator]
+        assert out.shape == image.shape and out.dtype == torch.float32
+        assert torch.allclose(out, net(image, condition), atol=1e-5)
+    assert net.frozen is None  # type: ignore[attr-defined]  # the network itself is untouched

@@ -114,11 +114,13 @@ def test_networks_multiply_the_variants_and_must_be_weights_folders(tmp_path: Pa
     assert timed[0].environment()["JPEGPLUS_WEIGHTS"] == str(folder)
 
 
-def test_workload_names_the_installed_network_and_counts_its_gmac() -> None:
-    from jpegplus.weights import get_spec
+def test_workload_names_the_network_that_restores_its_quality_and_counts_its_gmac() -> None:
+    from jpegplus.codecs.jpeg.quantization import condition_from_tables, restoration_tables
+    from jpegplus.weights import get_spec, lighter
 
     work = speed.workload()
-    assert work["network"] == get_spec("jpeg-artifacts").architecture.reconstructor
+    condition = condition_from_tables(*restoration_tables(speed.QUALITY))
+    assert work["network"] == lighter(get_spec("jpeg-artifacts"), condition).architecture.reconstructor
     known = {"LeanRestoreNet": 23.7, "SlimRestoreNet": 14.6}  # per 768×512 image (benchmarks/speed/candidates.md)
     assert work["restore_gmac"] == pytest.approx(known[work["network"]], abs=0.1)
     assert work["compact_gmac"] == pytest.approx(4.5, abs=0.1)

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 
+from conftest import assert_runs_like_pytorch_at_any_size, randomised
 from jpegplus import pipeline
 from jpegplus.models import ComCNN, RecCNN, RestoreNet
 from jpegplus.runtime import Runtime
@@ -15,45 +16,29 @@ onnxruntime_net = pytest.importorskip(
 )
 
 
-def _randomised(net: torch.nn.Module) -> torch.nn.Module:
-    torch.manual_seed(0)
-    for parameter in net.parameters():
-        torch.nn.init.normal_(parameter, std=0.05)
-    return net.eval()
-
-
-@pytest.fixture(autouse=True)
-def _cache(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    monkeypatch.setenv("JPEGPLUS_CACHE", str(tmp_path))
-    return tmp_path
+pytestmark = pytest.mark.usefixtures("own_graph_cache")
 
 
 @torch.no_grad()
 @pytest.mark.parametrize("make", [lambda: RestoreNet(widths=(8, 16), pairs=(1,)), lambda: RecCNN(channels=8, pairs=1)])
 def test_reconstruction_matches_pytorch_at_any_size(make: object) -> None:
-    net = _randomised(make())  # type: ignore[operator]
-    compiled = onnxruntime_net.compile_net(net)
-    for height, width in ((37, 53), (96, 64)):  # off the grid: padded and cropped around the graph
-        image, condition = torch.rand(2, 3, height, width), torch.tensor([[0.2, 0.3], [0.7, 0.8]])
-        out = compiled(image.contiguous(memory_format=torch.channels_last), condition)
-        assert out.shape == image.shape and out.dtype == torch.float32
-        assert torch.allclose(out, net(image, condition), atol=1e-5)
-    assert net.frozen is None  # the network itself is untouched
+    net = randomised(make())  # type: ignore[operator]
+    assert_runs_like_pytorch_at_any_size(onnxruntime_net.compile_net(net), net)
 
 
 @torch.no_grad()
 def test_comcnn_matches_pytorch() -> None:
-    net = _randomised(ComCNN(channels=8))
+    net = randomised(ComCNN(channels=8))
     image = torch.rand(1, 3, 34, 50)
     out = onnxruntime_net.compile_net(net)(image)
     assert out.shape == (1, 3, 17, 25)
     assert torch.allclose(out, net(image), atol=1e-5)
 
 
-def test_graph_is_cached_and_read_back(monkeypatch: pytest.MonkeyPatch, _cache: Path) -> None:
-    net = _randomised(RecCNN(channels=8, pairs=1))
+def test_graph_is_cached_and_read_back(monkeypatch: pytest.MonkeyPatch, own_graph_cache: Path) -> None:
+    net = randomised(RecCNN(channels=8, pairs=1))
     first = onnxruntime_net.graph(net)
-    assert len(list(_cache.glob("onnx-torch*/RecCNN-*/model.onnx"))) == 1
+    assert len(list(own_graph_cache.glob("onnx-torch*/RecCNN-*/model.onnx"))) == 1
 
     def fail(_: torch.nn.Module, __: Path) -> None:
         msg = "exported again"

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import psnr
+from conftest import assert_runs_like_pytorch_at_any_size, psnr, randomised
 from jpegplus import pipeline
 from jpegplus.models import ComCNN, RecCNN, RestoreNet
 from jpegplus.runtime import Precision
@@ -14,45 +14,29 @@ from jpegplus.runtime import Precision
 openvino_net = pytest.importorskip("jpegplus.backends.openvino_net", reason="the openvino extra is not installed")
 
 
-def _randomised(net: torch.nn.Module) -> torch.nn.Module:
-    torch.manual_seed(0)
-    for parameter in net.parameters():
-        torch.nn.init.normal_(parameter, std=0.05)
-    return net.eval()
-
-
-@pytest.fixture(autouse=True)
-def _cache(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    monkeypatch.setenv("JPEGPLUS_CACHE", str(tmp_path))
-    return tmp_path
+pytestmark = pytest.mark.usefixtures("own_graph_cache")
 
 
 @torch.no_grad()
 @pytest.mark.parametrize("make", [lambda: RestoreNet(widths=(8, 16), pairs=1), lambda: RecCNN(channels=8, pairs=1)])
 def test_reconstruction_matches_pytorch_at_any_size(make: object) -> None:
-    net = _randomised(make())  # type: ignore[operator]
-    compiled = openvino_net.compile_net(net, Precision.FP32)
-    for height, width in ((37, 53), (96, 64)):  # off the grid: padded and cropped around the graph
-        image, condition = torch.rand(2, 3, height, width), torch.tensor([[0.2, 0.3], [0.7, 0.8]])
-        out = compiled(image.contiguous(memory_format=torch.channels_last), condition)
-        assert out.shape == image.shape and out.dtype == torch.float32
-        assert torch.allclose(out, net(image, condition), atol=1e-5)
-    assert net.frozen is None  # the network itself is untouched
+    net = randomised(make())  # type: ignore[operator]
+    assert_runs_like_pytorch_at_any_size(openvino_net.compile_net(net, Precision.FP32), net)
 
 
 @torch.no_grad()
 def test_comcnn_matches_pytorch_in_bf16() -> None:
-    net = _randomised(ComCNN(channels=8))
+    net = randomised(ComCNN(channels=8))
     image = torch.rand(1, 3, 34, 50)
     out = openvino_net.compile_net(net, Precision.BF16)(image)
     assert out.shape == (1, 3, 17, 25)
     assert (out - net(image)).abs().max() < 2e-2
 
 
-def test_graph_is_cached_and_read_back(monkeypatch: pytest.MonkeyPatch, _cache: Path) -> None:
-    net = _randomised(RecCNN(channels=8, pairs=1))
+def test_graph_is_cached_and_read_back(monkeypatch: pytest.MonkeyPatch, own_graph_cache: Path) -> None:
+    net = randomised(RecCNN(channels=8, pairs=1))
     openvino_net.graph(net)
-    assert len(list(_cache.glob("openvino-*/RecCNN-*/model.xml"))) == 1
+    assert len(list(own_graph_cache.glob("openvino-*/RecCNN-*/model.xml"))) == 1
 
     def fail(_: torch.nn.Module) -> None:
         msg = "converted again"
@@ -69,7 +53,7 @@ def test_unwritable_cache_still_runs(monkeypatch: pytest.MonkeyPatch, tmp_path: 
     blocker = tmp_path / "file"
     blocker.write_text("x")
     monkeypatch.setenv("JPEGPLUS_CACHE", str(blocker))
-    net = _randomised(ComCNN(channels=4))
+    net = randomised(ComCNN(channels=4))
     image = torch.rand(1, 3, 8, 8)
     with torch.no_grad():
         assert torch.allclose(openvino_net.compile_net(net, Precision.FP32)(image), net(image), atol=1e-5)

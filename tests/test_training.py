@@ -98,6 +98,10 @@ def test_export_command_writes_the_kinds_and_what_was_measured(tmp_path: Path) -
     assert (entry["highest_quality"], entry["crossover_bpp"]) == (70, 0.3)
     result = CliRunner().invoke(app, [*argv[:-1], "artifacts,big"])
     assert result.exit_code == 2 and "unknown model kind 'big'" in result.stderr
+    result = CliRunner().invoke(app, [*argv[:-1], "artifacts-light", "--lowest-quality", "25"])
+    assert result.exit_code == 0 and "webp-artifacts-light: " in result.stdout
+    light = json.loads((tmp_path / "manifest.json").read_text())["webp-artifacts-light"]
+    assert (light["lightens"], light["lowest_quality"]) == ("webp-artifacts", 25) and "highest_quality" not in light
 
 
 @pytest.mark.parametrize(

@@ -105,3 +105,37 @@ def test_a_codec_without_its_own_model_gets_jpegs(weights_copy: Path) -> None:
     (weights_copy / "manifest.json").write_text(json.dumps(manifest))
     assert weights.select("webp", Mode.FULL).name == "jpeg-artifacts"
     assert weights.select_enhance().name == "jpeg-enhance"
+
+
+def test_a_lighter_network_stands_in_from_its_lowest_quality(weights_copy: Path) -> None:
+    import hashlib
+
+    from safetensors.torch import save
+
+    from jpegplus.codecs.jpeg.quantization import condition_from_quality
+    from jpegplus.models import RECONSTRUCTORS
+
+    identity = RECONSTRUCTORS["SlimRestoreNet"]()  # its last convolution starts at zero: output = input
+    blob = save({f"rec.{key}": value.half().contiguous() for key, value in identity.state_dict().items()})
+    digest = hashlib.sha256(blob).hexdigest()
+    (weights_copy / f"jpeg-artifacts-light-{digest[:8]}.safetensors").write_bytes(blob)
+    manifest = json.loads((weights_copy / "manifest.json").read_text())
+    manifest["jpeg-artifacts-light"] = {
+        "file": f"jpeg-artifacts-light-{digest[:8]}.safetensors",
+        "sha256": digest,
+        "architecture": "SlimRestoreNet",
+        "card": "jpeg-artifacts.md",
+        "lightens": "jpeg-artifacts",
+        "lowest_quality": 40,
+    }
+    (weights_copy / "manifest.json").write_text(json.dumps(manifest))
+    full = weights.get_spec("jpeg-artifacts")
+    assert weights.lighter(full, condition_from_quality(40)).name == "jpeg-artifacts-light"
+    assert weights.lighter(full, condition_from_quality(39)) is full
+    assert weights.lighter(weights.get_spec("webp-artifacts"), condition_from_quality(90)).name == "webp-artifacts"
+    rng = np.random.default_rng(0)
+    image = (rng.random((48, 64, 3)) * 255).astype(np.uint8)
+    for quality, light in ((60, True), (20, False)):
+        data = compress(image, codec="jpeg", quality=quality, mode="full")
+        plain = np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))
+        assert np.array_equal(decompress(data), plain) is light  # the identity stand-in returns the plain decode

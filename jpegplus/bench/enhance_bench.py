@@ -8,6 +8,7 @@ import tempfile
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PIL import Image
@@ -15,7 +16,7 @@ from PIL import Image
 from jpegplus import metrics, pipeline
 from jpegplus.bench.enhance_sets import REFERENCE_SUFFIX, make_sets
 from jpegplus.runtime import cpu_has_bf16
-from jpegplus.weights import load_model, select_enhance
+from jpegplus.weights import WeightsSpec, load_model, select_enhance, stand_in
 
 
 @dataclass(frozen=True)
@@ -88,9 +89,13 @@ def run_enhance_bench(sets_dir: Path, out: Path, names: list[str] | None = None)
     pipeline.enhance(np.zeros((64, 64, 3), np.uint8), strength=50)  # load and compile once, outside the timings
     results = [bench_set(folder) for folder in folders]
     model = load_model(select_enhance().name)
-    facts = {
+    light = stand_in(model.spec)
+    facts: dict[str, object] = {
         "model": model.spec.model_id,
-        "parameters": sum(p.numel() for p in model.reconstruct.parameters()),
+        "parameters": _parameters(model.spec),
+        "light": None
+        if light is None
+        else {"model": light.model_id, "parameters": _parameters(light), "lowest_quality": light.lowest_quality},
         "bf16": cpu_has_bf16(),
         "sets": [asdict(r) for r in results],
     }
@@ -100,11 +105,20 @@ def run_enhance_bench(sets_dir: Path, out: Path, names: list[str] | None = None)
     return results
 
 
-def markdown(results: list[SetResult], facts: dict[str, object]) -> str:
+def _parameters(spec: WeightsSpec) -> int:
+    return sum(p.numel() for p in load_model(spec.name).reconstruct.parameters())
+
+
+def markdown(results: list[SetResult], facts: dict[str, Any]) -> str:
     """The per-set table."""
+    light = facts.get("light")
+    models = f"`{facts['model']}` ({facts['parameters']:,} parameters)"
+    if light:
+        models += (
+            f", and from quality {light['lowest_quality']} `{light['model']}` ({light['parameters']:,} parameters)"
+        )
     lines = [
-        f"enhance with `{facts['model']}` ({facts['parameters']:,} parameters); PSNR against the references "
-        "(RGB; gray sets on their one plane)",
+        f"enhance with {models}; PSNR against the references (RGB; gray sets on their one plane)",
         "",
         "| set | images | plain dB | enhanced dB | mean gain | worst gain (image) | median ms |",
         "|---|---|---|---|---|---|---|",

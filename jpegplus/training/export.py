@@ -12,12 +12,14 @@ from safetensors.torch import save
 from jpegplus.errors import InvalidOptionError
 from jpegplus.weights import MANIFEST, Architecture
 
+LIGHT_KIND = "artifacts-light"
 DEFAULT_ARCHITECTURES = {"artifact_net": "RecCNN", "down_net": "RecCNN"}  # checkpoints that do not name theirs
 # model kind → (compact net, checkpoint entry of the reconstructor, {tensor prefix: checkpoint entry})
 EXPORTS = {
     "artifacts": (None, "artifact_net", {"rec.": "artifact_net"}),
     "enhance": (None, "artifact_net", {"rec.": "artifact_net"}),  # an artifact model trained with --legacy
     "downsample": ("ComCNN", "down_net", {"com.": "com_net", "rec.": "down_net"}),
+    "artifacts-light": (None, "artifact_net", {"rec.": "artifact_net"}),  # a lighter stand-in (--lowest-quality)
 }
 
 
@@ -27,6 +29,7 @@ def export(
     kinds: list[str],
     highest_quality: int | None = None,
     crossover_bpp: float | None = None,
+    lowest_quality: int | None = None,
 ) -> dict[str, str]:
     """Write ``<codec>-<kind>-<sha8>.safetensors`` per kind and update the manifest; returns name → file.
 
@@ -34,6 +37,8 @@ def export(
     decode (held-out photos), when below 100; decompress passes the plain decode through above it.
     ``crossover_bpp``: for an artifact model, the rate below which auto also tries the half-resolution
     path (where the full and downsample curves of ``jpegplus bench`` cross; see :class:`jpegplus.weights.WeightsSpec`).
+    ``lowest_quality``: for the ``artifacts-light`` kind, the lowest codec quality from which it stands in for
+    the codec's artifact model (:func:`jpegplus.weights.lighter`).
     """
     unknown = [kind for kind in kinds if kind not in EXPORTS]
     if unknown:
@@ -59,7 +64,9 @@ def export(
         file = f"{name}-{digest[:8]}.safetensors"
         (out_dir / file).write_bytes(blob)
         manifest[name] = {"file": file, "sha256": digest, "architecture": architecture, "card": f"{name}.md"}
-        measured = {"highest_quality": highest_quality, "crossover_bpp": crossover_bpp}
+        measured: dict[str, object] = {"highest_quality": highest_quality, "crossover_bpp": crossover_bpp}
+        if kind == LIGHT_KIND:
+            measured.update(lightens=f"{payload.get('codec', 'jpeg')}-artifacts", lowest_quality=lowest_quality or 100)
         manifest[name].update({key: value for key, value in measured.items() if value is not None})
         written[name] = file
     manifest_path.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
