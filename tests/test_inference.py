@@ -3,22 +3,16 @@ from __future__ import annotations
 import pytest
 import torch
 
+from conftest import randomised
 from jpegplus.backends import torch_net
 from jpegplus.inference import pad_even, run_tiled
 from jpegplus.models import ComCNN, RecCNN, RestoreNet
 from jpegplus.runtime import Precision, runnable
 
 
-def _randomised(net: torch.nn.Module) -> torch.nn.Module:
-    torch.manual_seed(0)
-    for parameter in net.parameters():
-        torch.nn.init.normal_(parameter, std=0.05)
-    return net.eval()
-
-
 @torch.no_grad()
 def test_tiles_stitch_like_one_pass() -> None:
-    net = _randomised(RecCNN(channels=8, pairs=2))
+    net = randomised(RecCNN(channels=8, pairs=2))
     image = torch.rand(1, 3, 70, 94)
     condition = torch.tensor([[0.5, 0.6]])
     whole = net(image, condition)
@@ -28,7 +22,7 @@ def test_tiles_stitch_like_one_pass() -> None:
 
 @torch.no_grad()
 def test_downscaling_tiles_stitch_like_one_pass() -> None:
-    net = _randomised(ComCNN(channels=8))
+    net = randomised(ComCNN(channels=8))
     image = torch.rand(1, 3, 66, 90)
     tiled = run_tiled(net, image, scale=0.5, tile=32, overlap=8)
     assert tiled.shape == (1, 3, 33, 45)
@@ -60,7 +54,7 @@ def test_untrained_restorenet_is_identity_on_any_size() -> None:
 
 @torch.no_grad()
 def test_restorenet_output_depends_on_condition() -> None:
-    net = _randomised(RestoreNet(widths=(8, 16), pairs=1))
+    net = randomised(RestoreNet(widths=(8, 16), pairs=1))
     image = torch.rand(1, 3, 32, 32)
     low, high = (net(image, torch.tensor([[c, c]])) for c in (0.1, 0.9))
     assert low.shape == image.shape and (low - high).abs().max() > 1e-3
@@ -68,7 +62,7 @@ def test_restorenet_output_depends_on_condition() -> None:
 
 @torch.no_grad()
 def test_bf16_inference_copy_stays_close_and_keeps_fp32_skip() -> None:
-    net = _randomised(RecCNN(channels=8, pairs=1))
+    net = randomised(RecCNN(channels=8, pairs=1))
     for parameter in net.parameters():
         parameter.mul_(0.1)
     image, condition = torch.rand(1, 3, 16, 16), torch.tensor([[0.5, 0.5]])
@@ -81,7 +75,7 @@ def test_bf16_inference_copy_stays_close_and_keeps_fp32_skip() -> None:
 
 @torch.no_grad()
 def test_frozen_net_matches_eager_at_sizes_it_was_not_traced_at() -> None:
-    for net in (_randomised(RestoreNet(widths=(8, 16), pairs=1)), _randomised(RecCNN(channels=8, pairs=1))):
+    for net in (randomised(RestoreNet(widths=(8, 16), pairs=1)), randomised(RecCNN(channels=8, pairs=1))):
         for height, width in ((37, 53), (96, 64)):
             image, condition = torch.rand(2, 3, height, width), torch.tensor([[0.2, 0.3], [0.7, 0.8]])
             eager = net(image, condition)
@@ -105,7 +99,7 @@ def test_banded_uint8_restore_matches_the_tensor_pass(offset: tuple[int, int], m
     from jpegplus.inference import restore_pixels
     from jpegplus.io import to_image, to_tensor
 
-    net = _randomised(RecCNN(channels=8, pairs=2))
+    net = randomised(RecCNN(channels=8, pairs=2))
     pixels = np.random.default_rng(1).integers(0, 256, (75, 61, 3), dtype=np.uint8)
     device = torch.device("cpu")
     monkeypatch.setattr("jpegplus.inference.runnable", lambda model, _: model)
