@@ -78,6 +78,16 @@ def test_export_of_a_checkpoint_is_reproducible(tmp_path: Path) -> None:
     assert len(files) == 1  # the same bytes, so the same digest in the name
 
 
+def test_export_makes_its_weights_folder(tmp_path: Path) -> None:
+    checkpoint = tmp_path / "checkpoint.pt"
+    torch.save({"artifact_net": RestoreNet(widths=(8, 16), pairs=1).state_dict()}, checkpoint)
+    out = tmp_path / "new" / "weights"
+    written = export(checkpoint, out, ["artifacts"])
+    assert (out / written["jpeg-artifacts"]).is_file()
+    assert json.loads((out / "manifest.json").read_text())["jpeg-artifacts"]["file"] == written["jpeg-artifacts"]
+    assert sorted(path.name for path in out.iterdir()) == sorted([written["jpeg-artifacts"], "manifest.json"])
+
+
 def test_export_names_the_half_resolution_architecture(tmp_path: Path) -> None:
     checkpoint = tmp_path / "checkpoint.pt"
     state = {"com_net": ComCNN().state_dict(), "down_net": RestoreNet(widths=(8, 16), pairs=1).state_dict()}

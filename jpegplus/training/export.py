@@ -10,6 +10,7 @@ import torch
 from safetensors.torch import save
 
 from jpegplus.errors import InvalidOptionError
+from jpegplus.io import write_atomic
 from jpegplus.weights import MANIFEST, Architecture
 
 LIGHT_KIND = "artifacts-light"
@@ -45,6 +46,7 @@ def export(
         msg = f"unknown model kind {unknown[0]!r}; choose from {', '.join(EXPORTS)}"
         raise InvalidOptionError(msg)
     payload = torch.load(checkpoint, weights_only=True, map_location="cpu")
+    out_dir.mkdir(parents=True, exist_ok=True)
     manifest_path = out_dir / MANIFEST
     manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
     written = {}
@@ -62,12 +64,12 @@ def export(
         blob = save(tensors, metadata={"model": f"{name} {architecture}"})
         digest = hashlib.sha256(blob).hexdigest()
         file = f"{name}-{digest[:8]}.safetensors"
-        (out_dir / file).write_bytes(blob)
+        write_atomic(out_dir / file, blob, force=True)
         manifest[name] = {"file": file, "sha256": digest, "architecture": architecture, "card": f"{name}.md"}
         measured: dict[str, object] = {"highest_quality": highest_quality, "crossover_bpp": crossover_bpp}
         if kind == LIGHT_KIND:
             measured.update(lightens=f"{payload.get('codec', 'jpeg')}-artifacts", lowest_quality=lowest_quality or 100)
         manifest[name].update({key: value for key, value in measured.items() if value is not None})
         written[name] = file
-    manifest_path.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    write_atomic(manifest_path, (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode(), force=True)
     return written
