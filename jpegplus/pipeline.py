@@ -250,7 +250,7 @@ def enhance_image(
     picture = open_image(data, max_pixels=limit) if data is not None else None
     if data is not None and picture is not None and picture.format == "JPEG":
         condition = override or _tables_condition(picture)
-        cells = consistency.LumaCells.read(data)  # before decoding: libjpeg's buffers and the pixels never meet
+        cells = consistency.JpegCells.read(data)  # before decoding: libjpeg's buffers and the pixels never meet
         decoded = load_image(picture)
         picture.close()  # the pixels live in ``decoded`` now; Pillow's copy would double them
         del picture

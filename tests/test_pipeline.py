@@ -12,7 +12,7 @@ import jpegplus
 from conftest import jpeg_bytes, psnr, retag
 from jpegplus import payload
 from jpegplus.codecs import CodecName, get_codec
-from jpegplus.codecs.jpeg.consistency import LumaCells, project
+from jpegplus.codecs.jpeg.consistency import JpegCells, project
 from jpegplus.codecs.jpeg.quantization import restoration_tables, standard_tables
 from jpegplus.errors import InvalidInputError, InvalidOptionError, MetadataError
 from jpegplus.io import to_image, to_tensor
@@ -218,7 +218,7 @@ def test_enhance_removes_artifacts(photo: np.ndarray) -> None:
     plain = get_codec("jpeg").decode(data)
     enhanced = jpegplus.enhance(data)
     assert psnr(enhanced, photo) > psnr(plain, photo) + 0.3
-    again = to_image(project(to_tensor(enhanced), LumaCells.read(data)), gray=False)
+    again = to_image(project(to_tensor(enhanced), JpegCells.read(data)), gray=False)
     assert np.abs(again.astype(int) - enhanced).mean() < 0.05  # its luma already lies in the file's cells
 
 
