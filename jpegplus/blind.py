@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from jpegplus.codecs.jpeg.consistency import BLOCK, LUMA_WEIGHTS
+from jpegplus.codecs.jpeg.consistency import BLOCK, DCT, LUMA_WEIGHTS
 from jpegplus.codecs.jpeg.quantization import standard_tables
 
 WINDOW_BLOCKS = 64  # blocks a side measured per offset (4,096): a stable estimate, cheap at any image size
@@ -36,15 +36,8 @@ class BlindEstimate:
     offset: tuple[int, int] = (0, 0)  # (rows, columns) at which the 8×8 grid starts
 
 
-def _dct_matrix() -> np.ndarray:
-    k = np.arange(BLOCK)
-    matrix = np.sqrt(2.0 / BLOCK) * np.cos((2 * k[None, :] + 1) * k[:, None] * np.pi / (2 * BLOCK))
-    matrix[0] /= np.sqrt(2.0)
-    return matrix
-
-
 # the 2-D DCT of a flattened 8×8 block as one matrix
-BLOCK_DCT = np.kron(_dct_matrix(), _dct_matrix()).astype(np.float32)
+BLOCK_DCT = np.kron(DCT.numpy(), DCT.numpy())
 
 
 def _luma(pixels: np.ndarray) -> np.ndarray:
