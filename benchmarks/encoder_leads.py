@@ -28,7 +28,8 @@ from jpegplus.codecs.jpeg.codec import SCAN_CODER, smallest_scans
 from jpegplus.codecs.jpeg.quantization import condition_from_picture, restoration_tables
 from jpegplus.inference import restore_pixels
 from jpegplus.metrics import psnr
-from jpegplus.weights import lighter, load_model, select_enhance
+from jpegplus.modes import Mode
+from jpegplus.weights import lighter, load_model, select
 
 QUALITIES = (5, 10, 20, 30, 50, 75)
 Encoder = Callable[[np.ndarray, int], bytes]
@@ -75,7 +76,7 @@ VARIANTS: dict[str, Encoder] = {
 
 def curve(encode: Encoder, photos: list[np.ndarray]) -> tuple[list[float], list[float], list[float]]:
     """(bpp, network PSNR, plain-decode PSNR) per quality, means over the photos (bits pooled)."""
-    spec = select_enhance()
+    spec = select("jpeg", Mode.FULL)
     rates, restored, plain = [], [], []
     for quality in QUALITIES:
         bits = pixels = 0

@@ -233,9 +233,9 @@ def train(
 def export_weights(
     checkpoint: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="a training run's checkpoint.pt")],
     out: Annotated[Path, typer.Option(help="weights folder: files and manifest.json entries")] = Path("weights"),
-    kinds: Annotated[str, typer.Option(help="comma-separated, of: artifacts, enhance, downsample, artifacts-light")] = (
-        "artifacts,enhance,downsample"
-    ),
+    kinds: Annotated[
+        str, typer.Option(help="comma-separated, of: artifacts, enhance, downsample, artifacts-light, enhance-light")
+    ] = ("artifacts,enhance,downsample"),
     highest_quality: Annotated[
         Optional[int], typer.Option(min=1, max=100, help="highest quality where it beats the plain decode")
     ] = None,
@@ -243,7 +243,7 @@ def export_weights(
         Optional[float], typer.Option(min=0, help="artifact model: below this rate auto also tries half resolution")
     ] = None,
     lowest_quality: Annotated[
-        Optional[int], typer.Option(min=1, max=100, help="artifacts-light: lowest quality it stands in from")
+        Optional[int], typer.Option(min=1, max=100, help="-light kinds: lowest quality they stand in from")
     ] = None,
 ) -> None:
     """Write a checkpoint's models as fp16 safetensors into a weights folder and its manifest."""

@@ -42,7 +42,7 @@ from jpegplus.options import (
 )
 from jpegplus.ratecontrol import bisect_quality
 from jpegplus.runtime import resolve_device
-from jpegplus.weights import WeightsSpec, get_spec, lighter, load_model, select, select_enhance
+from jpegplus.weights import FALLBACK_CODEC, WeightsSpec, get_spec, lighter, load_model, select, select_enhance
 
 log = logging.getLogger(__name__)
 
@@ -260,7 +260,8 @@ def enhance_image(
         def project(band: torch.Tensor, first_row: int) -> torch.Tensor:
             return consistency.project(band, cells, first_row=first_row)
 
-        restored = _restore_enhance(decoded.pixels, condition, (0, 0), target, project, in_place=True)
+        spec = _file_enhancer(cells, condition)
+        restored = _restore_enhance(decoded.pixels, spec, condition, (0, 0), target, project, in_place=True)
         return replace(decoded, pixels=restored)
     decoded = load_image(picture if picture is not None else image, max_pixels=limit)
     estimate = blind.estimate(decoded.pixels)
@@ -271,11 +272,24 @@ def enhance_image(
     else:
         log.info("no JPEG trace in the pixels: returned unchanged (pass strength to filter anyway)")
         return decoded
-    return replace(decoded, pixels=_restore_enhance(decoded.pixels, condition, estimate.offset, target))
+    spec = lighter(select(FALLBACK_CODEC, Mode.FULL), condition)  # no file: enhance's own models gained no more
+    return replace(decoded, pixels=_restore_enhance(decoded.pixels, spec, condition, estimate.offset, target))
+
+
+def _file_enhancer(cells: consistency.JpegCells | None, condition: tuple[float, float]) -> WeightsSpec:
+    """The network that enhances a JPEG file: enhance's own models (trained on re-compressed, resized and jpegli
+    files), except that from quality 30 up, where the slim one stands in, gray and 4:4:4 files keep the artifact
+    model's: on them it measured 0.02–0.22 dB worse from quality 50 up (``weights/jpeg-enhance-light.md``)."""
+    own = lighter(select_enhance(), condition)
+    subsampled = cells is not None and len(cells.components) == 3 and cells.components[1].span != (1, 1)
+    if cells is not None and (subsampled or own.lightens is None):
+        return own
+    return lighter(select(FALLBACK_CODEC, Mode.FULL), condition)
 
 
 def _restore_enhance(
     pixels: np.ndarray,
+    spec: WeightsSpec,
     condition: tuple[float, float],
     offset: tuple[int, int],
     device: torch.device,
@@ -286,7 +300,7 @@ def _restore_enhance(
     """The enhance network on ``pixels`` whose 8×8 JPEG grid starts at ``offset`` (rows, columns), band by
     band (:func:`inference.restore_pixels`: bounded memory for any size); ``finish`` changes each band first;
     ``in_place`` overwrites ``pixels`` (only for pixels decoded here, never a caller's array)."""
-    model = load_model(lighter(select_enhance(), condition).name)
+    model = load_model(spec.name)
     return inference.restore_pixels(
         model.reconstruct, pixels, condition, device, offset=offset, finish=finish, in_place=in_place
     )

@@ -222,6 +222,50 @@ def test_enhance_removes_artifacts(photo: np.ndarray) -> None:
     assert np.abs(again.astype(int) - enhanced).mean() < 0.05  # its luma already lies in the file's cells
 
 
+@pytest.mark.parametrize(
+    ("quality", "options", "network"),
+    [
+        (50, {}, "jpeg-enhance-light"),  # 4:2:0
+        (50, {"subsampling": "4:2:2"}, "jpeg-enhance-light"),
+        (50, {"subsampling": "4:4:4"}, "jpeg-artifacts-light"),
+        (15, {"subsampling": "4:4:4"}, "jpeg-enhance"),
+        (15, {}, "jpeg-enhance"),
+    ],
+)
+def test_enhance_picks_its_network_from_the_file(
+    quality: int, options: dict[str, str], network: str, photo: np.ndarray, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    loaded = _spy_on_networks(monkeypatch)
+    jpegplus.enhance(jpeg_bytes(photo, quality, **options))
+    assert loaded == [network]
+
+
+def test_enhance_of_gray_files_and_of_pixels_without_a_file(
+    photo: np.ndarray, gray_photo: np.ndarray, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    loaded = _spy_on_networks(monkeypatch)
+    jpegplus.enhance(jpeg_bytes(gray_photo, 50))
+    jpegplus.enhance(jpeg_bytes(gray_photo, 15))
+    jpegplus.enhance(photo, strength=50)
+    jpegplus.enhance(photo, strength=15)
+    assert loaded == ["jpeg-artifacts-light", "jpeg-enhance", "jpeg-artifacts-light", "jpeg-artifacts"]
+
+
+def _spy_on_networks(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The names of the networks the pipeline loads from now on, in order."""
+    from jpegplus import pipeline
+
+    loaded: list[str] = []
+
+    def load(name: str) -> object:
+        loaded.append(name)
+        return pipeline_load(name)
+
+    pipeline_load = pipeline.load_model
+    monkeypatch.setattr(pipeline, "load_model", load)
+    return loaded
+
+
 def test_enhance_gray_and_strength(gray_photo: np.ndarray) -> None:
     data = jpeg_bytes(gray_photo, 20)
     out = jpegplus.enhance(data)

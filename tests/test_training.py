@@ -112,6 +112,14 @@ def test_export_command_writes_the_kinds_and_what_was_measured(tmp_path: Path) -
     assert result.exit_code == 0 and "webp-artifacts-light: " in result.stdout
     light = json.loads((tmp_path / "manifest.json").read_text())["webp-artifacts-light"]
     assert (light["lightens"], light["lowest_quality"]) == ("webp-artifacts", 25) and "highest_quality" not in light
+    result = CliRunner().invoke(app, [*argv[:-1], "enhance,enhance-light", "--lowest-quality", "30"])
+    assert result.exit_code == 0
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    assert "lightens" not in manifest["webp-enhance"]
+    assert (manifest["webp-enhance-light"]["lightens"], manifest["webp-enhance-light"]["lowest_quality"]) == (
+        "webp-enhance",
+        30,
+    )
 
 
 @pytest.mark.parametrize(

@@ -94,17 +94,18 @@ def test_each_codec_gets_its_own_models_else_jpegs_and_its_crossover_rate() -> N
         "jpeg2000": ("jpeg2000-artifacts", "jpeg-downsample", 0.0),
         "avif": ("avif-artifacts", "jpeg-downsample", 0.0),
     }
-    assert weights.select_enhance().name == "jpeg-artifacts"  # no jpeg-enhance installed
+    assert weights.select_enhance().name == "jpeg-enhance"
+    assert weights.stand_in(weights.select_enhance()).name == "jpeg-enhance-light"
     assert weights.get_spec("jpeg-downsample").architecture == weights.Architecture("LeanRestoreNet", "ComCNN")
 
 
 def test_a_codec_without_its_own_model_gets_jpegs(weights_copy: Path) -> None:
     manifest = json.loads((weights_copy / "manifest.json").read_text())
     del manifest["webp-artifacts"]
-    manifest["jpeg-enhance"] = manifest["jpeg-artifacts"]
+    del manifest["jpeg-enhance"]
     (weights_copy / "manifest.json").write_text(json.dumps(manifest))
     assert weights.select("webp", Mode.FULL).name == "jpeg-artifacts"
-    assert weights.select_enhance().name == "jpeg-enhance"
+    assert weights.select_enhance().name == "jpeg-artifacts"  # without its own model, enhance runs JPEG's
 
 
 def test_a_lighter_network_stands_in_from_its_lowest_quality(weights_copy: Path) -> None:

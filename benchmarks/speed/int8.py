@@ -29,9 +29,10 @@ from PIL import Image
 
 from jpegplus.backends.exportable import exportable
 from jpegplus.backends.onnxruntime_net import export
+from jpegplus.modes import Mode
 from jpegplus.runtime import simd_flags
 from jpegplus.training.data import decode_jpeg, random_jpeg, split_validation, training_images
-from jpegplus.weights import load_model, select_enhance
+from jpegplus.weights import load_model, select
 
 QUALITIES = (10, 20, 30, 40, 60, 75, 90)
 CROP = 256
@@ -164,7 +165,7 @@ def main() -> None:
     torch.set_num_threads(2)
     train, held = split_validation(training_images(arguments.photos), 10)
     photos = [np.asarray(Image.open(path).convert("RGB")) for path in held]
-    spec = select_enhance()
+    spec = select("jpeg", Mode.FULL)
     net = load_model(spec.name).reconstruct.float().eval()
     items = calibration_items(train, arguments.crops)
     bf16 = any(flag in simd_flags() for flag in ("avx512_bf16", "amx_bf16"))

@@ -13,14 +13,15 @@ from jpegplus.errors import InvalidOptionError
 from jpegplus.io import write_atomic
 from jpegplus.weights import MANIFEST, Architecture
 
-LIGHT_KIND = "artifacts-light"
+LIGHT_SUFFIX = "-light"  # a lighter stand-in for the kind before the suffix (--lowest-quality)
 DEFAULT_ARCHITECTURES = {"artifact_net": "RecCNN", "down_net": "RecCNN"}  # checkpoints that do not name theirs
 # model kind → (compact net, checkpoint entry of the reconstructor, {tensor prefix: checkpoint entry})
 EXPORTS = {
     "artifacts": (None, "artifact_net", {"rec.": "artifact_net"}),
     "enhance": (None, "artifact_net", {"rec.": "artifact_net"}),  # an artifact model trained with --legacy
     "downsample": ("ComCNN", "down_net", {"com.": "com_net", "rec.": "down_net"}),
-    "artifacts-light": (None, "artifact_net", {"rec.": "artifact_net"}),  # a lighter stand-in (--lowest-quality)
+    "artifacts-light": (None, "artifact_net", {"rec.": "artifact_net"}),
+    "enhance-light": (None, "artifact_net", {"rec.": "artifact_net"}),
 }
 
 
@@ -38,8 +39,8 @@ def export(
     decode (held-out photos), when below 100; decompress passes the plain decode through above it.
     ``crossover_bpp``: for an artifact model, the rate below which auto also tries the half-resolution
     path (where the full and downsample curves of ``jpegplus bench`` cross; see :class:`jpegplus.weights.WeightsSpec`).
-    ``lowest_quality``: for the ``artifacts-light`` kind, the lowest codec quality from which it stands in for
-    the codec's artifact model (:func:`jpegplus.weights.lighter`).
+    ``lowest_quality``: for the ``-light`` kinds, the lowest codec quality from which it stands in for the
+    codec's model of the kind before the suffix (:func:`jpegplus.weights.lighter`).
     """
     unknown = [kind for kind in kinds if kind not in EXPORTS]
     if unknown:
@@ -67,8 +68,9 @@ def export(
         write_atomic(out_dir / file, blob, force=True)
         manifest[name] = {"file": file, "sha256": digest, "architecture": architecture, "card": f"{name}.md"}
         measured: dict[str, object] = {"highest_quality": highest_quality, "crossover_bpp": crossover_bpp}
-        if kind == LIGHT_KIND:
-            measured.update(lightens=f"{payload.get('codec', 'jpeg')}-artifacts", lowest_quality=lowest_quality or 100)
+        if kind.endswith(LIGHT_SUFFIX):
+            lightens = f"{payload.get('codec', 'jpeg')}-{kind.removesuffix(LIGHT_SUFFIX)}"
+            measured.update(lightens=lightens, lowest_quality=lowest_quality or 100)
         manifest[name].update({key: value for key, value in measured.items() if value is not None})
         written[name] = file
     write_atomic(manifest_path, (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode(), force=True)
