@@ -44,6 +44,7 @@ MARGIN = 0.55
 SOFT_STEP = 12.0
 LUMA_WEIGHTS = (0.299, 0.587, 0.114)  # JFIF's RGB → Y
 TO_YCBCR = torch.tensor([LUMA_WEIGHTS, (-0.168736, -0.331264, 0.5), (0.5, -0.418688, -0.081312)])  # JFIF, centred
+FROM_YCBCR = torch.linalg.inv(TO_YCBCR)
 LUMA_SPACES = ("JCS_YCbCr", "JCS_GRAYSCALE")  # colour spaces whose first component is JFIF luma
 STRIP_ROWS = 64  # rows of blocks of the most subsampled component per step: bounded memory for any height
 
@@ -163,7 +164,7 @@ def project(image: torch.Tensor, cells: JpegCells | None, *, first_row: int = 0)
     colour = image.shape[1] == 3 and len(cells.components) == 3
     components = cells.components if colour else cells.components[:1]
     to_planes = TO_YCBCR if colour else torch.tensor([LUMA_WEIGHTS if image.shape[1] == 3 else (1.0,)])
-    from_planes = torch.linalg.inv(TO_YCBCR) if colour else torch.ones(image.shape[1], 1)
+    from_planes = FROM_YCBCR if colour else torch.ones(image.shape[1], 1)
     strip_rows = STRIP_ROWS * cells.mcu_rows
     out = image.clone()
     for top in range(0, image.shape[2], strip_rows):
