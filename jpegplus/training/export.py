@@ -16,12 +16,12 @@ from jpegplus.weights import MANIFEST, Architecture
 LIGHT_SUFFIX = "-light"  # a lighter stand-in for the kind before the suffix (--lowest-quality)
 DEFAULT_ARCHITECTURES = {"artifact_net": "RecCNN", "down_net": "RecCNN"}  # checkpoints that do not name theirs
 # model kind → (compact net, checkpoint entry of the reconstructor, {tensor prefix: checkpoint entry})
+ARTIFACT_NET = (None, "artifact_net", {"rec.": "artifact_net"})
 EXPORTS = {
-    "artifacts": (None, "artifact_net", {"rec.": "artifact_net"}),
-    "enhance": (None, "artifact_net", {"rec.": "artifact_net"}),  # an artifact model trained with --legacy
+    "artifacts": ARTIFACT_NET,
+    "enhance": ARTIFACT_NET,  # an artifact model trained with --legacy
     "downsample": ("ComCNN", "down_net", {"com.": "com_net", "rec.": "down_net"}),
-    "artifacts-light": (None, "artifact_net", {"rec.": "artifact_net"}),
-    "enhance-light": (None, "artifact_net", {"rec.": "artifact_net"}),
+    **{kind + LIGHT_SUFFIX: ARTIFACT_NET for kind in ("artifacts", "enhance")},
 }
 
 
