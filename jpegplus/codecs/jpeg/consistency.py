@@ -58,6 +58,7 @@ def _dct_matrix() -> torch.Tensor:
 
 
 DCT = _dct_matrix()
+DCT_2D = torch.kron(DCT, DCT)  # the 2-D transform of a row-major 8×8 block as one 64×64 matrix
 
 
 @dataclass(frozen=True)
@@ -166,39 +167,67 @@ def project(image: torch.Tensor, cells: JpegCells | None, *, first_row: int = 0)
     to_planes = TO_YCBCR if colour else torch.tensor([LUMA_WEIGHTS if image.shape[1] == 3 else (1.0,)])
     from_planes = FROM_YCBCR if colour else torch.ones(image.shape[1], 1)
     strip_rows = STRIP_ROWS * cells.mcu_rows
-    out = image.clone()
+    out = image.float().clone()
     for top in range(0, image.shape[2], strip_rows):
-        strip = image[0, :, top : top + strip_rows].float() * 255.0
-        planes = (to_planes @ strip.flatten(1)).view(-1, *strip.shape[1:])
-        planes[0] -= 128.0  # JPEG's level shift; the chroma planes are already centred
-        changes = torch.stack(
-            [
-                _clamped_change(plane, component, first_row + top)
-                for plane, component in zip(planes, components, strict=True)
-            ]
-        )
-        out[0, :, top : top + strip_rows] += (from_planes @ changes.flatten(1)).view(strip.shape) / 255.0
-    return out.clamp_(0.0, 1.0)
+        strip = out[0, :, top : top + strip_rows]
+        sampled: dict[tuple[int, int], torch.Tensor] = {}  # the strip averaged over each span, computed once
+        changes = []
+        for index, component in enumerate(components):
+            if component.span not in sampled:
+                sampled[component.span] = _averaged(strip, component.span)
+            plane = _weighted_sum(sampled[component.span], to_planes[index] * 255.0)
+            if index == 0:
+                plane -= 128.0  # JPEG's level shift; the chroma planes are already centred
+            changes.append(_spread(_clamped_change(plane, component, first_row + top), component.span, strip.shape))
+        for index, change in enumerate(changes):
+            for channel, weight in enumerate((from_planes[:, index] / 255.0).tolist()):
+                strip[channel].add_(change, alpha=weight)
+    return out.clamp_(0.0, 1.0).to(image.dtype)
+
+
+def _averaged(strip: torch.Tensor, span: tuple[int, int]) -> torch.Tensor:
+    """``strip`` (C, H, W) averaged over ``span`` as libjpeg downsamples (edges replicated)."""
+    if span == (1, 1):
+        return strip
+    padding = (0, -strip.shape[2] % span[1], 0, -strip.shape[1] % span[0])
+    padded = F.pad(strip[None], padding, mode="replicate")[0] if any(padding) else strip
+    offsets = [(row, col) for row in range(span[0]) for col in range(span[1])]
+    total = padded[:, :: span[0], :: span[1]].clone()
+    for row, col in offsets[1:]:
+        total += padded[:, row :: span[0], col :: span[1]]
+    return total.div_(len(offsets))
+
+
+def _weighted_sum(planes: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+    """The sum of ``planes`` (C, H, W) weighted by ``weights`` (C,), one pass per plane."""
+    total = planes[0] * weights[0].item()
+    for plane, weight in zip(planes[1:], weights[1:].tolist(), strict=True):
+        total.add_(plane, alpha=weight)
+    return total
+
+
+def _spread(change: torch.Tensor, span: tuple[int, int], shape: torch.Size) -> torch.Tensor:
+    """``change`` of a component sampled every ``span`` pixels, repeated over its span and cut to ``shape``'s (H, W)."""
+    if span == (1, 1):
+        return change
+    rows, cols = change.shape
+    spread = change[:, None, :, None].expand(rows, span[0], cols, span[1]).reshape(rows * span[0], cols * span[1])
+    return spread[: shape[1], : shape[2]]
 
 
 def _clamped_change(plane: torch.Tensor, cells: ComponentCells, first_row: int) -> torch.Tensor:
-    """The change (image resolution) that clamps ``plane``'s DCT coefficients into ``cells``, a
-    subsampled component measured on ``plane`` averaged over its span as the encoder downsamples."""
-    (span_rows, span_cols), (height, width) = cells.span, plane.shape
-    sampled = plane[None, None]
-    if cells.span != (1, 1):
-        padding = (0, -width % span_cols, 0, -height % span_rows)
-        sampled = F.avg_pool2d(F.pad(sampled, padding, mode="replicate"), cells.span)
-    first_block = first_row // (BLOCK * span_rows)
-    rows = -(-sampled.shape[2] // BLOCK)
+    """The change that clamps ``plane`` (the component at its own sampling) into ``cells``' DCT cells."""
+    first_block = first_row // (BLOCK * cells.span[0])
+    rows = -(-plane.shape[0] // BLOCK)
     stored = cells.coefficients[:, :, first_block : first_block + rows].float()
     cols = stored.shape[3]
-    padding = (0, cols * BLOCK - sampled.shape[3], 0, rows * BLOCK - sampled.shape[2])
-    sampled = F.pad(sampled, padding, mode="replicate") if any(padding) else sampled
-    blocks = sampled[0, 0].reshape(rows, BLOCK, cols, BLOCK)
-    spectrum = torch.einsum("ux,rxcy,vy->uvrc", DCT, blocks, DCT)
-    margin = MARGIN * cells.table / (cells.table + SOFT_STEP)
-    low, high = (stored - margin) * cells.table, (stored + margin) * cells.table
-    change = spectrum.clamp(low, high) - spectrum
-    delta = torch.einsum("ux,uvrc,vy->rxcy", DCT, change, DCT).reshape(rows * BLOCK, cols * BLOCK)
-    return delta.repeat_interleave(span_rows, 0).repeat_interleave(span_cols, 1)[:height, :width]
+    padding = (0, cols * BLOCK - plane.shape[1], 0, rows * BLOCK - plane.shape[0])
+    padded = F.pad(plane[None, None], padding, mode="replicate")[0, 0] if any(padding) else plane
+    blocks = padded.reshape(rows, BLOCK, cols, BLOCK).transpose(1, 2).reshape(rows * cols, BLOCK * BLOCK)
+    spectrum = blocks @ DCT_2D.T  # (blocks, 64): each block's coefficients in row-major (u, v) order
+    stored = stored.permute(2, 3, 0, 1).reshape(rows * cols, BLOCK * BLOCK)
+    table = cells.table.reshape(BLOCK * BLOCK)
+    margin = MARGIN * table / (table + SOFT_STEP)
+    change = torch.clamp(spectrum, (stored - margin) * table, (stored + margin) * table) - spectrum
+    delta = (change @ DCT_2D).reshape(rows, cols, BLOCK, BLOCK).transpose(1, 2).reshape(rows * BLOCK, cols * BLOCK)
+    return delta[: plane.shape[0], : plane.shape[1]]
