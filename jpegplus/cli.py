@@ -281,7 +281,7 @@ def bench(
     peers: Annotated[
         Optional[Peers],
         typer.Option(
-            parser=parse_peers, metavar="NAMES", help="comma-separated peer JPEG encoders: jpegli, progressive"
+            parser=parse_peers, metavar="NAMES", help="comma-separated peer JPEG encoders: jpegli, progressive, mozjpeg"
         ),
     ] = None,
     plain_view: Annotated[

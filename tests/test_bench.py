@@ -122,8 +122,9 @@ def test_crossover_rate_between_two_curves() -> None:
 def test_parse_peers_reads_names_in_order_once() -> None:
     assert parse_peers("progressive, JPEGLI,progressive") == (Peer.PROGRESSIVE, Peer.JPEGLI)
     assert parse_peers("") == ()
-    with pytest.raises(InvalidOptionError, match="'mozjpeg'; choose from jpegli, progressive"):
-        parse_peers("jpegli,mozjpeg")
+    assert parse_peers("mozjpeg") == (Peer.MOZJPEG,)
+    with pytest.raises(InvalidOptionError, match="'guetzli'; choose from jpegli, progressive, mozjpeg"):
+        parse_peers("jpegli,guetzli")
 
 
 def test_bench_command_passes_parsed_peers_and_refuses_unknown_ones(monkeypatch, tmp_path: Path, capsys) -> None:
@@ -140,7 +141,7 @@ def test_bench_command_passes_parsed_peers_and_refuses_unknown_ones(monkeypatch,
         cli.main()
     assert stopped.value.code == 0
     assert seen == {"peers": (Peer.JPEGLI, Peer.PROGRESSIVE), "plain_view": True}
-    monkeypatch.setattr("sys.argv", [*argv, "--peers", "mozjpeg"])
+    monkeypatch.setattr("sys.argv", [*argv, "--peers", "guetzli"])
     with pytest.raises(SystemExit) as stopped:
         cli.main()
     err = capsys.readouterr().err
@@ -160,7 +161,7 @@ def peers_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     Image.fromarray(data.camera()[100:276, 150:326]).save(folder / "g.png")  # gray: jpegli stores it as RGB
     out = tmp_path_factory.mktemp("peers")
     config = BenchConfig(folder, (CodecName.JPEG,), (Mode.FULL,), True, (20, 50, 80), None,
-                         (Peer.JPEGLI, Peer.PROGRESSIVE), plain_view=True)  # fmt: skip
+                         (Peer.JPEGLI, Peer.PROGRESSIVE, Peer.MOZJPEG), plain_view=True)  # fmt: skip
     run_bench(config, out)
     return folder, out
 
@@ -174,9 +175,10 @@ def test_peer_curves_are_the_peers_files(peers_run: tuple[Path, Path]) -> None:
     results = json.loads((out / "results.json").read_text())
     assert set(results["curves"]) == {
         "plain-jpeg", "jpeg+enhance", "jpegli", "jpegli+enhance", "progressive-jpeg", "progressive-jpeg+enhance",
-        "jpegplus-jpeg-full", "jpegplus-jpeg-full-plain-view",
+        "mozjpeg", "mozjpeg+enhance", "jpegplus-jpeg-full", "jpegplus-jpeg-full-plain-view",
     }  # fmt: skip
-    assert results["config"]["peers"] == ["jpegli", "progressive"] and results["config"]["plain_view"] is True
+    assert results["config"]["peers"] == ["jpegli", "progressive", "mozjpeg"]
+    assert results["config"]["plain_view"] is True
     reference = np.asarray(Image.open(folder / "a.png"))
     jpegli = _points(results, "jpegli")[("a.png", 50)]
     assert jpegli["bytes"] == len(encode_peer(Peer.JPEGLI, reference, 50))
@@ -191,6 +193,12 @@ def test_peer_curves_are_the_peers_files(peers_run: tuple[Path, Path]) -> None:
     assert _points(results, "progressive-jpeg+enhance")[("a.png", 20)]["psnr"] == pytest.approx(
         _points(results, "jpeg+enhance")[("a.png", 20)]["psnr"]
     )
+    # mozjpeg: its own tables and trellis, progressive, smaller than libjpeg's file at the same quality
+    mozjpeg = encode_peer(Peer.MOZJPEG, reference, 50)
+    assert _points(results, "mozjpeg")[("a.png", 50)]["bytes"] == len(mozjpeg) < plain[("a.png", 50)]["bytes"]
+    with Image.open(io.BytesIO(mozjpeg)) as picture:
+        standard = Image.open(io.BytesIO(encode_peer(Peer.PROGRESSIVE, reference, 50))).quantization
+        assert picture.info.get("progressive") and picture.quantization != standard
 
 
 def test_plain_view_is_the_same_file_without_the_network(peers_run: tuple[Path, Path]) -> None:

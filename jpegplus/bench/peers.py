@@ -9,14 +9,18 @@ from __future__ import annotations
 
 import enum
 import io
+import tempfile
+from pathlib import Path
 from typing import NewType
 
+import jpeglib
 import numpy as np
 import pyjpegli
 from PIL import Image
 
 from jpegplus.bench.options import comma_separated
 from jpegplus.codecs import CodecName
+from jpegplus.codecs.jpeg.codec import SCAN_CODER
 from jpegplus.errors import InvalidOptionError
 
 
@@ -25,11 +29,12 @@ class Peer(str, enum.Enum):
 
     JPEGLI = "jpegli"  # Google's jpegli (pyjpegli; 4:2:0, its own adaptive quantization)
     PROGRESSIVE = "progressive"  # libjpeg-turbo progressive with optimized Huffman tables (Pillow)
+    MOZJPEG = "mozjpeg"  # mozjpeg's defaults, as cjpeg: its tables, trellis quantization, progressive (jpeglib)
 
     @property
     def curve(self) -> str:
         """The name of the peer's curve in results.json and the report."""
-        return {Peer.JPEGLI: "jpegli", Peer.PROGRESSIVE: "progressive-jpeg"}[self]
+        return {Peer.JPEGLI: "jpegli", Peer.PROGRESSIVE: "progressive-jpeg", Peer.MOZJPEG: "mozjpeg"}[self]
 
     @property
     def codec(self) -> CodecName:
@@ -63,8 +68,19 @@ def encode_peer(peer: Peer, image: np.ndarray, quality: int) -> bytes:
     if peer is Peer.JPEGLI:
         rgb = np.ascontiguousarray(np.repeat(image[:, :, None], 3, axis=2) if image.ndim == 2 else image)
         return bytes(pyjpegli.encode(rgb.tobytes(), rgb.shape[1], rgb.shape[0], quality))
+    if peer is Peer.MOZJPEG:
+        return _mozjpeg(image, quality)
     buffer = io.BytesIO()
     Image.fromarray(image).save(
         buffer, "JPEG", quality=quality, subsampling="4:2:0", optimize=True, progressive=True
     )  # fmt: skip
     return buffer.getvalue()
+
+
+def _mozjpeg(image: np.ndarray, quality: int) -> bytes:
+    """mozjpeg (jpeglib's build) with its own defaults at ``quality``: what its ``cjpeg -quality`` writes."""
+    pixels = np.ascontiguousarray(image[:, :, None] if image.ndim == 2 else image)
+    with tempfile.TemporaryDirectory() as folder, jpeglib.version(SCAN_CODER):
+        path = Path(folder) / "peer.jpg"
+        jpeglib.from_spatial(pixels).write_spatial(str(path), qt=quality)
+        return path.read_bytes()
