@@ -77,9 +77,10 @@ def estimate(pixels: np.ndarray) -> BlindEstimate:
 
 
 def _central_window(luma: np.ndarray) -> np.ndarray:
-    """The centre of the image, at most WINDOW_BLOCKS + 1 blocks a side: the estimate's cost is bounded."""
+    """The centre of the image, at most WINDOW_BLOCKS + 1 blocks a side: the estimate's cost is bounded. It
+    starts on a multiple of 8 pixels, so offsets found in it are the image's."""
     side = (WINDOW_BLOCKS + 1) * BLOCK
-    top, left = max((luma.shape[0] - side) // 2, 0), max((luma.shape[1] - side) // 2, 0)
+    top, left = (max((length - side) // 2, 0) // BLOCK * BLOCK for length in luma.shape[:2])
     return luma[top : top + side, left : left + side]
 
 

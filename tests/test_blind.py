@@ -6,7 +6,7 @@ from PIL import Image
 from skimage import data
 
 from conftest import jpeg_bytes
-from jpegplus.blind import estimate
+from jpegplus.blind import BlindEstimate, estimate
 from jpegplus.codecs import get_codec
 
 
@@ -24,6 +24,15 @@ def test_quality_and_grid_read_back_from_decoded_pixels(
     found = estimate(decoded[(8 - offset[0]) % 8 :, (8 - offset[1]) % 8 :])
     assert found.offset == offset
     assert found.quality is not None and abs(found.quality - quality) <= 1  # 49/50, 74/75 share their tables
+
+
+@pytest.mark.parametrize("offset", [(0, 0), (3, 5)])
+def test_grid_of_an_image_larger_than_the_measured_window(offset: tuple[int, int]) -> None:
+    # 540×780: the centred window starts off the image's 8-pixel grid (at column 130)
+    large = np.ascontiguousarray(np.pad(data.astronaut(), ((14, 14), (134, 134), (0, 0)), mode="reflect"))
+    decoded = get_codec("jpeg").decode(jpeg_bytes(large, 20))
+    found = estimate(decoded[(8 - offset[0]) % 8 :, (8 - offset[1]) % 8 :])
+    assert found == BlindEstimate(20, offset)
 
 
 def test_gray_pixels(scene: np.ndarray) -> None:
