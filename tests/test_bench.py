@@ -218,16 +218,18 @@ def test_plain_view_is_the_same_file_without_the_network(peers_run: tuple[Path, 
     assert "<h2>Plain view</h2>" in (out / "report.html").read_text()
 
 
-def test_every_curve_is_rated_against_libjpeg_and_jpegli(peers_run: tuple[Path, Path]) -> None:
+def test_every_curve_is_rated_against_libjpeg_jpegli_and_mozjpeg(peers_run: tuple[Path, Path]) -> None:
     _, out = peers_run
     table = json.loads((out / "results.json").read_text())["bd_rate"]
-    columns = ["vs_jpeg_psnr", "vs_jpeg_ms_ssim", "vs_jpegli_psnr", "vs_jpegli_ms_ssim"]
+    columns = [f"vs_{anchor}_{metric}" for anchor in ("jpeg", "jpegli", "mozjpeg") for metric in ("psnr", "ms_ssim")]
     assert all(list(row) == columns for row in table.values())  # no own-codec column repeating vs_jpeg
     assert table["jpegli"]["vs_jpegli_psnr"] == pytest.approx(0.0, abs=1e-9)
     assert table["plain-jpeg"]["vs_jpeg_ms_ssim"] == pytest.approx(0.0, abs=1e-9)
     assert table["jpeg+enhance"]["vs_jpeg_psnr"] < -5  # the network takes bits off every curve it restores
     assert table["jpegli+enhance"]["vs_jpegli_psnr"] < -5
-    header = "| curve | vs_jpeg_psnr | vs_jpeg_ms_ssim | vs_jpegli_psnr | vs_jpegli_ms_ssim |"
+    assert table["mozjpeg"]["vs_mozjpeg_ms_ssim"] == pytest.approx(0.0, abs=1e-9)
+    assert table["mozjpeg+enhance"]["vs_mozjpeg_psnr"] < -5
+    header = "| curve | vs_jpeg_psnr | vs_jpeg_ms_ssim | vs_jpegli_psnr | vs_jpegli_ms_ssim | vs_mozjpeg_psnr |"
     assert header in (out / "summary.md").read_text()
 
 

@@ -30,7 +30,8 @@ from jpegplus.weights import read_manifest
 BD_RANGE = (0.1, 1.5)
 PLAIN_JPEG = "plain-jpeg"
 EVALUATION_SUFFIXES = (".png", ".bmp", ".tif", ".tiff")  # lossless references only
-ANCHORS = {"jpeg": PLAIN_JPEG, "jpegli": Peer.JPEGLI.curve}  # BD-rate columns vs_<key>_<metric>
+# BD-rate columns vs_<key>_<metric>: plain libjpeg, and the peers a user would pick instead when the run has them
+ANCHORS = {"jpeg": PLAIN_JPEG, "jpegli": Peer.JPEGLI.curve, "mozjpeg": Peer.MOZJPEG.curve}
 PLAIN_VIEW = "-plain-view"  # suffix of the curve of a jpegplus file opened by a plain decoder
 PLAIN_VIEW_RATES = (0.25, 0.5, 1.0)  # bpp at which the report compares the plain view with the plain codec
 
@@ -168,8 +169,8 @@ def _in_range(points: list[dict[str, float]]) -> list[dict[str, float]]:
 
 
 def bd_rates(curves: dict[str, list[dict[str, float]]]) -> dict[str, dict[str, float]]:
-    """BD-rate (PSNR and MS-SSIM) of every curve against plain libjpeg, against jpegli (when the run has
-    it) and, for other codecs, against the curve's own plain codec."""
+    """BD-rate (PSNR and MS-SSIM) of every curve against plain libjpeg, against jpegli and mozjpeg (when the
+    run has them) and, for other codecs, against the curve's own plain codec."""
 
     def versus(anchor: str, test: str, metric: str) -> float:
         a, t = _in_range(curves[anchor]), _in_range(curves[test])
