@@ -260,7 +260,7 @@ def enhance_image(
         def project(band: torch.Tensor, first_row: int) -> torch.Tensor:
             return consistency.project(band, cells, first_row=first_row)
 
-        spec = _file_enhancer(cells, condition)
+        spec = _enhancer(cells, condition)
         restored = _restore_enhance(decoded.pixels, spec, condition, (0, 0), target, project, in_place=True)
         return replace(decoded, pixels=restored)
     decoded = load_image(picture if picture is not None else image, max_pixels=limit)
@@ -272,17 +272,22 @@ def enhance_image(
     else:
         log.info("no JPEG trace in the pixels: returned unchanged (pass strength to filter anyway)")
         return decoded
-    spec = lighter(select(FALLBACK_CODEC, Mode.FULL), condition)  # no file: enhance's own models gained no more
+    # gray pixels without a file keep the artifact models: enhance's lean one lost 0.07 / 0.12 dB on them at
+    # quality 20 / 25 (held-out photos, weights/jpeg-enhance.md)
+    gray = decoded.pixels.ndim == 2
+    spec = lighter(select(FALLBACK_CODEC, Mode.FULL), condition) if gray else _enhancer(None, condition)
     return replace(decoded, pixels=_restore_enhance(decoded.pixels, spec, condition, estimate.offset, target))
 
 
-def _file_enhancer(cells: consistency.JpegCells | None, condition: tuple[float, float]) -> WeightsSpec:
-    """The network that enhances a JPEG file: enhance's own models (trained on re-compressed, resized and jpegli
-    files), except that from quality 30 up, where the slim one stands in, gray and 4:4:4 files keep the artifact
-    model's: on them it measured 0.02–0.22 dB worse from quality 50 up (``weights/jpeg-enhance-light.md``)."""
+def _enhancer(cells: consistency.JpegCells | None, condition: tuple[float, float]) -> WeightsSpec:
+    """The network that enhances a JPEG (``cells`` of its file, ``None`` for colour pixels without one): enhance's
+    own (trained on re-compressed, resized and jpegli files) below quality 30; from there its slim stand-in only
+    for files with subsampled chroma, the artifact model's otherwise. Gray and 4:4:4 files measured 0.02–0.22 dB
+    worse from quality 50 up with enhance's slim model, blind pixels 0.02–0.05 dB at quality 30–40
+    (``weights/jpeg-enhance-light.md``)."""
     own = lighter(select_enhance(), condition)
     subsampled = cells is not None and len(cells.components) == 3 and cells.components[1].span != (1, 1)
-    if cells is not None and (subsampled or own.lightens is None):
+    if own.lightens is None or subsampled:
         return own
     return lighter(select(FALLBACK_CODEC, Mode.FULL), condition)
 

@@ -248,7 +248,8 @@ def test_enhance_of_gray_files_and_of_pixels_without_a_file(
     jpegplus.enhance(jpeg_bytes(gray_photo, 15))
     jpegplus.enhance(photo, strength=50)
     jpegplus.enhance(photo, strength=15)
-    assert loaded == ["jpeg-artifacts-light", "jpeg-enhance", "jpeg-artifacts-light", "jpeg-artifacts"]
+    jpegplus.enhance(gray_photo, strength=15)
+    assert loaded == ["jpeg-artifacts-light", "jpeg-enhance", "jpeg-artifacts-light", "jpeg-enhance", "jpeg-artifacts"]
 
 
 def _spy_on_networks(monkeypatch: pytest.MonkeyPatch) -> list[str]:
