@@ -2,9 +2,10 @@
 and for a plain viewer, on held-out training photos (never the evaluation sets).
 
 Variants (same restoration tables, same network, mozjpeg's lossless scan re-coding for all):
-``shipped`` (Pillow, 4:2:0: what ``compress`` writes), ``subsampling-444`` / ``subsampling-422``,
-``mozjpeg`` (mozjpeg's encoder without trellis) and ``trellis`` (mozjpeg's trellis quantization of
-AC and DC coefficients, its default rate-distortion trade-off).
+``shipped`` (what ``compress`` writes: 4:2:0, mozjpeg's trellis quantization of the AC and DC
+coefficients where the restoring network was trained on it, i.e. below the slim network's range, nearest-step
+rounding above), ``rounded`` (Pillow's rounding at every quality), ``trellis-everywhere`` and
+``subsampling-444`` / ``subsampling-422`` (as shipped otherwise).
 
 Run from the repository: ``python3 benchmarks/encoder_leads.py runs/heldout --out benchmarks/encoder-leads.md``
 (``runs/heldout``: the 10 held-out photos, see ``weights/jpeg-artifacts.md``).
@@ -14,18 +15,17 @@ from __future__ import annotations
 
 import argparse
 import io
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-import jpeglib
 import numpy as np
 import torch
 from PIL import Image
 
 from jpegplus.bench.bdrate import bd_rate
-from jpegplus.codecs.jpeg.codec import SCAN_CODER, smallest_scans
+from jpegplus.codecs.jpeg.codec import JpegCodec, smallest_scans
 from jpegplus.codecs.jpeg.quantization import condition_from_picture, restoration_tables
+from jpegplus.codecs.jpeg.trellis import trellis_quantized
 from jpegplus.inference import restore_pixels
 from jpegplus.metrics import psnr
 from jpegplus.modes import Mode
@@ -47,30 +47,22 @@ def pillow(subsampling: str) -> Encoder:
     return encode
 
 
-def mozjpeg(trellis: bool) -> Encoder:
-    """mozjpeg (jpeglib's build) with the tables Pillow writes for the restoration tables, 4:2:0."""
-    sign = "+" if trellis else "-"
-    flags = [f"{sign}TRELLIS_QUANT", f"{sign}TRELLIS_QUANT_DC", "+OPTIMIZE_CODING"]
+def trellis(encode: Encoder, where: Callable[[int], bool] = lambda quality: True) -> Encoder:
+    """``encode`` with its coefficients chosen again by mozjpeg's trellis at the qualities ``where`` says."""
+    return lambda rgb, quality: trellis_quantized(encode(rgb, quality), rgb) if where(quality) else encode(rgb, quality)
 
-    def encode(rgb: np.ndarray, quality: int) -> bytes:
-        with Image.open(io.BytesIO(pillow("4:2:0")(rgb, quality))) as reference:
-            tables = np.stack([np.asarray(reference.quantization[k]).reshape(8, 8) for k in (0, 1)])
-        with tempfile.TemporaryDirectory() as folder, jpeglib.version(SCAN_CODER):
-            image = jpeglib.from_spatial(np.ascontiguousarray(rgb))
-            image.samp_factor = ((2, 2), (1, 1), (1, 1))
-            path = Path(folder) / "out.jpg"
-            image.write_spatial(str(path), qt=tables.astype(np.uint16), quant_tbl_no=np.array([0, 1, 1]), flags=flags)
-            return path.read_bytes()
 
-    return encode
+def as_compress(quality: int) -> bool:
+    """Whether compress quantizes a full-mode file of ``quality`` by trellis (its restoring network learned it)."""
+    return lighter(select("jpeg", Mode.FULL), JpegCodec().restoration_condition(quality)).trellis
 
 
 VARIANTS: dict[str, Encoder] = {
-    "shipped": pillow("4:2:0"),
-    "subsampling-444": pillow("4:4:4"),
-    "subsampling-422": pillow("4:2:2"),
-    "mozjpeg": mozjpeg(trellis=False),
-    "trellis": mozjpeg(trellis=True),
+    "shipped": trellis(pillow("4:2:0"), as_compress),
+    "rounded": pillow("4:2:0"),
+    "trellis-everywhere": trellis(pillow("4:2:0")),
+    "subsampling-444": trellis(pillow("4:4:4"), as_compress),
+    "subsampling-422": trellis(pillow("4:2:2"), as_compress),
 }
 
 

@@ -245,12 +245,27 @@ def export_weights(
     lowest_quality: Annotated[
         Optional[int], typer.Option(min=1, max=100, help="-light kinds: lowest quality they stand in from")
     ] = None,
+    keep_replaced: Annotated[
+        bool, typer.Option(help="keep a replaced model that files name, and its stand-in, for the files it made")
+    ] = False,
+    trellis: Annotated[
+        bool, typer.Option(help="trained on trellis-quantized files: compress quantizes the files it restores so")
+    ] = False,
 ) -> None:
     """Write a checkpoint's models as fp16 safetensors into a weights folder and its manifest."""
     from jpegplus.training.export import export
 
     with reported():
-        exported = export(checkpoint, out, comma_separated(kinds), highest_quality, crossover_bpp, lowest_quality)
+        exported = export(
+            checkpoint,
+            out,
+            comma_separated(kinds),
+            highest_quality,
+            crossover_bpp,
+            lowest_quality,
+            keep_replaced=keep_replaced,
+            trellis=trellis,
+        )
         for name, file in exported.items():
             print(f"{name}: {out / file}")
 

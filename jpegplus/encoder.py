@@ -13,7 +13,7 @@ from jpegplus.modes import Mode
 from jpegplus.runtime import resolve_device
 from jpegplus.saliency import prefilter, saliency_map
 from jpegplus.transparency import resize_alpha
-from jpegplus.weights import load_model, select
+from jpegplus.weights import get_spec, lighter, load_model, select
 
 DEAD_ZONE_STEPS = 6  # bisection steps of the saliency dead zone after a size search (1/64 of its range)
 
@@ -61,7 +61,8 @@ class ModeEncoder:
         """A standard file of the codec with the jpegplus payload, alpha (at the stored size), EXIF, ICC and XMP.
 
         Full mode asks a :class:`~jpegplus.codecs.RestorationEncoder` codec for its restoration settings
-        (the half-resolution model learned the standard ones). ``dead_zone``: with saliency on a
+        (the half-resolution model learned the standard ones), with trellis quantization where the network
+        that will restore the file was trained on it (``trellis`` in the manifest). ``dead_zone``: with saliency on a
         :class:`~jpegplus.codecs.RegionQuantizer` codec, that of the least salient regions (default: the codec's).
         """
         original = self.loaded.pixels
@@ -81,7 +82,8 @@ class ModeEncoder:
         exif, icc, xmp = self.loaded.exif, self.loaded.icc, self.loaded.xmp
         codec = self.codec
         if self.mode is Mode.FULL and isinstance(codec, RestorationEncoder):
-            codec = codec.for_restoration()
+            restorer = lighter(get_spec(self.model_id.partition("@")[0]), codec.restoration_condition(quality))
+            codec = codec.for_restoration(trellis=restorer.trellis)
         if self.saliency is not None and isinstance(codec, RegionQuantizer):  # JPEG: no alpha
             return codec.encode_salient(
                 self.stored, quality, self.saliency, max_threshold=dead_zone, exif=exif, icc=icc, xmp=xmp

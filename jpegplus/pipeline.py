@@ -13,7 +13,7 @@ from PIL import Image
 from jpegplus import blind, inference, metrics, payload, transparency
 from jpegplus.codecs import get_codec
 from jpegplus.codecs.jpeg import consistency
-from jpegplus.codecs.jpeg.quantization import condition_from_picture, condition_from_quality
+from jpegplus.codecs.jpeg.quantization import condition_from_picture, condition_from_quality, is_standard
 from jpegplus.codecs.pillow_codec import check_side_limit, open_image
 from jpegplus.codecs.registry import check_quality
 from jpegplus.encoder import ModeEncoder
@@ -42,7 +42,16 @@ from jpegplus.options import (
 )
 from jpegplus.ratecontrol import bisect_quality
 from jpegplus.runtime import resolve_device
-from jpegplus.weights import FALLBACK_CODEC, WeightsSpec, get_spec, lighter, load_model, select, select_enhance
+from jpegplus.weights import (
+    FALLBACK_CODEC,
+    WeightsSpec,
+    get_spec,
+    lighter,
+    load_model,
+    retired,
+    select,
+    select_enhance,
+)
 
 log = logging.getLogger(__name__)
 
@@ -281,14 +290,18 @@ def enhance_image(
 
 def _enhancer(cells: consistency.JpegCells | None, condition: tuple[float, float]) -> WeightsSpec:
     """The network that enhances a JPEG (``cells`` of its file, ``None`` for colour pixels without one): enhance's
-    own (trained on re-compressed, resized and jpegli files) below quality 30; from there its slim stand-in only
-    for files with subsampled chroma, the artifact model's otherwise. Gray and 4:4:4 files measured 0.02–0.22 dB
-    worse from quality 50 up with enhance's slim model, blind pixels 0.02–0.05 dB at quality 30–40
-    (``weights/jpeg-enhance-light.md``)."""
-    own = lighter(select_enhance(), condition)
+    own (trained on re-compressed, resized and jpegli files) below quality 30, and at every quality for files with
+    subsampled chroma and tables of their own (jpegli, mozjpeg, cameras); from quality 30 its slim stand-in for the
+    other files with subsampled chroma, the artifact model's otherwise. Gray and 4:4:4 files measured 0.02–0.22 dB
+    worse from quality 50 up with enhance's slim model, blind pixels 0.02–0.05 dB at quality 30–40, jpegli files
+    0.01–0.025 dB at jpegli quality 20–50 (``weights/jpeg-enhance-light.md``)."""
+    own = select_enhance()
     subsampled = cells is not None and len(cells.components) == 3 and cells.components[1].span != (1, 1)
-    if own.lightens is None or subsampled:
+    if cells is not None and subsampled and not is_standard(cells.components[0].table.flatten().numpy()):
         return own
+    light = lighter(own, condition)
+    if light.lightens is None or subsampled:
+        return light
     return lighter(select(FALLBACK_CODEC, Mode.FULL), condition)
 
 
@@ -321,14 +334,17 @@ def _tables_condition(picture: Image.Image) -> tuple[float, float]:
 
 
 def _spec_for(model_id: str, mode: Mode, codec: str) -> WeightsSpec:
-    """The manifest entry of the installed model a file names, refusing foreign names, another codec's
-    model (the JPEG models serve every codec without its own) and mismatched architectures."""
+    """The manifest entry of the model a file names: that very model where the manifest keeps it under its id
+    (:func:`~jpegplus.weights.retired`), else the installed model of its name; foreign names, another codec's
+    model (the JPEG models serve every codec without its own) and mismatched architectures are refused."""
     name, _, digest = model_id.partition("@")
-    try:
-        spec = get_spec(name)
-    except WeightsError:
-        msg = f"file names model {model_id!r}, which this jpegplus does not have"
-        raise MetadataError(msg) from None
+    spec = retired(model_id)
+    if spec is None:
+        try:
+            spec = get_spec(name)
+        except WeightsError:
+            msg = f"file names model {model_id!r}, which this jpegplus does not have"
+            raise MetadataError(msg) from None
     if not spec.serves(codec, mode):
         msg = f"file names model {model_id!r}, which does not fit a {codec} file in mode {mode.value!r}"
         raise MetadataError(msg)

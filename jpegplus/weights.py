@@ -3,8 +3,11 @@
 Each entry, named ``<codec>-<kind>``, gives the file (which carries the first 8 hex digits of its
 SHA-256), the full digest checked before loading, the architecture (:class:`Architecture`), the
 model card and what was measured on held-out photos with these weights: ``highest_quality`` and,
-for a full-mode model, ``crossover_bpp``. A lighter network may stand in for a model on files
-compressed at or above a quality (``lightens``, ``lowest_quality``: :func:`lighter`). :func:`select`
+for a full-mode model, ``crossover_bpp``, and ``trellis`` where compress quantizes the files the network
+restores by trellis (it was trained on such files). A lighter network may stand in for a model on files
+compressed at or above a quality (``lightens``, ``lowest_quality``: :func:`lighter`). A model that files
+name, once replaced, stays under its id ``<codec>-<kind>@<sha8>`` (with its stand-in, whose ``lightens``
+names that id), so the files it made decode as they did (:func:`retired`). :func:`select`, :func:`retired`
 and :func:`lighter` are the places that pick a model.
 """
 
@@ -87,11 +90,13 @@ class WeightsSpec:
     # above, where it measured as good on held-out photos (:func:`lighter`)
     lightens: str | None = None
     lowest_quality: int = 100
+    # trained on trellis-quantized files: compress quantizes the files this network will restore by trellis
+    trellis: bool = False
 
     @property
     def model_id(self) -> str:
-        """``name@sha8``, the id written into every file the model made."""
-        return f"{self.name}@{self.sha256[:8]}"
+        """``name@sha8``, the id written into every file the model made (a retired entry's name is its id)."""
+        return f"{self.name.partition('@')[0]}@{self.sha256[:8]}"
 
     def serves(self, codec: str, mode: Mode) -> bool:
         """Whether the model may restore ``codec`` files stored in ``mode``: it is the codec's own or a JPEG
@@ -140,6 +145,11 @@ def select(codec: str, mode: Mode) -> WeightsSpec:
     manifest = read_manifest()
     own = f"{codec}-{KINDS[mode]}"
     return manifest[own] if own in manifest else get_spec(f"{FALLBACK_CODEC}-{KINDS[mode]}")
+
+
+def retired(model_id: str) -> WeightsSpec | None:
+    """The replaced model ``model_id`` (``name@sha8``), where the manifest keeps it for the files it made."""
+    return read_manifest().get(model_id) if "@" in model_id else None
 
 
 def select_enhance() -> WeightsSpec:

@@ -14,8 +14,9 @@ from skimage import data
 import jpegplus
 from conftest import psnr
 from jpegplus.codecs import CodecName, get_codec, list_codecs
-from jpegplus.codecs.jpeg.codec import smallest_scans
+from jpegplus.codecs.jpeg.codec import JpegCodec, smallest_scans
 from jpegplus.codecs.jpeg.quantization import restoration_tables
+from jpegplus.codecs.jpeg.trellis import trellis_quantized
 from jpegplus.codecs.jpeg2000 import compression_ratio
 from jpegplus.errors import InvalidInputError, InvalidOptionError
 
@@ -68,15 +69,35 @@ def test_jpeg_for_restoration_carries_restoration_tables(photo: np.ndarray, gray
     assert gray.mode == "L" and list(gray.quantization[0]) == restoration_tables(40)[0].astype(int).tolist()
 
 
-@pytest.mark.parametrize("quality", [5, 30, 90])
+@pytest.mark.parametrize("quality", [10, 40, 80])
+def test_trellis_restoration_files_keep_the_tables_sampling_and_markers(quality: int) -> None:
+    image = data.astronaut()
+    tables = [t.astype(int).tolist() for t in restoration_tables(quality)]
+    buffer = io.BytesIO()
+    Image.fromarray(image).save(buffer, "JPEG", qtables=tables, optimize=True, subsampling="4:2:0", comment=b"kept")
+    written = JpegCodec().for_restoration(trellis=True).encode(image, quality)
+    picture, rounded = Image.open(io.BytesIO(written)), Image.open(buffer)
+    assert [list(picture.quantization[i]) for i in (0, 1)] == tables
+    assert [layer[1:] for layer in picture.layer] == [layer[1:] for layer in rounded.layer]  # the same sampling
+    assert len(written) < 0.93 * len(buffer.getvalue())  # the trellis trades a little error for many bits
+    assert psnr(np.asarray(picture), image) > psnr(np.asarray(rounded), image) - 1.0
+    assert trellis_quantized(buffer.getvalue(), image)[-2:] == b"\xff\xd9"
+    assert Image.open(io.BytesIO(trellis_quantized(buffer.getvalue(), image))).info["comment"] == b"kept"
+
+
+def test_trellis_keeps_a_file_libjpeg_refuses() -> None:
+    assert trellis_quantized(b"\xff\xd8 not a JPEG", data.camera()) == b"\xff\xd8 not a JPEG"
+
+
+@pytest.mark.parametrize("quality", [3, 30, 90])
 def test_jpegplus_jpegs_are_recoded_smaller_with_the_same_pixels(quality: int) -> None:
     codec, image = get_codec("jpeg"), data.astronaut()
-    baseline = codec.for_restoration().encode(image, quality)
+    baseline = codec.encode(image, quality)  # Pillow's baseline file (restoration files come progressive already)
     written = codec.attach(baseline, b"payload")
     assert codec.read_payload(written) == b"payload"
     assert np.array_equal(codec.decode(written), codec.decode(baseline))
     assert len(smallest_scans(baseline)) <= len(baseline) and len(written) <= len(baseline) + 100  # + the APP11 segment
-    if quality == 5:  # mostly empty blocks: mozjpeg's progressive runs of empty blocks win
+    if quality == 3:  # mostly empty blocks: mozjpeg's progressive runs of empty blocks win
         assert Image.open(io.BytesIO(written)).info.get("progressive") == 1
         assert len(smallest_scans(baseline)) < 0.98 * len(baseline)
 

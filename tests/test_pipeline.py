@@ -12,12 +12,13 @@ import jpegplus
 from conftest import jpeg_bytes, psnr, retag
 from jpegplus import payload
 from jpegplus.codecs import CodecName, get_codec
+from jpegplus.codecs.jpeg.codec import JpegCodec
 from jpegplus.codecs.jpeg.consistency import JpegCells, project
 from jpegplus.codecs.jpeg.quantization import restoration_tables, standard_tables
 from jpegplus.errors import InvalidInputError, InvalidOptionError, MetadataError
 from jpegplus.io import to_image, to_tensor
 from jpegplus.modes import Mode
-from jpegplus.weights import select
+from jpegplus.weights import lighter, select
 
 CODECS = [c.value for c in CodecName]
 MODES = ["downsample", "full"]
@@ -55,6 +56,18 @@ def test_full_mode_beats_plain_jpeg(photo: np.ndarray) -> None:
     plain = get_codec("jpeg").decode(data)
     assert psnr(jpegplus.decompress(data), photo) > psnr(plain, photo) + 0.3
     assert list(Image.open(io.BytesIO(data)).quantization[0]) == restoration_tables(20)[0].astype(int).tolist()
+
+
+def test_full_mode_quantizes_by_trellis_where_the_restoring_network_learned_it(photo: np.ndarray) -> None:
+    codec = JpegCodec()
+    chosen = {q: lighter(select("jpeg", Mode.FULL), codec.restoration_condition(q)).trellis for q in (10, 60)}
+    assert chosen[10]  # the shipped lean network was fine-tuned on trellis-quantized files
+    for quality, trellis in chosen.items():
+        data = jpegplus.compress(photo, codec="jpeg", quality=quality, mode="full")
+        expected = codec.for_restoration(trellis=trellis).encode(photo, quality)
+        assert np.array_equal(codec.decode(data), codec.decode(expected))
+        rounded = codec.decode(codec.for_restoration().encode(photo, quality))
+        assert np.array_equal(codec.decode(data), rounded) is not trellis
 
 
 def test_downsample_beats_bicubic_of_the_compact() -> None:
@@ -230,6 +243,12 @@ def test_enhance_removes_artifacts(photo: np.ndarray) -> None:
         (50, {"subsampling": "4:4:4"}, "jpeg-artifacts-light"),
         (15, {"subsampling": "4:4:4"}, "jpeg-enhance"),
         (15, {}, "jpeg-enhance"),
+        (50, {"qtables": [t.astype(int).tolist() for t in restoration_tables(50)]}, "jpeg-enhance"),  # own tables
+        (
+            50,
+            {"qtables": [t.astype(int).tolist() for t in restoration_tables(50)], "subsampling": "4:4:4"},
+            "jpeg-artifacts-light",
+        ),
     ],
 )
 def test_enhance_picks_its_network_from_the_file(

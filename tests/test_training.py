@@ -88,6 +88,28 @@ def test_export_makes_its_weights_folder(tmp_path: Path) -> None:
     assert sorted(path.name for path in out.iterdir()) == sorted([written["jpeg-artifacts"], "manifest.json"])
 
 
+def test_export_keeps_the_replaced_model_and_its_stand_in_under_their_ids(tmp_path: Path) -> None:
+    def exported(kind: str, seed: int, keep: bool = False) -> dict[str, str]:
+        torch.manual_seed(seed)
+        checkpoint = tmp_path / "checkpoint.pt"
+        torch.save({"artifact_net": RestoreNet(widths=(8, 16), pairs=1).state_dict()}, checkpoint)
+        return export(checkpoint, tmp_path, [kind], lowest_quality=30, keep_replaced=keep)
+
+    first, light = exported("artifacts", 0)["jpeg-artifacts"], exported("artifacts-light", 1)["jpeg-artifacts-light"]
+    exported("artifacts", 2)  # replaced without keeping: files naming ``first`` get the installed model
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    assert sorted(manifest) == ["jpeg-artifacts", "jpeg-artifacts-light"]
+    replaced = manifest["jpeg-artifacts"]
+    exported("artifacts", 3, keep=True)
+    exported("artifacts-light", 4, keep=True)  # a stand-in replaced on its own is not kept again
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    kept, kept_light = f"jpeg-artifacts@{replaced['sha256'][:8]}", f"jpeg-artifacts-light@{light.split('-')[-1][:8]}"
+    assert sorted(manifest) == sorted(["jpeg-artifacts", "jpeg-artifacts-light", kept, kept_light])
+    assert manifest[kept] == replaced and manifest[kept_light]["lightens"] == kept
+    assert manifest[kept_light]["file"] == light and manifest["jpeg-artifacts-light"]["lightens"] == "jpeg-artifacts"
+    assert first != replaced["file"]
+
+
 def test_export_names_the_half_resolution_architecture(tmp_path: Path) -> None:
     checkpoint = tmp_path / "checkpoint.pt"
     state = {"com_net": ComCNN().state_dict(), "down_net": RestoreNet(widths=(8, 16), pairs=1).state_dict()}

@@ -25,8 +25,9 @@ def weights_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def test_manifest_entries_have_cards_and_sha8_names() -> None:
-    for spec in weights.read_manifest().values():
-        assert spec.file == f"{spec.name}-{spec.sha256[:8]}.safetensors"
+    for name, spec in weights.read_manifest().items():
+        assert spec.file == f"{name.partition('@')[0]}-{spec.sha256[:8]}.safetensors"
+        assert "@" not in name or name == spec.model_id  # a replaced model is kept under its id
         assert (weights.weights_dir() / spec.card).is_file()
 
 
@@ -140,3 +141,26 @@ def test_a_lighter_network_stands_in_from_its_lowest_quality(weights_copy: Path)
         data = compress(image, codec="jpeg", quality=quality, mode="full")
         plain = np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))
         assert np.array_equal(decompress(data), plain) is light  # the identity stand-in returns the plain decode
+
+
+def test_files_decode_with_the_replaced_model_they_name(weights_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from jpegplus import pipeline
+
+    image = (np.random.default_rng(1).random((48, 64, 3)) * 255).astype(np.uint8)
+    made = [compress(image, codec="jpeg", quality=quality, mode="full") for quality in (20, 60)]
+    before = [decompress(data) for data in made]
+    manifest = json.loads((weights_copy / "manifest.json").read_text())
+    old, old_light = manifest["jpeg-artifacts"], manifest["jpeg-artifacts-light"]
+    old_id, old_light_id = f"jpeg-artifacts@{old['sha256'][:8]}", f"jpeg-artifacts-light@{old_light['sha256'][:8]}"
+    manifest[old_id], manifest[old_light_id] = old, {**old_light, "lightens": old_id}
+    manifest["jpeg-artifacts"] = {**manifest["jpeg-enhance"], "card": "jpeg-artifacts.md"}  # a new model replaces them
+    manifest["jpeg-artifacts-light"] = {**manifest["jpeg-enhance-light"], "lightens": "jpeg-artifacts"}
+    (weights_copy / "manifest.json").write_text(json.dumps(manifest))
+    weights.load_model.cache_clear()
+    loaded: list[str] = []
+    monkeypatch.setattr(pipeline, "load_model", lambda name: loaded.append(name) or weights.load_model(name))
+    assert all(np.array_equal(decompress(data), pixels) for data, pixels in zip(made, before, strict=True))
+    assert loaded == [old_id, old_light_id]
+    assert weights.retired(old_id).model_id == old_id and weights.retired("jpeg-artifacts") is None
+    renewed = compress(image, codec="jpeg", quality=20, mode="full")
+    assert not np.array_equal(decompress(renewed), before[0]) and loaded[-1] == "jpeg-artifacts"

@@ -115,7 +115,8 @@ def markdown(results: list[SetResult], facts: dict[str, Any]) -> str:
     models = f"`{facts['model']}` ({facts['parameters']:,} parameters)"
     if light:
         models += (
-            f", and from quality {light['lowest_quality']} `{light['model']}` ({light['parameters']:,} parameters)"
+            f", and from quality {light['lowest_quality']} of libjpeg's standard tables `{light['model']}`"
+            f" ({light['parameters']:,} parameters)"
         )
     lines = [
         f"enhance with {models}; PSNR against the references (RGB; gray sets on their one plane)",

@@ -75,8 +75,13 @@ class RestorationEncoder(Protocol):
     """A codec that can write a file for jpegplus's network to restore rather than for a plain viewer,
     trading the viewer's perceptual weighting for fidelity per byte (JPEG: flatter quantization tables)."""
 
-    def for_restoration(self) -> Codec:
-        """The same codec with the settings for restoration, on the same quality scale."""
+    def for_restoration(self, *, trellis: bool = False) -> Codec:
+        """The same codec with the settings for restoration, on the same quality scale; ``trellis``: choose the
+        coefficients by rate and distortion (JPEG: mozjpeg's trellis) instead of rounding them."""
+        ...
+
+    def restoration_condition(self, quality: int) -> tuple[float, float]:
+        """The networks' condition of a file written for restoration at ``quality``."""
         ...
 
 

@@ -11,10 +11,10 @@ import numpy as np
 from PIL import Image
 
 from jpegplus.codecs import CodecName, get_codec
+from jpegplus.codecs.jpeg.codec import JpegCodec
 from jpegplus.codecs.jpeg.quantization import (
     condition_from_picture,
     condition_from_quality,
-    restoration_tables,
     standard_tables,
 )
 
@@ -23,8 +23,8 @@ RoundTrip = Callable[
     [np.ndarray, np.random.Generator, tuple[int, int]], tuple[np.ndarray, np.ndarray, tuple[float, float]]
 ]
 GRAY_SHARE = 0.15  # of the JPEG pairs encoded from the photo's luma
-STANDARD_SHARE = 0.60  # libjpeg's standard tables at a random quality
-RESTORATION_SHARE = 0.25  # compress's full-mode restoration tables; the rest get a jittered custom pair
+STANDARD_SHARE = 0.45  # libjpeg's standard tables at a random quality
+RESTORATION_SHARE = 0.40  # compress's trellis-quantized full-mode files; the rest get a jittered custom pair
 CUSTOM_JITTER = (0.8, 1.25)  # range of the per-step factor of custom tables
 GRID = 16  # crops start on the 4:2:0 MCU grid so block boundaries sit where a decoder put them
 
@@ -66,8 +66,9 @@ def split_validation(paths: list[Path], count: int) -> tuple[list[Path], list[Pa
 
 
 def random_jpeg(image: np.ndarray, rng: np.random.Generator, qualities: tuple[int, int]) -> tuple[bytes, bool]:
-    """Encode with a random quality, chroma subsampling and tables: standard, compress's restoration
-    tables (a quarter of the time) or a custom pair (jittered tables of unrelated qualities).
+    """Encode with a random quality, chroma subsampling and tables: standard, what compress writes in full
+    mode for its lean network (the restoration tables, trellis quantization, 4:2:0) or a custom pair (jittered
+    tables of unrelated qualities).
 
     Returns the JPEG and whether it is grayscale.
     """
@@ -76,15 +77,14 @@ def random_jpeg(image: np.ndarray, rng: np.random.Generator, qualities: tuple[in
     options: dict[str, object] = {"subsampling": SUBSAMPLINGS[rng.integers(len(SUBSAMPLINGS))]}
     quality = int(rng.integers(qualities[0], qualities[1] + 1))
     kind = rng.random()
+    if STANDARD_SHARE <= kind < STANDARD_SHARE + RESTORATION_SHARE:
+        return JpegCodec().for_restoration(trellis=True).encode(np.asarray(picture), quality), gray
     if kind < STANDARD_SHARE:
         options["quality"] = quality
     else:
-        if kind < STANDARD_SHARE + RESTORATION_SHARE:
-            tables: tuple[np.ndarray, ...] = restoration_tables(quality)
-        else:
-            luma = standard_tables(quality)[0]
-            chroma = standard_tables(int(rng.integers(qualities[0], qualities[1] + 1)))[1]
-            tables = tuple(np.clip(t * rng.uniform(*CUSTOM_JITTER, 64), 1, 255) for t in (luma, chroma))
+        luma = standard_tables(quality)[0]
+        chroma = standard_tables(int(rng.integers(qualities[0], qualities[1] + 1)))[1]
+        tables = tuple(np.clip(t * rng.uniform(*CUSTOM_JITTER, 64), 1, 255) for t in (luma, chroma))
         options["qtables"] = [t.astype(int).tolist() for t in tables[: 1 if gray else 2]]
     buffer = io.BytesIO()
     picture.save(buffer, "JPEG", **options)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
+from typing import Any
 
 import torch
 from safetensors.torch import save
@@ -32,6 +33,9 @@ def export(
     highest_quality: int | None = None,
     crossover_bpp: float | None = None,
     lowest_quality: int | None = None,
+    *,
+    keep_replaced: bool = False,
+    trellis: bool = False,
 ) -> dict[str, str]:
     """Write ``<codec>-<kind>-<sha8>.safetensors`` per kind and update the manifest; returns name → file.
 
@@ -41,6 +45,9 @@ def export(
     path (where the full and downsample curves of ``jpegplus bench`` cross; see :class:`jpegplus.weights.WeightsSpec`).
     ``lowest_quality``: for the ``-light`` kinds, the lowest codec quality from which it stands in for the
     codec's model of the kind before the suffix (:func:`jpegplus.weights.lighter`).
+    ``keep_replaced``: a model that files name (not a ``-light`` kind) replaced by another stays in the
+    manifest under its id, with its stand-in (:func:`jpegplus.weights.retired`). ``trellis``: the models were
+    trained on trellis-quantized files, so compress writes the files they restore that way.
     """
     unknown = [kind for kind in kinds if kind not in EXPORTS]
     if unknown:
@@ -66,8 +73,14 @@ def export(
         digest = hashlib.sha256(blob).hexdigest()
         file = f"{name}-{digest[:8]}.safetensors"
         write_atomic(out_dir / file, blob, force=True)
+        if keep_replaced and not kind.endswith(LIGHT_SUFFIX) and manifest.get(name, {}).get("sha256", digest) != digest:
+            _retire(manifest, name)
         manifest[name] = {"file": file, "sha256": digest, "architecture": architecture, "card": f"{name}.md"}
-        measured: dict[str, object] = {"highest_quality": highest_quality, "crossover_bpp": crossover_bpp}
+        measured: dict[str, object] = {
+            "highest_quality": highest_quality,
+            "crossover_bpp": crossover_bpp,
+            "trellis": trellis or None,
+        }
         if kind.endswith(LIGHT_SUFFIX):
             lightens = f"{payload.get('codec', 'jpeg')}-{kind.removesuffix(LIGHT_SUFFIX)}"
             measured.update(lightens=lightens, lowest_quality=lowest_quality or 100)
@@ -75,3 +88,12 @@ def export(
         written[name] = file
     write_atomic(manifest_path, (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode(), force=True)
     return written
+
+
+def _retire(manifest: dict[str, dict[str, Any]], name: str) -> None:
+    """Keep the entry ``name`` and its stand-in's under their ids (``name@sha8``), the stand-in lightening the id."""
+    retired_id = f"{name}@{manifest[name]['sha256'][:8]}"
+    manifest[retired_id] = manifest[name]
+    for light, entry in list(manifest.items()):
+        if entry.get("lightens") == name:
+            manifest[f"{light}@{entry['sha256'][:8]}"] = {**entry, "lightens": retired_id}

@@ -17,7 +17,7 @@ from jpegplus.training import data
 
 RESIZE_FILTERS = (Image.Resampling.BICUBIC, Image.Resampling.LANCZOS, Image.Resampling.BILINEAR)
 RESIZE_SCALES = (0.5, 0.9)  # how far a photo was shrunk between its two compressions
-# Shares of the kinds of file: one compression by libjpeg (data.random_jpeg), one by jpegli,
+# Shares of the kinds of file: one compression (data.random_jpeg: libjpeg or compress's trellis), one by jpegli,
 # twice aligned, twice with the second grid shifted by 1-7 pixels, resized between the two. jpegli
 # holds a large share: its adaptive quantization is where the tables mislead most (jpeg-enhance-light
 # was trained on this mix; weights/jpeg-enhance.md gives jpeg-enhance's).

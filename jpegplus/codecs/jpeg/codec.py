@@ -1,5 +1,5 @@
-"""JPEG through Pillow (libjpeg-turbo): Huffman-optimised, 4:2:0 like the reference; jpegplus's own
-files re-coded progressive by mozjpeg when that is smaller."""
+"""JPEG through Pillow (libjpeg-turbo): Huffman-optimised, 4:2:0 like the reference; full-mode files
+trellis-quantized by mozjpeg, and jpegplus's own files re-coded progressive by mozjpeg when that is smaller."""
 
 from __future__ import annotations
 
@@ -15,7 +15,13 @@ import numpy as np
 from PIL import Image
 
 from jpegplus.codecs.boxes import JPEGPLUS_UUID, box, read_boxes
-from jpegplus.codecs.jpeg.quantization import condition_from_picture, condition_from_quality, restoration_tables
+from jpegplus.codecs.jpeg.quantization import (
+    condition_from_picture,
+    condition_from_quality,
+    condition_from_tables,
+    restoration_tables,
+)
+from jpegplus.codecs.jpeg.trellis import trellis_quantized
 from jpegplus.codecs.pillow_codec import PillowCodec
 from jpegplus.codecs.registry import CodecName, register_codec
 from jpegplus.stderr import captured_stderr
@@ -57,6 +63,7 @@ class JpegCodec(PillowCodec):
     xmp_limit = SEGMENT_BODY_LIMIT - len(XMP_HEADER)
     enhanceable = True
     restoration = False  # whether this instance writes the restoration tables (:meth:`for_restoration`)
+    trellis = False  # whether it chooses their coefficients by mozjpeg's trellis
 
     @property
     def max_threshold(self) -> float:
@@ -74,11 +81,24 @@ class JpegCodec(PillowCodec):
         tables = [luma] if mode == "L" else [luma, chroma]
         return {"qtables": [table.astype(int).tolist() for table in tables], **BASELINE_420}
 
-    def for_restoration(self) -> JpegCodec:
-        """This codec writing the restoration tables (see :class:`~jpegplus.codecs.RestorationEncoder`)."""
+    def save(
+        self, picture: Image.Image, options: dict[str, Any], *, exif: bytes | None, icc: bytes | None, xmp: bytes | None
+    ) -> bytes:
+        """Pillow's file; with :attr:`trellis` its coefficients chosen again by mozjpeg's trellis quantization
+        (:func:`~jpegplus.codecs.jpeg.trellis.trellis_quantized`: the same tables, sampling and metadata)."""
+        data = super().save(picture, options, exif=exif, icc=icc, xmp=xmp)
+        return trellis_quantized(data, np.asarray(picture)) if self.trellis else data
+
+    def for_restoration(self, *, trellis: bool = False) -> JpegCodec:
+        """This codec writing the restoration tables (see :class:`~jpegplus.codecs.RestorationEncoder`), with
+        ``trellis`` their coefficients chosen by mozjpeg's trellis quantization."""
         variant = copy.copy(self)
-        variant.restoration = True
+        variant.restoration, variant.trellis = True, trellis
         return variant
+
+    def restoration_condition(self, quality: int) -> tuple[float, float]:
+        """The condition of the restoration tables of ``quality``."""
+        return condition_from_tables(*restoration_tables(quality))
 
     def encode_salient(
         self,

@@ -81,6 +81,17 @@ def estimate_quality(luma_table: Table) -> float:
     return float(qualities[int(np.argmin(errors))])
 
 
+def is_standard(luma_table: Table) -> bool:
+    """Whether ``luma_table`` is libjpeg's standard luma table at some quality (jpegli, mozjpeg, many cameras
+    and editors write their own).
+
+    >>> is_standard(standard_tables(75)[0]), is_standard(restoration_tables(75)[0])
+    (True, False)
+    """
+    table = np.asarray(luma_table, dtype=np.float64).reshape(-1)
+    return any(np.array_equal(standard_tables(quality)[0], table) for quality in range(1, 101))
+
+
 def _strength(table: Table) -> float:
     """Map a table's mean step (1–255) to [0, 1] on a log scale."""
     return math.log(float(np.mean(table))) / math.log(255.0)

@@ -1,0 +1,53 @@
+"""Rate-distortion-optimised (trellis) quantization of a JPEG's coefficients by mozjpeg, keeping its tables,
+sampling and metadata segments.
+
+For each block, mozjpeg's trellis searches the quantized values (and where the block's run of zeros
+ends) that minimise rate + λ·distortion under the file's Huffman code, instead of rounding each
+coefficient to its nearest step; with ``TRELLIS_QUANT_DC`` the DC values too. The file stays a
+standard JPEG with the same tables. On the 10 held-out training photos with compress's restoration
+tables (``benchmarks/encoder-leads.md``): -8.6% BD-rate for a plain viewer.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from pathlib import Path
+
+import jpeglib
+import numpy as np
+
+from jpegplus.stderr import captured_stderr
+
+log = logging.getLogger(__name__)
+
+TRELLIS_CODER = "mozjpeg403"  # jpeglib's build of mozjpeg
+TRELLIS_FLAGS = ["+TRELLIS_QUANT", "+TRELLIS_QUANT_DC", "+OPTIMIZE_CODING"]
+COMPONENTS = ("Y", "Cb", "Cr")
+
+
+def trellis_quantized(fine: bytes, pixels: np.ndarray) -> bytes:
+    """``fine``, a JPEG of ``pixels`` (uint8 gray (H, W) or RGB (H, W, 3)), with every coefficient chosen again by
+    mozjpeg's trellis under ``fine``'s own tables and chroma sampling; its APPn segments (EXIF, ICC, XMP) are
+    kept and libjpeg writes its own JFIF segment. Should libjpeg refuse, ``fine`` is returned (its messages go
+    to the log)."""
+    with tempfile.TemporaryDirectory() as folder, captured_stderr() as messages:
+        source, chosen, target = (Path(folder) / name for name in ("fine.jpg", "trellis.jpg", "out.jpg"))
+        source.write_bytes(fine)
+        try:
+            with jpeglib.version(TRELLIS_CODER):
+                jpeg = jpeglib.read_dct(str(source))
+                spatial = jpeglib.from_spatial(np.ascontiguousarray(pixels.reshape(*pixels.shape[:2], -1)))
+                spatial.samp_factor = jpeg.samp_factor
+                spatial.write_spatial(str(chosen), qt=jpeg.qt, quant_tbl_no=jpeg.quant_tbl_no, flags=TRELLIS_FLAGS)
+                requantized = jpeglib.read_dct(str(chosen))
+                for name in COMPONENTS[: jpeg.num_components]:
+                    setattr(jpeg, name, getattr(requantized, name))
+                jpeg.markers = [m for m in jpeg.markers if m.type != jpeglib.JPEG_APP0]
+                jpeg.write_dct(str(target), flags=["+OPTIMIZE_CODING"])
+            result = target.read_bytes()
+        except (OSError, RuntimeError, ValueError):
+            result = fine
+    if messages.getvalue():
+        log.info("mozjpeg's trellis quantization: %s", " / ".join(messages.getvalue().split("\n")).strip(" /"))
+    return result
