@@ -13,7 +13,7 @@ from jpegplus.modes import Mode
 from jpegplus.runtime import resolve_device
 from jpegplus.saliency import prefilter, saliency_map
 from jpegplus.transparency import resize_alpha
-from jpegplus.weights import get_spec, lighter, load_model, select
+from jpegplus.weights import WeightsSpec, lighter, load_model, select
 
 DEAD_ZONE_STEPS = 6  # bisection steps of the saliency dead zone after a size search (1/64 of its range)
 
@@ -26,7 +26,7 @@ class ModeEncoder:
     codec: Codec
     mode: Mode
     stored: np.ndarray
-    model_id: str
+    spec: WeightsSpec  # the mode's model, whose id the file carries
     saliency: np.ndarray | None = None
 
     @classmethod
@@ -45,7 +45,7 @@ class ModeEncoder:
         salient = saliency_map(stored) if saliency else None
         if salient is not None and not isinstance(codec, RegionQuantizer):
             stored = prefilter(stored, salient)  # no per-region control: soften what nobody looks at
-        return cls(loaded, codec, mode, stored, model.spec.model_id, salient)
+        return cls(loaded, codec, mode, stored, model.spec, salient)
 
     @property
     def region_quantized(self) -> bool:
@@ -73,7 +73,7 @@ class ModeEncoder:
             mode=self.mode.value,
             codec=self.codec.name,
             quality=quality,
-            model=self.model_id,
+            model=self.spec.model_id,
         )
         return payload.embed(self._encode_stored(quality, dead_zone), metadata)
 
@@ -82,7 +82,7 @@ class ModeEncoder:
         exif, icc, xmp = self.loaded.exif, self.loaded.icc, self.loaded.xmp
         codec = self.codec
         if self.mode is Mode.FULL and isinstance(codec, RestorationEncoder):
-            restorer = lighter(get_spec(self.model_id.partition("@")[0]), codec.restoration_condition(quality))
+            restorer = lighter(self.spec, codec.restoration_condition(quality))
             codec = codec.for_restoration(trellis=restorer.trellis)
         if self.saliency is not None and isinstance(codec, RegionQuantizer):  # JPEG: no alpha
             return codec.encode_salient(
