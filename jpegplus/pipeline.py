@@ -281,20 +281,23 @@ def enhance_image(
     else:
         log.info("no JPEG trace in the pixels: returned unchanged (pass strength to filter anyway)")
         return decoded
-    # gray pixels without a file keep the artifact models: enhance's lean one lost 0.07 / 0.12 dB on them at
-    # quality 20 / 25 (held-out photos, weights/jpeg-enhance.md)
-    gray = decoded.pixels.ndim == 2
-    spec = lighter(select(FALLBACK_CODEC, Mode.FULL), condition) if gray else _enhancer(None, condition)
+    spec = _enhancer(None, condition, gray=decoded.pixels.ndim == 2)
     return replace(decoded, pixels=_restore_enhance(decoded.pixels, spec, condition, estimate.offset, target))
 
 
-def _enhancer(cells: consistency.JpegCells | None, condition: tuple[float, float]) -> WeightsSpec:
-    """The network that enhances a JPEG (``cells`` of its file, ``None`` for colour pixels without one): enhance's
-    own (trained on re-compressed, resized and jpegli files) below quality 30, and at every quality for files with
-    subsampled chroma and tables of their own (jpegli, mozjpeg, cameras); from quality 30 its slim stand-in for the
-    other files with subsampled chroma, the artifact model's otherwise. Gray and 4:4:4 files measured 0.02–0.22 dB
-    worse from quality 50 up with enhance's slim model, blind pixels 0.02–0.05 dB at quality 30–40, jpegli files
-    0.01–0.025 dB at jpegli quality 20–50 (``weights/jpeg-enhance-light.md``)."""
+def _enhancer(
+    cells: consistency.JpegCells | None, condition: tuple[float, float], *, gray: bool = False
+) -> WeightsSpec:
+    """The network that enhances a JPEG (``cells`` of its file, ``None`` for pixels without one, ``gray`` ones
+    among them): enhance's own (trained on re-compressed, resized and jpegli files) below quality 30, and at every
+    quality for files with subsampled chroma and tables of their own (jpegli, mozjpeg, cameras); from quality 30
+    its slim stand-in for the other files with subsampled chroma, the artifact model's otherwise; gray pixels
+    without a file get the artifact models at every quality. Gray and 4:4:4 files measured 0.02–0.22 dB worse
+    from quality 50 up with enhance's slim model, blind pixels 0.02–0.05 dB at quality 30–40, jpegli files
+    0.01–0.025 dB at jpegli quality 20–50 (``weights/jpeg-enhance-light.md``); gray pixels without a file 0.07 /
+    0.12 dB at quality 20 / 25 with enhance's lean one (``weights/jpeg-enhance.md``)."""
+    if cells is None and gray:
+        return lighter(select(FALLBACK_CODEC, Mode.FULL), condition)
     own = select_enhance()
     subsampled = cells is not None and len(cells.components) == 3 and cells.components[1].span != (1, 1)
     if cells is not None and subsampled and not is_standard(cells.components[0].table.flatten().numpy()):

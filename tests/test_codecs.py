@@ -85,6 +85,13 @@ def test_trellis_restoration_files_keep_the_tables_sampling_and_markers(quality:
     assert Image.open(io.BytesIO(trellis_quantized(buffer.getvalue(), image))).info["comment"] == b"kept"
 
 
+def test_attach_keeps_the_scans_mozjpeg_chose_for_a_trellis_file() -> None:
+    codec = JpegCodec()
+    trellis = codec.for_restoration(trellis=True).encode(data.astronaut(), 10)
+    written = codec.attach(trellis, b"payload")
+    assert len(written) - len(trellis) < 100 and written.endswith(trellis[-1000:])  # only the APP11 segment added
+
+
 def test_trellis_keeps_a_file_libjpeg_refuses() -> None:
     assert trellis_quantized(b"\xff\xd8 not a JPEG", data.camera()) == b"\xff\xd8 not a JPEG"
 

@@ -29,6 +29,7 @@ from jpegplus.stderr import captured_stderr
 log = logging.getLogger(__name__)
 
 APP11 = 0xEB
+SOF2 = 0xC2  # start of a progressive frame
 SEGMENT_BODY_LIMIT = 65533  # a segment's 16-bit length counts itself
 XMP_HEADER = b"http://ns.adobe.com/xap/1.0/\0"
 JUMBF_COMMON_ID = b"JP"  # APP11 segments of JPEG systems (ISO/IEC 19566-5) open with "JP", instance, sequence
@@ -125,8 +126,10 @@ class JpegCodec(PillowCodec):
 
     def attach(self, data: bytes, payload: bytes) -> bytes:
         """Re-code the scans for size (:func:`smallest_scans`) and insert the payload's APP11 JUMBF segment
-        after the leading APP segments (JFIF, EXIF, ICC): every jpegplus JPEG is written this way."""
-        data = smallest_scans(data)
+        after the leading APP segments (JFIF, EXIF, ICC): every jpegplus JPEG is written this way. A file
+        already progressive came from mozjpeg (the trellis pass), which chose its scans for size already."""
+        if not _progressive(data):
+            data = smallest_scans(data)
         description = box(b"jumd", JPEGPLUS_UUID + bytes([REQUESTABLE_AND_LABELLED]) + JUMBF_LABEL)
         superbox = box(b"jumb", description + box(b"bidb", payload))
         segment = JUMBF_COMMON_ID + struct.pack(">HI", JUMBF_INSTANCE, JUMBF_SEQUENCE) + superbox
@@ -199,6 +202,11 @@ def _segments(data: bytes) -> list[tuple[int, bytes]]:
         found.append((kind, data[offset + 4 : offset + 2 + length]))
         offset += 2 + length
     return found
+
+
+def _progressive(data: bytes) -> bool:
+    """Whether the frame header is progressive (SOF2)."""
+    return any(kind == SOF2 for kind, _ in _segments(data))
 
 
 def _after_leading_app_segments(data: bytes) -> int:

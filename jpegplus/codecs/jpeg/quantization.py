@@ -3,6 +3,7 @@ and the networks' condition, which is on libjpeg's scale for every codec."""
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 
@@ -88,8 +89,14 @@ def is_standard(luma_table: Table) -> bool:
     >>> is_standard(standard_tables(75)[0]), is_standard(restoration_tables(75)[0])
     (True, False)
     """
-    table = np.asarray(luma_table, dtype=np.float64).reshape(-1)
-    return any(np.array_equal(standard_tables(quality)[0], table) for quality in range(1, 101))
+    table = np.asarray(luma_table, dtype=np.float64).reshape(1, -1)
+    return bool((_standard_lumas() == table).all(axis=1).any())
+
+
+@functools.cache
+def _standard_lumas() -> np.ndarray:
+    """libjpeg's standard luma tables of qualities 1–100, one per row."""
+    return np.stack([standard_tables(quality)[0] for quality in range(1, 101)])
 
 
 def _strength(table: Table) -> float:
