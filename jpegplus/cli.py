@@ -20,19 +20,22 @@ from jpegplus.bench.options import (
     DEFAULT_CODECS,
     DEFAULT_MODES,
     DEFAULT_QUALITIES,
+    DEFAULT_TUNES,
     Codecs,
     Modes,
     Qualities,
+    Tunes,
     comma_separated,
     parse_codecs,
     parse_modes,
     parse_qualities,
+    parse_tunes,
 )
 from jpegplus.bench.peers import Peers, parse_peers
 from jpegplus.codecs.registry import CodecName
 from jpegplus.errors import InvalidOptionError, JpegPlusError
 from jpegplus.heap import return_big_blocks
-from jpegplus.modes import Mode
+from jpegplus.modes import Mode, Tune
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -99,6 +102,7 @@ def compress(
     allow_half_size: Annotated[
         bool, typer.Option("--allow-half-size", help="let auto write a half-size file where that is better")
     ] = False,
+    tune: Annotated[Tune, typer.Option("--tune", help="what --allow-half-size's choice maximises")] = Tune.PSNR,
     save_saliency: Annotated[
         Optional[Path], typer.Option(help="write the saliency map of the (one) input as a PNG")
     ] = None,
@@ -118,6 +122,7 @@ def compress(
         target_psnr=target_psnr,
         saliency=saliency,
         allow_half_size=allow_half_size,
+        tune=tune.value,
         max_pixels=files.max_pixels,
         device=files.device,
     )
@@ -302,6 +307,10 @@ def bench(
     plain_view: Annotated[
         bool, typer.Option("--plain-view", help="add jpegplus files read by a plain decoder")
     ] = False,
+    tunes: Annotated[
+        Optional[Tunes],
+        typer.Option(parser=parse_tunes, metavar="NAMES", help="auto's curves: psnr, ms-ssim (default: psnr)"),
+    ] = None,
 ) -> None:
     """Rate-distortion and speed benchmark with BD-rates, plots and an HTML report."""
     from jpegplus.bench.main import run_bench
@@ -317,6 +326,7 @@ def bench(
             limit=limit,
             peers=peers or (),
             plain_view=plain_view,
+            tunes=tunes or DEFAULT_TUNES,
         )
         for line in run_bench(config, out, readme):
             print(line)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable
 from dataclasses import replace
 
@@ -30,7 +31,7 @@ from jpegplus.io import (
     to_tensor,
 )
 from jpegplus.metadata import fit as fit_metadata
-from jpegplus.modes import Mode, parse_mode
+from jpegplus.modes import Mode, Tune, parse_mode, parse_tune
 from jpegplus.options import (
     DEFAULT_MAX_PIXELS,
     check_flag,
@@ -69,14 +70,16 @@ def compress(
     background: transparency.Background | None = None,
     strip: bool = False,
     allow_half_size: bool = False,
+    tune: str = "psnr",
     max_pixels: int = DEFAULT_MAX_PIXELS,
 ) -> bytes:
     """Encode ``image`` as a standard ``codec`` file that jpegplus can decompress better.
 
     ``mode="auto"`` writes a full-size file (what a plain viewer shows keeps the image's dimensions).
     With ``allow_half_size=True`` it spends the bytes full mode spends at ``quality`` on whichever
-    of the half-resolution and full-resolution paths reconstructs this image better (PSNR): below
-    the codec's crossover rate it encodes and reconstructs both, above it full mode. Full mode's JPEG
+    of the half-resolution and full-resolution paths reconstructs this image better: by PSNR below the
+    codec's crossover rate it encodes and reconstructs both, above it full mode; ``tune="ms-ssim"``
+    compares them by MS-SSIM (pytorch-msssim; PSNR below its 161-pixel side) at every rate. Full mode's JPEG
     uses flatter tables than libjpeg's on the same quality scale (smaller files at equal quality,
     :func:`jpegplus.codecs.jpeg.quantization.restoration_tables`).
     ``target_size`` (bytes) or ``target_psnr`` (dB after decompress) replace ``quality`` by a
@@ -101,6 +104,7 @@ def compress(
     if target_size is not None and target_psnr is not None:
         msg = "give target_size or target_psnr, not both"
         raise InvalidOptionError(msg)
+    tuned = parse_tune(tune)
     if chosen is Mode.AUTO and not check_flag(allow_half_size, "allow_half_size"):
         chosen = Mode.FULL
     resolve_device(device)
@@ -111,14 +115,14 @@ def compress(
         height, width = -(-height // 2), -(-width // 2)
     check_side_limit(adapter.pillow_format, width, height)
     loaded = fit_metadata(transparency.prepare(loaded, adapter, background), adapter, strip=check_flag(strip, "strip"))
-    crossover_bpp = select(codec_name.value, Mode.FULL).crossover_bpp
+    crossover_bpp = select(codec_name.value, Mode.FULL).crossover_bpp if tuned is Tune.PSNR else math.inf
 
     def encoder(for_mode: Mode) -> ModeEncoder:
         return ModeEncoder.prepare(loaded, adapter, for_mode, device, saliency=saliency)
 
     if target_size is not None:
         if chosen is Mode.AUTO and loaded.bits_per_pixel(target_size) < crossover_bpp:
-            return _better_within_size(encoder, target_size, loaded, device)
+            return _better_within_size(encoder, target_size, loaded, device, tuned)
         return _to_size(encoder(Mode.FULL if chosen is Mode.AUTO else chosen), target_size)
     if target_psnr is not None:
         modes = [Mode.DOWNSAMPLE, Mode.FULL] if chosen is Mode.AUTO else [chosen]
@@ -129,11 +133,11 @@ def compress(
     if loaded.bits_per_pixel(len(full)) >= crossover_bpp:
         return full
     half = bisect_quality(encoder(Mode.DOWNSAMPLE).encode, lambda d: len(d) <= len(full), highest=True)
-    return _better([full, half] if half else [full], loaded, device)
+    return _better([full, half] if half else [full], loaded, device, tuned)
 
 
 def _better_within_size(
-    encoder: Callable[[Mode], ModeEncoder], target_size: int, loaded: LoadedImage, device: str | None
+    encoder: Callable[[Mode], ModeEncoder], target_size: int, loaded: LoadedImage, device: str | None, tune: Tune
 ) -> bytes:
     """Auto below the crossover rate: each path's largest file within ``target_size``, the better one kept."""
     fitting, failures = [], []
@@ -144,12 +148,19 @@ def _better_within_size(
             failures.append(error)
     if not fitting:
         raise failures[0]
-    return _better(fitting, loaded, device)
+    return _better(fitting, loaded, device, tune)
 
 
-def _better(candidates: list[bytes], loaded: LoadedImage, device: str | None) -> bytes:
-    """The candidate whose jpegplus reconstruction has the highest PSNR against the image."""
-    return max(candidates, key=lambda data: _psnr(data, loaded.pixels, device))
+def _better(candidates: list[bytes], loaded: LoadedImage, device: str | None, tune: Tune) -> bytes:
+    """The candidate whose jpegplus reconstruction scores highest against the image in ``tune``'s metric."""
+    return max(candidates, key=lambda data: _score(data, loaded.pixels, device, tune))
+
+
+def _score(data: bytes, reference: np.ndarray, device: str | None, tune: Tune) -> float:
+    """``tune``'s metric of ``data``'s jpegplus reconstruction; PSNR where MS-SSIM is undefined (small images)."""
+    restored = decompress_image(data, device=device).pixels
+    score = metrics.ms_ssim(reference, restored) if tune is Tune.MS_SSIM else math.nan
+    return metrics.psnr(reference, restored) if math.isnan(score) else score
 
 
 def _psnr(data: bytes, reference: np.ndarray, device: str | None) -> float:
@@ -269,7 +280,7 @@ def enhance_image(
         def project(band: torch.Tensor, first_row: int) -> torch.Tensor:
             return consistency.project(band, cells, first_row=first_row)
 
-        spec = _enhancer(cells, condition)
+        spec = _enhancer(cells, condition, gray=decoded.pixels.ndim == 2)
         restored = _restore_enhance(decoded.pixels, spec, condition, (0, 0), target, project, in_place=True)
         return replace(decoded, pixels=restored)
     decoded = load_image(picture if picture is not None else image, max_pixels=limit)
@@ -288,24 +299,27 @@ def enhance_image(
 def _enhancer(
     cells: consistency.JpegCells | None, condition: tuple[float, float], *, gray: bool = False
 ) -> WeightsSpec:
-    """The network that enhances a JPEG (``cells`` of its file, ``None`` for pixels without one, ``gray`` ones
-    among them): enhance's own (trained on re-compressed, resized and jpegli files) below quality 30, and at every
-    quality for files with subsampled chroma and tables of their own (jpegli, mozjpeg, cameras); from quality 30
-    its slim stand-in for the other files with subsampled chroma, the artifact model's otherwise; gray pixels
-    without a file get the artifact models at every quality. Gray and 4:4:4 files measured 0.02–0.22 dB worse
-    from quality 50 up with enhance's slim model, blind pixels 0.02–0.05 dB at quality 30–40, jpegli files
-    0.01–0.025 dB at jpegli quality 20–50 (``weights/jpeg-enhance-light.md``); gray pixels without a file 0.07 /
-    0.12 dB at quality 20 / 25 with enhance's lean one (``weights/jpeg-enhance.md``)."""
-    if cells is None and gray:
-        return lighter(select(FALLBACK_CODEC, Mode.FULL), condition)
+    """The network that enhances a JPEG (``cells`` of its file, ``None`` for pixels without one; ``gray`` pixels):
+    enhance's own (trained on re-compressed, resized, jpegli and mozjpeg files) at every quality for files with
+    subsampled chroma or gray and tables of their own (jpegli, mozjpeg, cameras); other gray pixels get the
+    artifact models at every quality; colour below quality 30 gets enhance's own, from 30 its slim stand-in
+    where chroma is subsampled and the artifact model's otherwise. Measured: 4:4:4 files 0.02–0.22 dB worse from
+    quality 50 up with enhance's slim model, blind pixels 0.02–0.05 dB at quality 30–40, jpegli files 0.01–0.025
+    dB at jpegli quality 20–50 (``weights/jpeg-enhance-light.md``); gray libjpeg files and gray pixels without a
+    file 0.01–0.14 dB better with the artifact models, gray mozjpeg files 0.1–0.9 dB better with enhance's own
+    (``weights/jpeg-enhance.md``)."""
     own = select_enhance()
+    artifacts = select(FALLBACK_CODEC, Mode.FULL)
     subsampled = cells is not None and len(cells.components) == 3 and cells.components[1].span != (1, 1)
-    if cells is not None and subsampled and not is_standard(cells.components[0].table.flatten().numpy()):
+    own_tables = cells is not None and not is_standard(cells.components[0].table.flatten().numpy())
+    if own_tables and (subsampled or gray):
         return own
+    if gray:
+        return lighter(artifacts, condition)
     light = lighter(own, condition)
     if light.lightens is None or subsampled:
         return light
-    return lighter(select(FALLBACK_CODEC, Mode.FULL), condition)
+    return lighter(artifacts, condition)
 
 
 def _restore_enhance(

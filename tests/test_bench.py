@@ -15,14 +15,14 @@ from skimage import data
 import jpegplus
 from jpegplus.bench.bdrate import bd_rate, quality_at_rate
 from jpegplus.bench.main import run_bench
-from jpegplus.bench.options import parse_codecs, parse_modes, parse_qualities
+from jpegplus.bench.options import parse_codecs, parse_modes, parse_qualities, parse_tunes
 from jpegplus.bench.peers import Peer, encode_peer, parse_peers
 from jpegplus.bench.runner import BenchConfig
 from jpegplus.bench.search import plain_jpeg_at_size
 from jpegplus.codecs import CodecName
 from jpegplus.errors import InvalidOptionError
 from jpegplus.metrics import ms_ssim, psnr, ssim, y_psnr
-from jpegplus.modes import Mode
+from jpegplus.modes import Mode, Tune
 
 
 def test_bd_rate_of_a_shifted_curve() -> None:
@@ -154,6 +154,25 @@ def test_peers_need_the_jpeg_codec(tmp_path: Path) -> None:
         BenchConfig(tmp_path, (CodecName.WEBP,), (), False, (50,), peers=(Peer.JPEGLI,))
 
 
+def test_auto_gets_a_curve_per_tune(tmp_path: Path) -> None:
+    folder = tmp_path / "set"
+    folder.mkdir()
+    Image.fromarray(data.astronaut()[::2, ::2]).save(folder / "a.png")
+    config = BenchConfig(folder, (CodecName.JPEG,), (Mode.AUTO, Mode.FULL), False, (30,),
+                         tunes=parse_tunes("psnr, ms-ssim"))  # fmt: skip
+    run_bench(config, tmp_path / "out")
+    results = json.loads((tmp_path / "out" / "results.json").read_text())
+    curves = {"plain-jpeg", "jpegplus-jpeg-auto", "jpegplus-jpeg-auto-ms-ssim", "jpegplus-jpeg-full"}
+    assert set(results["curves"]) == curves
+    assert results["config"]["tunes"] == ["psnr", "ms-ssim"]
+    by_psnr, by_ms_ssim = (_points(results, f"jpegplus-jpeg-{c}")[("a.png", 30)] for c in ("auto", "auto-ms-ssim"))
+    assert by_ms_ssim["ms_ssim"] > by_psnr["ms_ssim"] and by_ms_ssim["bytes"] <= by_psnr["bytes"]
+    assert by_psnr["psnr"] > by_ms_ssim["psnr"]
+    assert parse_tunes("ms-ssim") == (Tune.MS_SSIM,)
+    with pytest.raises(InvalidOptionError, match="--tunes needs at least one"):
+        parse_tunes(" , ")
+
+
 @pytest.fixture(scope="module")
 def peers_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     folder = tmp_path_factory.mktemp("peerset")
@@ -249,6 +268,18 @@ def test_bench_saliency_reports_errors_in_one_line(monkeypatch, tmp_path: Path, 
         cli.main()
     err = capsys.readouterr().err
     assert stopped.value.code == 1 and len(err.strip().splitlines()) == 1 and "is not a folder of images" in err
+
+
+def test_mozjpeg_sets_hold_cjpeg_files() -> None:
+    from jpegplus.bench.enhance_sets import set_makers
+    from jpegplus.codecs.jpeg.quantization import is_standard
+
+    photo = data.astronaut()[:64, :64]
+    for name, quality in (("e-mozjpeg", 20), ("e-mozjpeg-q10", 10)):
+        made, suffix, reference = set_makers()[name](photo)
+        assert made == encode_peer(Peer.MOZJPEG, photo, quality) and suffix == ".jpg" and reference is photo
+        with Image.open(io.BytesIO(made)) as picture:
+            assert picture.info.get("progressive") and not is_standard(picture.quantization[0])
 
 
 def test_bench_enhance_makes_the_sets_and_reports_gains(monkeypatch, tmp_path: Path, capsys) -> None:

@@ -17,6 +17,7 @@ from jpegplus.codecs.jpeg.consistency import JpegCells, project
 from jpegplus.codecs.jpeg.quantization import restoration_tables, standard_tables
 from jpegplus.errors import InvalidInputError, InvalidOptionError, MetadataError
 from jpegplus.io import to_image, to_tensor
+from jpegplus.metrics import ms_ssim
 from jpegplus.modes import Mode
 from jpegplus.weights import lighter, select
 
@@ -265,10 +266,14 @@ def test_enhance_of_gray_files_and_of_pixels_without_a_file(
     loaded = _spy_on_networks(monkeypatch)
     jpegplus.enhance(jpeg_bytes(gray_photo, 50))
     jpegplus.enhance(jpeg_bytes(gray_photo, 15))
+    jpegplus.enhance(jpeg_bytes(gray_photo, 50, qtables=[restoration_tables(50)[0].astype(int).tolist()]))
     jpegplus.enhance(photo, strength=50)
     jpegplus.enhance(photo, strength=15)
     jpegplus.enhance(gray_photo, strength=15)
-    assert loaded == ["jpeg-artifacts-light", "jpeg-enhance", "jpeg-artifacts-light", "jpeg-enhance", "jpeg-artifacts"]
+    assert loaded == [
+        "jpeg-artifacts-light", "jpeg-artifacts", "jpeg-enhance",  # gray files: standard tables, tables of their own
+        "jpeg-artifacts-light", "jpeg-enhance", "jpeg-artifacts",  # pixels without a file
+    ]  # fmt: skip
 
 
 def _spy_on_networks(monkeypatch: pytest.MonkeyPatch) -> list[str]:
@@ -350,6 +355,21 @@ def test_auto_mode_picks_by_rate() -> None:
     # AVIF's half-resolution path never wins
     never_downsampled = jpegplus.compress(photo, codec="avif", quality=2, allow_half_size=True)
     assert payload.extract(never_downsampled).mode == "full"
+
+
+def test_auto_tuned_for_ms_ssim_keeps_the_path_that_scores_higher_in_it() -> None:
+    photo = np.ascontiguousarray(skimage_data.astronaut()[::2, ::2])
+    by_psnr = jpegplus.compress(photo, quality=30, allow_half_size=True)
+    by_ms_ssim = jpegplus.compress(photo, quality=30, allow_half_size=True, tune="ms-ssim")
+    assert payload.extract(by_psnr).mode == "full" and payload.extract(by_ms_ssim).mode == "downsample"
+    assert len(by_ms_ssim) <= len(by_psnr)
+    restored = {name: jpegplus.decompress(data) for name, data in (("psnr", by_psnr), ("ms-ssim", by_ms_ssim))}
+    assert ms_ssim(photo, restored["ms-ssim"]) > ms_ssim(photo, restored["psnr"])
+    assert psnr(photo, restored["psnr"]) > psnr(photo, restored["ms-ssim"])  # each wins its own metric
+    high = jpegplus.compress(photo, quality=50, allow_half_size=True, tune="ms-ssim")
+    assert payload.extract(high).mode == "full"  # full mode also wins MS-SSIM at higher rates
+    with pytest.raises(InvalidOptionError, match="unknown tune 'ssim'; known tunes: psnr, ms-ssim"):
+        jpegplus.compress(photo, allow_half_size=True, tune="ssim")
 
 
 def test_auto_mode_decides_per_image_below_the_crossover() -> None:

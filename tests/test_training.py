@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 from jpegplus.cli import app
 from jpegplus.codecs.jpeg.quantization import condition_from_quality, condition_from_tables, restoration_tables
 from jpegplus.models import RECONSTRUCTORS, ComCNN, RecCNN, RestoreNet
+from jpegplus.training import legacy
 from jpegplus.training.config import Loss, parse_plan, parse_qualities
 from jpegplus.training.data import artifact_patches, random_round_trip
 from jpegplus.training.export import export
@@ -37,6 +38,38 @@ def test_jpeg_round_trip_reads_its_tables(photo: np.ndarray) -> None:
     conditions = {random_round_trip(photo, rng, "jpeg", (10, 10))[2] for _ in range(24)}
     assert condition_from_quality(10) in conditions  # standard tables at quality 10
     assert condition_from_tables(*restoration_tables(10)) in conditions  # compress's full-mode tables
+
+
+@pytest.mark.parametrize("kind", list(legacy.KIND_SHARES))
+def test_legacy_pairs_of_each_kind_are_conditioned_on_the_last_files_tables(
+    kind: str, photo: np.ndarray, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(legacy, "KIND_SHARES", {kind: 1.0})
+    decoded, reference, condition = legacy.legacy_round_trip(photo, np.random.default_rng(5), (20, 20))
+    assert decoded.shape == reference.shape and decoded.dtype == reference.dtype == np.uint8
+    assert 0 < np.abs(decoded.astype(int) - reference.astype(int)).mean() < 25  # lossy, the same picture
+    if kind in ("aligned", "shifted", "resized"):  # two libjpeg files: the last one's tables at quality 20
+        assert condition == condition_from_quality(20)
+    if kind == "shifted":
+        assert reference.shape[:2] < photo.shape[:2] and np.array_equal(
+            reference, photo[-reference.shape[0] :, -reference.shape[1] :]
+        )
+    if kind == "resized":
+        assert reference.shape[0] < photo.shape[0]
+    if kind in ("jpegli", "mozjpeg"):  # encoders with tables of their own
+        assert condition not in (condition_from_quality(20), condition_from_tables(*restoration_tables(20)))
+
+
+def test_mozjpeg_pairs_are_gray_as_often_as_single_files(photo: np.ndarray, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(legacy, "KIND_SHARES", {"mozjpeg": 1.0})
+    rng = np.random.default_rng(0)
+    pairs = [legacy.legacy_round_trip(photo, rng, (20, 20)) for _ in range(40)]
+    gray = [(d, r) for d, r, _ in pairs if np.array_equal(r[:, :, 0], r[:, :, 2])]
+    assert 2 <= len(gray) <= 14  # GRAY_SHARE 0.15 of 40
+    for decoded, reference in gray:  # a gray file: its decode and reference are luma on three planes
+        assert np.array_equal(decoded[:, :, 0], decoded[:, :, 1]) and np.array_equal(
+            reference[:, :, 1], reference[:, :, 2]
+        )
 
 
 def test_artifact_patches_are_aligned_crops(tmp_path: Path, photo: np.ndarray) -> None:

@@ -58,6 +58,7 @@ class Options:
     picture_format: PictureFormat = PictureFormat.PNG
     picture_quality: int = 95
     allow_half_size: bool = False
+    tune: str = "psnr"
     max_pixels: int = DEFAULT_MAX_PIXELS
     device: str | None = None
 
@@ -92,6 +93,7 @@ def transform(data: bytes, options: Options) -> Product:
             target_psnr=options.target_psnr,
             saliency=options.saliency,
             allow_half_size=options.allow_half_size,
+            tune=options.tune,
             max_pixels=options.max_pixels,
         )
         facts = payload.extract(packed)

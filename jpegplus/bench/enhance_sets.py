@@ -9,6 +9,8 @@ Each set is a folder of inputs, each beside its reference ``<name>.ref.png`` of 
   resized the same way.
 - ``d-444``, ``d-422``: quality 20 with 4:4:4 and 4:2:2 chroma.
 - ``e-jpegli``, ``e-progressive``: quality 20 by jpegli, and a progressive libjpeg file.
+- ``e-mozjpeg``, ``e-mozjpeg-q10``: quality 20 and 10 as mozjpeg's ``cjpeg`` writes them (its own tables,
+  trellis, progressive).
 - ``f-gray``: quality 20, grayscale.
 - ``blind-q10`` … ``blind-q40``: quality 10–40 decoded and saved as PNG (the file is gone).
 - ``clean``: the photos themselves as PNG (never compressed: enhance must not harm them).
@@ -25,6 +27,7 @@ import numpy as np
 import pyjpegli
 from PIL import Image
 
+from jpegplus.codecs.jpeg.trellis import cjpeg_default
 from jpegplus.errors import InvalidInputError, InvalidOptionError
 
 SINGLE_QUALITIES = (10, 20, 30, 40, 90, 95)
@@ -97,6 +100,8 @@ def set_makers() -> dict[str, Maker]:
             "d-422": lambda p: (_jpeg(p, ROBUST_QUALITY, subsampling="4:2:2"), ".jpg", p),
             "e-jpegli": lambda p: (_jpegli(p, ROBUST_QUALITY), ".jpg", p),
             "e-progressive": lambda p: (_jpeg(p, ROBUST_QUALITY, progressive=True), ".jpg", p),
+            "e-mozjpeg": lambda p: (cjpeg_default(p, ROBUST_QUALITY), ".jpg", p),
+            "e-mozjpeg-q10": lambda p: (cjpeg_default(p, 10), ".jpg", p),
             "f-gray": lambda p: (_jpeg(_gray(p), ROBUST_QUALITY), ".jpg", _gray(p)),
             "clean": lambda p: (_png(p), ".png", p),
         }

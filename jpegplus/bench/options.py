@@ -9,17 +9,19 @@ from typing import NewType
 
 from jpegplus.codecs.registry import CodecName
 from jpegplus.errors import InvalidOptionError
-from jpegplus.modes import Mode, parse_mode
+from jpegplus.modes import Mode, Tune, parse_mode, parse_tune
 from jpegplus.options import parse_codec
 
 # the parsed options (a plain tuple annotation reads as arity to the command line)
 Codecs = NewType("Codecs", tuple[CodecName, ...])
 Modes = NewType("Modes", tuple[Mode, ...])
 Qualities = NewType("Qualities", tuple[int, ...])
+Tunes = NewType("Tunes", tuple[Tune, ...])
 
 DEFAULT_CODECS = Codecs((CodecName.JPEG,))
 DEFAULT_MODES = Modes((Mode.DOWNSAMPLE, Mode.FULL))
 DEFAULT_QUALITIES = Qualities((5, 10, 20, 30, 40, 50, 60, 75, 90, 95))
+DEFAULT_TUNES = Tunes((Tune.PSNR,))
 
 
 def comma_separated(text: str) -> list[str]:
@@ -35,6 +37,15 @@ def parse_codecs(text: str) -> Codecs:
 def parse_modes(text: str) -> Modes:
     """``"downsample,full"`` → the modes, in order; ``""`` → none (only plain codecs)."""
     return Modes(tuple(parse_mode(name) for name in comma_separated(text)))
+
+
+def parse_tunes(text: str) -> Tunes:
+    """``"psnr,ms-ssim"`` → the metrics auto is tuned for, one curve each, in order."""
+    tunes = Tunes(tuple(parse_tune(name) for name in comma_separated(text)))
+    if not tunes:
+        msg = "--tunes needs at least one of: " + ", ".join(t.value for t in Tune)
+        raise InvalidOptionError(msg)
+    return tunes
 
 
 def parse_qualities(text: str) -> Qualities:

@@ -9,18 +9,15 @@ from __future__ import annotations
 
 import enum
 import io
-import tempfile
-from pathlib import Path
 from typing import NewType
 
-import jpeglib
 import numpy as np
 import pyjpegli
 from PIL import Image
 
 from jpegplus.bench.options import comma_separated
 from jpegplus.codecs import CodecName
-from jpegplus.codecs.jpeg.codec import SCAN_CODER
+from jpegplus.codecs.jpeg.trellis import cjpeg_default
 from jpegplus.errors import InvalidOptionError
 
 
@@ -69,18 +66,9 @@ def encode_peer(peer: Peer, image: np.ndarray, quality: int) -> bytes:
         rgb = np.ascontiguousarray(np.repeat(image[:, :, None], 3, axis=2) if image.ndim == 2 else image)
         return bytes(pyjpegli.encode(rgb.tobytes(), rgb.shape[1], rgb.shape[0], quality))
     if peer is Peer.MOZJPEG:
-        return _mozjpeg(image, quality)
+        return cjpeg_default(image, quality)
     buffer = io.BytesIO()
     Image.fromarray(image).save(
         buffer, "JPEG", quality=quality, subsampling="4:2:0", optimize=True, progressive=True
     )  # fmt: skip
     return buffer.getvalue()
-
-
-def _mozjpeg(image: np.ndarray, quality: int) -> bytes:
-    """mozjpeg (jpeglib's build) with its own defaults at ``quality``: what its ``cjpeg -quality`` writes."""
-    pixels = np.ascontiguousarray(image[:, :, None] if image.ndim == 2 else image)
-    with tempfile.TemporaryDirectory() as folder, jpeglib.version(SCAN_CODER):
-        path = Path(folder) / "peer.jpg"
-        jpeglib.from_spatial(pixels).write_spatial(str(path), qt=quality)
-        return path.read_bytes()

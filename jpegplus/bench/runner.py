@@ -19,11 +19,11 @@ from rich.progress import Progress
 
 from jpegplus import metrics, pipeline
 from jpegplus.bench.bdrate import METHOD, bd_rate, crossover_rate, quality_at_rate
-from jpegplus.bench.options import DEFAULT_CODECS, DEFAULT_MODES, DEFAULT_QUALITIES
+from jpegplus.bench.options import DEFAULT_CODECS, DEFAULT_MODES, DEFAULT_QUALITIES, DEFAULT_TUNES
 from jpegplus.bench.peers import Peer, encode_peer
 from jpegplus.codecs import Codec, CodecName, get_codec
 from jpegplus.errors import InvalidInputError, InvalidOptionError
-from jpegplus.modes import Mode
+from jpegplus.modes import Mode, Tune
 from jpegplus.runtime import cpu_has_bf16, select_runtime, simd_flags
 from jpegplus.weights import read_manifest
 
@@ -66,6 +66,7 @@ class BenchConfig:
     limit: int | None = None
     peers: tuple[Peer, ...] = ()
     plain_view: bool = False
+    tunes: tuple[Tune, ...] = DEFAULT_TUNES  # auto's curves, one per metric it is tuned for
 
     def __post_init__(self) -> None:
         for peer in self.peers:
@@ -136,17 +137,24 @@ def bench_image(path: Path, config: BenchConfig, keep: dict[str, dict[int, np.nd
             for peer in (p for p in config.peers if p.codec == codec_name):
                 data, enc = _timed(encode_peer, peer, reference, quality)
                 plain_and_enhanced(peer.curve, codec, quality, data, enc)
-            for mode in config.modes:
+            for mode, tune in _mode_curves(config):
                 packed, enc = _timed(
-                    pipeline.compress, reference, codec=name, quality=quality, mode=mode.value, allow_half_size=True
-                )
+                    pipeline.compress, reference, codec=name, quality=quality, mode=mode.value, allow_half_size=True,
+                    tune=tune.value,
+                )  # fmt: skip
                 restored, dec = _timed(pipeline.decompress, packed)
-                add(f"jpegplus-{name}-{mode.value}", name, quality, packed, restored, enc, dec)
+                label = mode.value if tune is Tune.PSNR else f"{mode.value}-{tune.value}"
+                add(f"jpegplus-{name}-{label}", name, quality, packed, restored, enc, dec)
                 if config.plain_view:
                     plain, dec = _timed(codec.decode, packed)
-                    add(f"jpegplus-{name}-{mode.value}{PLAIN_VIEW}", name, quality, packed,
+                    add(f"jpegplus-{name}-{label}{PLAIN_VIEW}", name, quality, packed,
                         _as_reference(reference, plain), enc, dec)  # fmt: skip
     return records
+
+
+def _mode_curves(config: BenchConfig) -> list[tuple[Mode, Tune]]:
+    """The jpegplus curves: each mode, auto once per tune (the others choose nothing a tune could change)."""
+    return [(mode, tune) for mode in config.modes for tune in (config.tunes if mode is Mode.AUTO else (Tune.PSNR,))]
 
 
 def summarise(records: list[BenchRecord]) -> dict[str, list[dict[str, float]]]:
@@ -269,6 +277,7 @@ def run(config: BenchConfig) -> dict[str, Any]:
             "dataset": str(config.dataset),
             "codecs": [c.value for c in config.codecs],
             "modes": [m.value for m in config.modes],
+            "tunes": [t.value for t in config.tunes],
             "peers": [p.value for p in config.peers],
             "images": [p.name for p in paths],
         },

@@ -1,5 +1,5 @@
 """The JPEGs people really have, for training the enhance model: re-compressed (aligned or shifted
-against the first grid), resized between two compressions, or written by jpegli.
+against the first grid), resized between two compressions, or written by jpegli or mozjpeg.
 
 A file's quantization tables tell its last compression only; these pairs teach the network to
 remove what the earlier ones left, under the condition the last file's tables give.
@@ -13,15 +13,23 @@ import numpy as np
 import pyjpegli
 from PIL import Image
 
+from jpegplus.codecs.jpeg.trellis import cjpeg_default
 from jpegplus.training import data
 
 RESIZE_FILTERS = (Image.Resampling.BICUBIC, Image.Resampling.LANCZOS, Image.Resampling.BILINEAR)
 RESIZE_SCALES = (0.5, 0.9)  # how far a photo was shrunk between its two compressions
 # Shares of the kinds of file: one compression (data.random_jpeg: libjpeg or compress's trellis), one by jpegli,
-# twice aligned, twice with the second grid shifted by 1-7 pixels, resized between the two. jpegli
-# holds a large share: its adaptive quantization is where the tables mislead most (jpeg-enhance-light
-# was trained on this mix; weights/jpeg-enhance.md gives jpeg-enhance's).
-KIND_SHARES = {"single": 0.30, "jpegli": 0.30, "aligned": 0.10, "shifted": 0.20, "resized": 0.10}
+# one by mozjpeg's cjpeg defaults, twice aligned, twice with the second grid shifted by 1-7 pixels, resized
+# between the two. jpegli and mozjpeg hold large shares: adaptive quantization and trellis are where the
+# tables mislead most (weights/jpeg-enhance.md and jpeg-enhance-light.md give the mix each was trained on).
+KIND_SHARES = {
+    "single": 0.25,
+    "jpegli": 0.25,
+    "mozjpeg": 0.20,
+    "aligned": 0.08,
+    "shifted": 0.14,
+    "resized": 0.08,
+}
 
 
 def _decode(jpeg: bytes) -> np.ndarray:
@@ -32,14 +40,23 @@ def _decode(jpeg: bytes) -> np.ndarray:
 def _libjpeg(image: np.ndarray, rng: np.random.Generator, qualities: tuple[int, int]) -> bytes:
     """One libjpeg encode at a random quality and chroma subsampling, standard tables."""
     buffer = io.BytesIO()
-    quality = int(rng.integers(qualities[0], qualities[1] + 1))
+    quality = _quality(rng, qualities)
     subsampling = data.SUBSAMPLINGS[rng.integers(len(data.SUBSAMPLINGS))]
     Image.fromarray(image).save(buffer, "JPEG", quality=quality, subsampling=subsampling)
     return buffer.getvalue()
 
 
+def _quality(rng: np.random.Generator, qualities: tuple[int, int]) -> int:
+    return int(rng.integers(qualities[0], qualities[1] + 1))
+
+
+def _luma(image: np.ndarray) -> np.ndarray:
+    """The photo's luma, repeated to three planes (what a gray file's RGB decode is compared with)."""
+    return np.repeat(np.asarray(Image.fromarray(image).convert("L"))[:, :, None], 3, 2)
+
+
 def _jpegli(image: np.ndarray, rng: np.random.Generator, qualities: tuple[int, int]) -> bytes:
-    quality = int(rng.integers(qualities[0], qualities[1] + 1))
+    quality = _quality(rng, qualities)
     rgb = np.ascontiguousarray(image)
     return pyjpegli.encode(rgb.tobytes(), rgb.shape[1], rgb.shape[0], quality)
 
@@ -59,10 +76,13 @@ def legacy_round_trip(
     reference = image
     if kind == "single":
         last, gray = data.random_jpeg(image, rng, qualities)
-        if gray:
-            reference = np.repeat(np.asarray(Image.fromarray(image).convert("L"))[:, :, None], 3, 2)
+        reference = _luma(image) if gray else image
     elif kind == "jpegli":
         last = _jpegli(image, rng, qualities)
+    elif kind == "mozjpeg":  # gray as often as a single file is
+        gray = rng.random() < data.GRAY_SHARE
+        reference = _luma(image) if gray else image
+        last = cjpeg_default(reference[:, :, 0] if gray else image, _quality(rng, qualities))
     else:
         first = _decode(_libjpeg(image, rng, qualities))
         if kind == "shifted":

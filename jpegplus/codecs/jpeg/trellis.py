@@ -52,3 +52,12 @@ def trellis_quantized(fine: bytes, pixels: np.ndarray) -> bytes:
     if messages.getvalue():
         log.info("mozjpeg's trellis quantization: %s", " / ".join(messages.getvalue().split("\n")).strip(" /"))
     return result
+
+
+def cjpeg_default(image: np.ndarray, quality: int) -> bytes:
+    """``image`` (uint8 gray or RGB) as mozjpeg's ``cjpeg -quality`` writes it: its own tables, trellis, progressive."""
+    pixels = np.ascontiguousarray(image[:, :, None] if image.ndim == 2 else image)
+    with tempfile.TemporaryDirectory() as folder, jpeglib.version(TRELLIS_CODER):
+        path = Path(folder) / "cjpeg.jpg"
+        jpeglib.from_spatial(pixels).write_spatial(str(path), qt=quality)
+        return path.read_bytes()
