@@ -152,7 +152,10 @@ def _better_within_size(
 
 
 def _better(candidates: list[bytes], loaded: LoadedImage, device: str | None, tune: Tune) -> bytes:
-    """The candidate whose jpegplus reconstruction scores highest against the image in ``tune``'s metric."""
+    """The candidate whose jpegplus reconstruction scores highest against the image in ``tune``'s metric (a lone
+    candidate without reconstructing it)."""
+    if len(candidates) == 1:
+        return candidates[0]
     return max(candidates, key=lambda data: _score(data, loaded.pixels, device, tune))
 
 
