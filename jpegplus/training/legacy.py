@@ -79,10 +79,8 @@ def legacy_round_trip(
         reference = _luma(image) if gray else image
     elif kind == "jpegli":
         last = _jpegli(image, rng, qualities)
-    elif kind == "mozjpeg":  # gray as often as a single file is
-        gray = rng.random() < data.GRAY_SHARE
-        reference = _luma(image) if gray else image
-        last = cjpeg_default(reference[:, :, 0] if gray else image, _quality(rng, qualities))
+    elif kind == "mozjpeg":  # colour only: gray mozjpeg pairs cost gray libjpeg files more (weights/jpeg-enhance.md)
+        last = cjpeg_default(image, _quality(rng, qualities))
     else:
         first = _decode(_libjpeg(image, rng, qualities))
         if kind == "shifted":
