@@ -203,9 +203,14 @@ def train(
     artifact_qualities: Annotated[
         str, typer.Option(help="codec quality range LOW-HIGH of the artifact pairs")
     ] = "5-95",
-    loss: Annotated[str, typer.Option(help="charbonnier (L1-like) or mse (what PSNR measures)")] = "charbonnier",
+    loss: Annotated[
+        str, typer.Option(help="charbonnier (L1-like), mse (what PSNR measures) or mse+ms-ssim (both metrics)")
+    ] = "charbonnier",
     legacy: Annotated[
         bool, typer.Option(help="JPEG pairs as people have them (re-compressed, shifted, resized, jpegli): enhance")
+    ] = False,
+    compress_pairs: Annotated[
+        bool, typer.Option(help="every JPEG pair as compress writes full mode: the decoder of compress's own files")
     ] = False,
 ) -> None:
     """Train (or resume) the JPEG models in the alternating ComCNN/RecCNN scheme."""
@@ -227,6 +232,7 @@ def train(
             artifact_qualities=parse_qualities(artifact_qualities),
             loss=parse_loss(loss),
             legacy=legacy,
+            compress_pairs=compress_pairs,
         )
         start(run, config, threads, from_weights=from_weights)
     except (ValueError, JpegPlusError) as error:

@@ -18,6 +18,12 @@ from jpegplus.weights import WeightsSpec, lighter, load_model, select
 DEAD_ZONE_STEPS = 6  # bisection steps of the saliency dead zone after a size search (1/64 of its range)
 
 
+def full_mode_codec(codec: RestorationEncoder, spec: WeightsSpec, quality: int) -> Codec:
+    """``codec`` as compress writes a full-mode file at ``quality`` for ``spec``'s networks: the restoration
+    settings, with trellis quantization where the network that will restore the file was trained on it."""
+    return codec.for_restoration(trellis=lighter(spec, codec.restoration_condition(quality)).trellis)
+
+
 @dataclass(frozen=True)
 class ModeEncoder:
     """What the codec will hold in one mode (ComCNN run once), ready to encode at any quality."""
@@ -82,8 +88,7 @@ class ModeEncoder:
         exif, icc, xmp = self.loaded.exif, self.loaded.icc, self.loaded.xmp
         codec = self.codec
         if self.mode is Mode.FULL and isinstance(codec, RestorationEncoder):
-            restorer = lighter(self.spec, codec.restoration_condition(quality))
-            codec = codec.for_restoration(trellis=restorer.trellis)
+            codec = full_mode_codec(codec, self.spec, quality)
         if self.saliency is not None and isinstance(codec, RegionQuantizer):  # JPEG: no alpha
             return codec.encode_salient(
                 self.stored, quality, self.saliency, max_threshold=dead_zone, exif=exif, icc=icc, xmp=xmp

@@ -44,7 +44,6 @@ from jpegplus.options import (
 from jpegplus.ratecontrol import bisect_quality
 from jpegplus.runtime import resolve_device
 from jpegplus.weights import (
-    FALLBACK_CODEC,
     WeightsSpec,
     get_spec,
     lighter,
@@ -52,6 +51,7 @@ from jpegplus.weights import (
     retired,
     select,
     select_enhance,
+    select_enhance_artifacts,
 )
 
 log = logging.getLogger(__name__)
@@ -305,14 +305,14 @@ def _enhancer(
     """The network that enhances a JPEG (``cells`` of its file, ``None`` for pixels without one; ``gray`` pixels):
     enhance's own (trained on re-compressed, resized, jpegli and mozjpeg files) at every quality for files with
     subsampled chroma or gray and tables of their own (jpegli, mozjpeg, cameras); other gray pixels get the
-    artifact models at every quality; colour below quality 30 gets enhance's own, from 30 its slim stand-in
-    where chroma is subsampled and the artifact model's otherwise. Measured: 4:4:4 files 0.02–0.22 dB worse from
-    quality 50 up with enhance's slim model, blind pixels 0.02–0.05 dB at quality 30–40, jpegli files 0.01–0.025
-    dB at jpegli quality 20–50 (``weights/jpeg-enhance-light.md``); gray libjpeg files and gray pixels without a
-    file 0.01–0.14 dB better with the artifact models, gray mozjpeg files 0.1–0.9 dB better with enhance's own
-    (``weights/jpeg-enhance.md``)."""
+    artifact pair enhance was measured with (:func:`select_enhance_artifacts`) at every quality; colour below
+    quality 30 gets enhance's own, from 30 its slim stand-in where chroma is subsampled and that artifact pair's
+    otherwise. Measured: 4:4:4 files 0.02–0.22 dB worse from quality 50 up with enhance's slim model, blind pixels
+    0.02–0.05 dB at quality 30–40, jpegli files 0.01–0.025 dB at jpegli quality 20–50
+    (``weights/jpeg-enhance-light.md``); gray libjpeg files and gray pixels without a file 0.01–0.14 dB better with
+    the artifact models, gray mozjpeg files 0.1–0.9 dB better with enhance's own (``weights/jpeg-enhance.md``)."""
     own = select_enhance()
-    artifacts = select(FALLBACK_CODEC, Mode.FULL)
+    artifacts = select_enhance_artifacts()
     subsampled = cells is not None and len(cells.components) == 3 and cells.components[1].span != (1, 1)
     own_tables = cells is not None and not is_standard(cells.components[0].table.flatten().numpy())
     if own_tables and (subsampled or gray):

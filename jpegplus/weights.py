@@ -92,6 +92,9 @@ class WeightsSpec:
     lowest_quality: int = 100
     # trained on trellis-quantized files: compress quantizes the files this network will restore by trellis
     trellis: bool = False
+    # an enhance model: the artifact model (a name or a retired id) it runs where its own measured worse, the
+    # one it was measured with; none: the codec's current full-mode model (:func:`select_enhance_artifacts`)
+    artifacts: str | None = None
 
     @property
     def model_id(self) -> str:
@@ -157,6 +160,13 @@ def select_enhance() -> WeightsSpec:
     manifest = read_manifest()
     own = f"{FALLBACK_CODEC}-{ENHANCE_KIND}"
     return manifest[own] if own in manifest else select(FALLBACK_CODEC, Mode.FULL)
+
+
+def select_enhance_artifacts() -> WeightsSpec:
+    """The artifact model enhance runs where its own networks measured worse (gray files with libjpeg's tables,
+    4:4:4 and blind light pixels): the one enhance's entry names, else JPEG's full-mode model."""
+    paired = select_enhance().artifacts
+    return get_spec(paired) if paired else select(FALLBACK_CODEC, Mode.FULL)
 
 
 def stand_in(spec: WeightsSpec) -> WeightsSpec | None:

@@ -19,7 +19,7 @@ from jpegplus.errors import InvalidInputError, InvalidOptionError, MetadataError
 from jpegplus.io import to_image, to_tensor
 from jpegplus.metrics import ms_ssim
 from jpegplus.modes import Mode
-from jpegplus.weights import lighter, select
+from jpegplus.weights import lighter, select, select_enhance_artifacts, stand_in
 
 CODECS = [c.value for c in CodecName]
 MODES = ["downsample", "full"]
@@ -257,7 +257,7 @@ def test_enhance_picks_its_network_from_the_file(
 ) -> None:
     loaded = _spy_on_networks(monkeypatch)
     jpegplus.enhance(jpeg_bytes(photo, quality, **options))
-    assert loaded == [network]
+    assert loaded == [_enhance_pair().get(network, network)]
 
 
 def test_enhance_of_gray_files_and_of_pixels_without_a_file(
@@ -270,10 +270,19 @@ def test_enhance_of_gray_files_and_of_pixels_without_a_file(
     jpegplus.enhance(photo, strength=50)
     jpegplus.enhance(photo, strength=15)
     jpegplus.enhance(gray_photo, strength=15)
+    pair = _enhance_pair()
     assert loaded == [
-        "jpeg-artifacts-light", "jpeg-artifacts", "jpeg-enhance",  # gray files: standard tables, tables of their own
-        "jpeg-artifacts-light", "jpeg-enhance", "jpeg-artifacts",  # pixels without a file
+        pair["jpeg-artifacts-light"], pair["jpeg-artifacts"], "jpeg-enhance",  # gray files: standard tables, own
+        pair["jpeg-artifacts-light"], "jpeg-enhance", pair["jpeg-artifacts"],  # pixels without a file
     ]  # fmt: skip
+
+
+def _enhance_pair() -> dict[str, str]:
+    """The entries of the artifact pair enhance was measured with, by the names of the current pair."""
+    paired = select_enhance_artifacts()
+    light = stand_in(paired)
+    assert light is not None
+    return {"jpeg-artifacts": paired.name, "jpeg-artifacts-light": light.name}
 
 
 def _spy_on_networks(monkeypatch: pytest.MonkeyPatch) -> list[str]:

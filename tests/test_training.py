@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
@@ -13,14 +14,19 @@ from safetensors import safe_open
 from typer.testing import CliRunner
 
 from jpegplus.cli import app
+from jpegplus.codecs import get_codec
 from jpegplus.codecs.jpeg.quantization import condition_from_quality, condition_from_tables, restoration_tables
+from jpegplus.encoder import ModeEncoder
+from jpegplus.io import load_image
 from jpegplus.models import RECONSTRUCTORS, ComCNN, RecCNN, RestoreNet
+from jpegplus.modes import Mode
 from jpegplus.training import legacy
-from jpegplus.training.config import Loss, parse_plan, parse_qualities
-from jpegplus.training.data import artifact_patches, random_round_trip
+from jpegplus.training.config import Loss, TrainConfig, parse_plan, parse_qualities
+from jpegplus.training.data import artifact_patches, compress_round_trip, random_round_trip
 from jpegplus.training.export import export
 from jpegplus.training.loop import copy_weights
 from jpegplus.training.losses import LOSSES
+from jpegplus.weights import get_spec, lighter, select_enhance_artifacts, stand_in
 
 
 @pytest.mark.parametrize("codec", ["webp", "jpeg2000", "avif"])
@@ -38,6 +44,21 @@ def test_jpeg_round_trip_reads_its_tables(photo: np.ndarray) -> None:
     conditions = {random_round_trip(photo, rng, "jpeg", (10, 10))[2] for _ in range(24)}
     assert condition_from_quality(10) in conditions  # standard tables at quality 10
     assert condition_from_tables(*restoration_tables(10)) in conditions  # compress's full-mode tables
+
+
+def test_compress_pairs_are_the_files_compress_writes(photo: np.ndarray) -> None:
+    rng = np.random.default_rng(1)
+    pairs = [compress_round_trip(photo, rng, (10, 10)) for _ in range(12)]
+    colour = [pair for pair in pairs if pair[2][0] != pair[2][1]]
+    gray = [pair for pair in pairs if pair[2][0] == pair[2][1]]
+    assert colour and gray  # gray pairs are drawn too, at GRAY_SHARE
+    decoded, reference, condition = colour[0]
+    assert condition == condition_from_tables(*restoration_tables(10)) and reference is photo
+    stored = ModeEncoder.prepare(load_image(photo), get_codec("jpeg"), Mode.FULL, "cpu").encode(10)
+    with Image.open(io.BytesIO(stored)) as picture:  # the very coefficients compress stores (its trellis)
+        assert np.array_equal(decoded, np.asarray(picture.convert("RGB")))
+    decoded, reference, _ = gray[0]
+    assert np.array_equal(reference[..., 0], reference[..., 2]) and np.array_equal(decoded[..., 0], decoded[..., 1])
 
 
 @pytest.mark.parametrize("kind", list(legacy.KIND_SHARES))
@@ -131,6 +152,32 @@ def test_export_keeps_the_replaced_model_and_its_stand_in_under_their_ids(tmp_pa
     assert first != replaced["file"]
 
 
+def test_replaced_models_keep_their_stand_in_and_enhance_its_artifact_pair(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("JPEGPLUS_WEIGHTS", str(tmp_path))
+
+    def exported(kind: str, seed: int) -> str:
+        torch.manual_seed(seed)
+        checkpoint = tmp_path / "checkpoint.pt"
+        torch.save({"artifact_net": RestoreNet(widths=(8, 16), pairs=1).state_dict()}, checkpoint)
+        return export(checkpoint, tmp_path, [kind], lowest_quality=30, keep_replaced=True)[f"jpeg-{kind}"]
+
+    models, light = [exported("artifacts", 0)], exported("artifacts-light", 1)
+    assert select_enhance_artifacts().file == models[0]  # no enhance model: JPEG's full-mode one
+    exported("enhance", 9)  # measured with models[0]
+    models += [exported("artifacts", 2), exported("artifacts", 3)]  # two replacements, one stand-in throughout
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    for file in models[:2]:
+        model_id = next(name for name, entry in manifest.items() if "@" in name and entry["file"] == file)
+        assert stand_in(get_spec(model_id)) is not None and stand_in(get_spec(model_id)).file == light
+    assert stand_in(get_spec("jpeg-artifacts")).file == light and manifest["jpeg-artifacts"]["file"] == models[2]
+    assert select_enhance_artifacts().file == models[0]  # enhance keeps the pair it was measured with
+    assert lighter(select_enhance_artifacts(), condition_from_quality(90)).file == light
+    exported("enhance", 10)  # a new enhance model is measured with the current artifact model
+    assert select_enhance_artifacts().file == models[2]
+
+
 def test_export_names_the_half_resolution_architecture(tmp_path: Path) -> None:
     checkpoint = tmp_path / "checkpoint.pt"
     state = {"com_net": ComCNN().state_dict(), "down_net": RestoreNet(widths=(8, 16), pairs=1).state_dict()}
@@ -187,6 +234,17 @@ def test_quality_range_and_losses() -> None:
     output, target = torch.full((1, 3, 4, 4), 0.5), torch.zeros(1, 3, 4, 4)
     assert LOSSES[Loss.MSE](output, target).item() == pytest.approx(0.25)
     assert LOSSES[Loss.CHARBONNIER](output, target).item() == pytest.approx(0.5, abs=1e-5)
+    picture = torch.rand(1, 3, 192, 192, generator=torch.Generator().manual_seed(0))
+    assert LOSSES[Loss.MSE_MS_SSIM](picture, picture).item() == pytest.approx(0, abs=1e-6)
+    darker = LOSSES[Loss.MSE_MS_SSIM](picture * 0.8, picture).item()
+    assert darker > LOSSES[Loss.MSE](picture * 0.8, picture).item()  # the MS-SSIM term adds to the MSE
+
+
+def test_training_options_that_cannot_work_together_are_refused(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="legacy pairs or compress pairs"):
+        TrainConfig(data_dir=str(tmp_path), plan=parse_plan("artifacts:1"), legacy=True, compress_pairs=True)
+    with pytest.raises(ValueError, match="patches above 160"):
+        TrainConfig(data_dir=str(tmp_path), plan=parse_plan("artifacts:1"), patch=128, loss=Loss.MSE_MS_SSIM)
 
 
 def test_lean_restorenet_starts_from_a_restorenet_without_its_bottleneck() -> None:

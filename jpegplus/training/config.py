@@ -9,6 +9,7 @@ from jpegplus.codecs import list_codecs
 from jpegplus.models import RECONSTRUCTORS
 
 SHIPPED_ARCHITECTURE = "LeanRestoreNet"  # the reconstruction network the shipped weights use
+MS_SSIM_MIN_SIDE = 160  # pytorch-msssim's 5 scales with its 11-pixel window need a longer side than this
 
 
 class StageKind(str, enum.Enum):
@@ -29,6 +30,7 @@ class Loss(str, enum.Enum):
 
     CHARBONNIER = "charbonnier"  # L1-like and robust: for training from scratch
     MSE = "mse"  # what PSNR measures: for fine-tuning
+    MSE_MS_SSIM = "mse+ms-ssim"  # MSE plus a share of 1 - MS-SSIM: fine-tuning for both metrics (patches > 160)
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,7 @@ class TrainConfig:
     down_architecture: str = SHIPPED_ARCHITECTURE  # the half-resolution path's reconstruction network
     codec: str = "jpeg"  # the codec whose decodes the artifact model learns to repair
     legacy: bool = False  # JPEG pairs as people have them (re-compressed, shifted, resized, jpegli): enhance's model
+    compress_pairs: bool = False  # every JPEG pair as compress writes full mode for the installed networks
     com_anchor_weight: float = 0.1  # keeps the compact image near a box-filtered photo (plain viewers see it)
     loss: Loss = Loss.CHARBONNIER
     validation_images: int = 10
@@ -79,6 +82,12 @@ class TrainConfig:
             msg = f"unknown codec {self.codec!r}; known: {', '.join(list_codecs())}"
             raise ValueError(msg)
         self.loss = parse_loss(self.loss)  # config.json of a run holds the name
+        if self.legacy and self.compress_pairs:
+            msg = "choose legacy pairs or compress pairs, not both"
+            raise ValueError(msg)
+        if self.loss is Loss.MSE_MS_SSIM and self.patch <= MS_SSIM_MIN_SIDE:
+            msg = f"the {self.loss.value} loss needs patches above {MS_SSIM_MIN_SIDE} pixels (5-scale MS-SSIM)"
+            raise ValueError(msg)
 
     @property
     def trains_half_resolution(self) -> bool:

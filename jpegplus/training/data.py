@@ -17,6 +17,9 @@ from jpegplus.codecs.jpeg.quantization import (
     condition_from_quality,
     standard_tables,
 )
+from jpegplus.encoder import full_mode_codec
+from jpegplus.modes import Mode
+from jpegplus.weights import select
 
 SUBSAMPLINGS = ("4:2:0", "4:2:0", "4:2:0", "4:2:2", "4:4:4")
 RoundTrip = Callable[
@@ -89,6 +92,20 @@ def random_jpeg(image: np.ndarray, rng: np.random.Generator, qualities: tuple[in
     buffer = io.BytesIO()
     picture.save(buffer, "JPEG", **options)
     return buffer.getvalue(), gray
+
+
+def compress_round_trip(
+    image: np.ndarray, rng: np.random.Generator, qualities: tuple[int, int]
+) -> tuple[np.ndarray, np.ndarray, tuple[float, float]]:
+    """A pair exactly as compress writes a full-mode JPEG for the installed networks (restoration tables, 4:2:0,
+    trellis where the restoring network was trained on it), gray from the photo's luma at :data:`GRAY_SHARE`:
+    (decoded RGB, clean reference, condition)."""
+    gray = rng.random() < GRAY_SHARE
+    reference = np.asarray(Image.fromarray(image).convert("L")) if gray else image
+    quality = int(rng.integers(qualities[0], qualities[1] + 1))
+    codec = full_mode_codec(JpegCodec(), select(CodecName.JPEG.value, Mode.FULL), quality)
+    decoded, condition = decode_jpeg(codec.encode(reference, quality))
+    return decoded, np.repeat(reference[:, :, None], 3, 2) if gray else reference, condition
 
 
 def decode_jpeg(data: bytes) -> tuple[np.ndarray, tuple[float, float]]:

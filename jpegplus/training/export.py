@@ -91,9 +91,18 @@ def export(
 
 
 def _retire(manifest: dict[str, dict[str, Any]], name: str) -> None:
-    """Keep the entry ``name`` and its stand-in's under their ids (``name@sha8``), the stand-in lightening the id."""
+    """Keep the entry ``name`` and its stand-in's under their ids (``name@sha8``), the stand-in lightening the id;
+    the codec's enhance model keeps the artifact model it was measured with (``artifacts`` of its entry) until
+    an enhance model is exported again."""
     retired_id = f"{name}@{manifest[name]['sha256'][:8]}"
     manifest[retired_id] = manifest[name]
+    codec, _, kind = name.partition("-")
+    enhance = manifest.get(f"{codec}-enhance")
+    if kind == "artifacts" and enhance is not None:
+        enhance.setdefault("artifacts", retired_id)
     for light, entry in list(manifest.items()):
         if entry.get("lightens") == name:
-            manifest[f"{light}@{entry['sha256'][:8]}"] = {**entry, "lightens": retired_id}
+            kept = f"{light}@{entry['sha256'][:8]}"
+            if manifest.get(kept, {}).get("lightens", retired_id) != retired_id:
+                kept = f"{kept}-for-{retired_id}"  # the same stand-in already kept for an earlier replaced model
+            manifest[kept] = {**entry, "lightens": retired_id}

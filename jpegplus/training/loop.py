@@ -130,7 +130,9 @@ class Trainer:
             path = self.run_dir / f"{name}.npz"
             if not path.exists():
                 log.info("preparing %s", name)
-                round_trip = legacy_round_trip if cfg.legacy else None
+                round_trip = (
+                    legacy_round_trip if cfg.legacy else data.compress_round_trip if cfg.compress_pairs else None
+                )
                 data.artifact_patches(
                     subset, patch=cfg.patch, crops=crops, encodes=encodes, qualities=cfg.artifact_qualities,
                     seed=seed, codec=cfg.codec, round_trip=round_trip,

@@ -60,12 +60,13 @@ def standard_tables(quality: int) -> tuple[np.ndarray, np.ndarray]:
     return _scaled(STANDARD_LUMA, quality), _scaled(STANDARD_CHROMA, quality)
 
 
-def restoration_tables(quality: int) -> tuple[np.ndarray, np.ndarray]:
-    """Luma and chroma tables for a JPEG that jpegplus's network will restore, on libjpeg's quality scale."""
+def restoration_tables(quality: int, shape: float = RESTORATION_SHAPE) -> tuple[np.ndarray, np.ndarray]:
+    """Luma and chroma tables for a JPEG that jpegplus's network will restore, on libjpeg's quality scale
+    (``shape``: the exponent flattening Annex K's tables, 1 keeps their shape)."""
 
     def flattened(base: np.ndarray) -> np.ndarray:
         mean = np.exp(np.log(base).mean())
-        return mean * (base / mean) ** RESTORATION_SHAPE
+        return mean * (base / mean) ** shape
 
     return _scaled(flattened(STANDARD_LUMA), quality), _scaled(flattened(STANDARD_CHROMA) * RESTORATION_CHROMA, quality)
 
