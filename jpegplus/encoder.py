@@ -18,9 +18,12 @@ from jpegplus.weights import WeightsSpec, lighter, load_model, select
 DEAD_ZONE_STEPS = 6  # bisection steps of the saliency dead zone after a size search (1/64 of its range)
 
 
-def full_mode_codec(codec: RestorationEncoder, spec: WeightsSpec, quality: int) -> Codec:
+def full_mode_codec(codec: Codec, spec: WeightsSpec, quality: int) -> Codec:
     """``codec`` as compress writes a full-mode file at ``quality`` for ``spec``'s networks: the restoration
-    settings, with trellis quantization where the network that will restore the file was trained on it."""
+    settings, with trellis quantization where the network that will restore the file was trained on it (a
+    codec without restoration settings as it is)."""
+    if not isinstance(codec, RestorationEncoder):
+        return codec
     return codec.for_restoration(trellis=lighter(spec, codec.restoration_condition(quality)).trellis)
 
 
@@ -87,7 +90,7 @@ class ModeEncoder:
         """The stored image as a file of the codec, with alpha and the original's EXIF, ICC and XMP."""
         exif, icc, xmp = self.loaded.exif, self.loaded.icc, self.loaded.xmp
         codec = self.codec
-        if self.mode is Mode.FULL and isinstance(codec, RestorationEncoder):
+        if self.mode is Mode.FULL:
             codec = full_mode_codec(codec, self.spec, quality)
         if self.saliency is not None and isinstance(codec, RegionQuantizer):  # JPEG: no alpha
             return codec.encode_salient(

@@ -103,7 +103,7 @@ def compress_round_trip(
     gray = rng.random() < GRAY_SHARE
     reference = np.asarray(Image.fromarray(image).convert("L")) if gray else image
     quality = int(rng.integers(qualities[0], qualities[1] + 1))
-    codec = full_mode_codec(JpegCodec(), select(CodecName.JPEG.value, Mode.FULL), quality)
+    codec = full_mode_codec(get_codec(CodecName.JPEG.value), select(CodecName.JPEG.value, Mode.FULL), quality)
     decoded, condition = decode_jpeg(codec.encode(reference, quality))
     return decoded, np.repeat(reference[:, :, None], 3, 2) if gray else reference, condition
 
