@@ -101,11 +101,17 @@ def compress_round_trip(
     trellis where the restoring network was trained on it), gray from the photo's luma at :data:`GRAY_SHARE`:
     (decoded RGB, clean reference, condition)."""
     gray = rng.random() < GRAY_SHARE
-    reference = np.asarray(Image.fromarray(image).convert("L")) if gray else image
+    reference = luma_planes(image) if gray else image
     quality = int(rng.integers(qualities[0], qualities[1] + 1))
     codec = full_mode_codec(get_codec(CodecName.JPEG.value), select(CodecName.JPEG.value, Mode.FULL), quality)
-    decoded, condition = decode_jpeg(codec.encode(reference, quality))
-    return decoded, np.repeat(reference[:, :, None], 3, 2) if gray else reference, condition
+    stored = np.ascontiguousarray(reference[:, :, 0]) if gray else image
+    decoded, condition = decode_jpeg(codec.encode(stored, quality))
+    return decoded, reference, condition
+
+
+def luma_planes(image: np.ndarray) -> np.ndarray:
+    """The photo's luma, repeated to three planes (what a gray file's RGB decode is compared with)."""
+    return np.repeat(np.asarray(Image.fromarray(image).convert("L"))[:, :, None], 3, 2)
 
 
 def decode_jpeg(data: bytes) -> tuple[np.ndarray, tuple[float, float]]:
@@ -130,7 +136,7 @@ def random_round_trip(
     if codec == CodecName.JPEG.value:
         data, gray = random_jpeg(image, rng, qualities)
         decoded, condition = decode_jpeg(data)
-        reference = np.repeat(np.asarray(Image.fromarray(image).convert("L"))[:, :, None], 3, 2) if gray else image
+        reference = luma_planes(image) if gray else image
         return decoded, reference, condition
     quality = int(rng.integers(qualities[0], qualities[1] + 1))
     chosen = get_codec(codec)

@@ -50,11 +50,6 @@ def _quality(rng: np.random.Generator, qualities: tuple[int, int]) -> int:
     return int(rng.integers(qualities[0], qualities[1] + 1))
 
 
-def _luma(image: np.ndarray) -> np.ndarray:
-    """The photo's luma, repeated to three planes (what a gray file's RGB decode is compared with)."""
-    return np.repeat(np.asarray(Image.fromarray(image).convert("L"))[:, :, None], 3, 2)
-
-
 def _jpegli(image: np.ndarray, rng: np.random.Generator, qualities: tuple[int, int]) -> bytes:
     quality = _quality(rng, qualities)
     rgb = np.ascontiguousarray(image)
@@ -76,7 +71,7 @@ def legacy_round_trip(
     reference = image
     if kind == "single":
         last, gray = data.random_jpeg(image, rng, qualities)
-        reference = _luma(image) if gray else image
+        reference = data.luma_planes(image) if gray else image
     elif kind == "jpegli":
         last = _jpegli(image, rng, qualities)
     elif kind == "mozjpeg":  # colour only: gray mozjpeg pairs cost gray libjpeg files more (weights/jpeg-enhance.md)
