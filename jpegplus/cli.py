@@ -103,16 +103,26 @@ def compress(
         bool, typer.Option("--allow-half-size", help="let auto write a half-size file where that is better")
     ] = False,
     tune: Annotated[Tune, typer.Option("--tune", help="what --allow-half-size's choice maximises")] = Tune.PSNR,
+    background: Annotated[
+        Optional[str],
+        typer.Option(metavar="COLOR", help="flatten transparency onto this colour (white, #rrggbb) for JPEG"),
+    ] = None,
+    strip: Annotated[
+        bool, typer.Option("--strip", help="leave out EXIF (with GPS) and XMP; keep the ICC profile")
+    ] = False,
     save_saliency: Annotated[
         Optional[Path], typer.Option(help="write the saliency map of the (one) input as a PNG")
     ] = None,
 ) -> Options:
     """Compress images into standard files (any viewer opens them) that jpegplus decodes better."""
     from jpegplus.batch.naming import codec_for_output
+    from jpegplus.transparency import parse_background
 
     if save_saliency is not None and save_saliency.suffix.lower() != ".png":
         msg = f"--save-saliency writes a PNG; name it .png, not {save_saliency.name!r}"
         raise InvalidOptionError(msg)
+    if background is not None:
+        parse_background(background)  # a bad colour is refused before any file is read
     return Options(
         Operation.COMPRESS,
         codec=codec_for_output(files.output, codec) if files.output is not None else codec or CodecName.JPEG,
@@ -123,6 +133,8 @@ def compress(
         saliency=saliency,
         allow_half_size=allow_half_size,
         tune=tune.value,
+        background=background,
+        strip=strip,
         max_pixels=files.max_pixels,
         device=files.device,
     )

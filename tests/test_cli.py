@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageCms
 from typer.testing import CliRunner
 
 from conftest import jpeg_bytes, retag
@@ -47,6 +47,38 @@ def test_batch_over_folder_with_out_dir(tmp_path: Path, photo: np.ndarray) -> No
     result = runner.invoke(app, ["compress", str(folder), "--out-dir", str(out), "--codec", "webp"])
     assert result.exit_code == 0, result.output
     assert sorted(str(p.relative_to(out)) for p in out.rglob("*.webp")) == ["a.jpegplus.webp", "sub/b.jpegplus.webp"]
+
+
+def test_transparent_input_to_jpeg_is_refused_with_the_option_that_flattens_it(
+    tmp_path: Path, photo: np.ndarray
+) -> None:
+    alpha = np.zeros(photo.shape[:2], np.uint8)
+    alpha[:, : photo.shape[1] // 2] = 255  # the right half fully transparent
+    source = tmp_path / "logo.png"
+    Image.fromarray(np.dstack([photo, alpha])).save(source)
+    refused = runner.invoke(app, ["compress", str(source), "-o", str(tmp_path / "logo.jpg")])
+    assert refused.exit_code == 1 and "pass --background COLOR" in refused.stderr
+    assert not (tmp_path / "logo.jpg").exists()
+    flattened = runner.invoke(app, ["compress", str(source), "-o", str(tmp_path / "logo.jpg"), "--background", "white"])
+    assert flattened.exit_code == 0, flattened.stderr
+    with Image.open(tmp_path / "logo.jpg") as picture:
+        assert picture.mode == "RGB"
+        assert np.asarray(picture)[:, -40:].min() >= 245  # the transparent half shows the white background
+
+
+def test_strip_leaves_out_exif_and_xmp_and_keeps_the_icc_profile(tmp_path: Path, photo: np.ndarray) -> None:
+    exif = Image.Exif()
+    exif[0x010F] = "TestCam"
+    icc = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    source = tmp_path / "shot.jpg"
+    Image.fromarray(photo).save(source, quality=95, exif=exif.tobytes(), icc_profile=icc, xmp=b"<x:xmpmeta/>")
+    for flags, name in (([], "kept.jpg"), (["--strip"], "stripped.jpg")):
+        result = runner.invoke(app, ["compress", str(source), "-o", str(tmp_path / name), *flags])
+        assert result.exit_code == 0, result.stderr
+    with Image.open(tmp_path / "kept.jpg") as kept, Image.open(tmp_path / "stripped.jpg") as stripped:
+        assert kept.getexif()[0x010F] == "TestCam" and "xmp" in kept.info
+        assert 0x010F not in stripped.getexif() and "xmp" not in stripped.info
+        assert stripped.info["icc_profile"] == kept.info["icc_profile"] == icc
 
 
 def test_enhance_writes_png_and_jpeg(tmp_path: Path, photo: np.ndarray) -> None:
@@ -187,6 +219,7 @@ def test_stdin_to_stdout(photo_file: Path) -> None:
         (["compress", "--force", "--skip-existing", "-o", "{tmp}/o.jpg"], "not both"),
         (["compress", "--workers", "2", "-o", "{tmp}/o.jpg"], "--engine ray"),
         (["compress", "--target-size", "9KB", "--target-psnr", "30", "-o", "{tmp}/o.jpg"], "not both"),
+        (["compress", "--background", "nocolour", "-o", "{tmp}/o.jpg"], "unknown background colour 'nocolour'"),
     ],
 )
 def test_output_options_are_checked_before_work(

@@ -59,6 +59,8 @@ class Options:
     picture_quality: int = 95
     allow_half_size: bool = False
     tune: str = "psnr"
+    background: str | None = None  # colour that transparency is flattened onto (codecs without alpha)
+    strip: bool = False  # leave out EXIF and XMP (the ICC profile stays)
     max_pixels: int = DEFAULT_MAX_PIXELS
     device: str | None = None
 
@@ -94,6 +96,8 @@ def transform(data: bytes, options: Options) -> Product:
             saliency=options.saliency,
             allow_half_size=options.allow_half_size,
             tune=options.tune,
+            background=options.background,
+            strip=options.strip,
             max_pixels=options.max_pixels,
         )
         facts = payload.extract(packed)
