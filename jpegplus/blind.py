@@ -13,6 +13,7 @@ Pixels with no such lattice (never JPEG-compressed, or resized since) give no es
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -36,8 +37,9 @@ class BlindEstimate:
     offset: tuple[int, int] = (0, 0)  # (rows, columns) at which the 8×8 grid starts
 
 
-# the 2-D DCT of a flattened 8×8 block as one matrix
+# the 2-D DCT of a flattened 8×8 block as one matrix, and its high-frequency rows (the grid search's)
 BLOCK_DCT = np.kron(DCT.numpy(), DCT.numpy())
+HIGH_DCT = np.ascontiguousarray(BLOCK_DCT[HIGH_FREQUENCIES])
 
 
 def _luma(pixels: np.ndarray) -> np.ndarray:
@@ -46,12 +48,13 @@ def _luma(pixels: np.ndarray) -> np.ndarray:
     return pixels[:, :, :3].astype(np.float32) @ np.asarray(LUMA_WEIGHTS, dtype=np.float32)
 
 
-def _spectra(window: np.ndarray, offset: tuple[int, int]) -> np.ndarray:
-    """(N, 64) DCT coefficients of the whole 8×8 blocks of ``window`` on the grid starting at ``offset``."""
+def _spectra(window: np.ndarray, offset: tuple[int, int], basis: np.ndarray = BLOCK_DCT) -> np.ndarray:
+    """(N, F) DCT coefficients of the whole 8×8 blocks of ``window`` on the grid starting at ``offset``, at the F
+    frequencies of ``basis``'s rows (all 64 by default)."""
     rows, cols = (window.shape[0] - offset[0]) // BLOCK, (window.shape[1] - offset[1]) // BLOCK
     area = window[offset[0] : offset[0] + rows * BLOCK, offset[1] : offset[1] + cols * BLOCK]
     blocks = area.reshape(rows, BLOCK, cols, BLOCK).transpose(0, 2, 1, 3).reshape(rows * cols, BLOCK * BLOCK)
-    return (blocks - 128.0) @ BLOCK_DCT.T
+    return (blocks - 128.0) @ basis.T
 
 
 def _coherence(values: np.ndarray, step: float) -> float:
@@ -67,12 +70,12 @@ def estimate(pixels: np.ndarray) -> BlindEstimate:
     window = _central_window(_luma(pixels))
     if min(window.shape) < 2 * BLOCK:
         return BlindEstimate(None)
-    spectra = {(dy, dx): _spectra(window, (dy, dx)) for dy in range(BLOCK) for dx in range(BLOCK)}
-    noise = {offset: float(np.abs(s[:, HIGH_FREQUENCIES]).mean()) for offset, s in spectra.items()}
+    offsets = [(dy, dx) for dy in range(BLOCK) for dx in range(BLOCK)]
+    noise = {offset: float(np.abs(_spectra(window, offset, HIGH_DCT)).mean()) for offset in offsets}
     offset = min(noise, key=noise.__getitem__)
     if noise[offset] > GRID_CONTRAST * float(np.median(list(noise.values()))):
         return BlindEstimate(None)
-    quality = _quality_on_lattice(spectra[offset])
+    quality = _quality_on_lattice(_spectra(window, offset))
     return BlindEstimate(quality, offset if quality is not None else (0, 0))
 
 
@@ -86,10 +89,15 @@ def _central_window(luma: np.ndarray) -> np.ndarray:
 
 def _quality_on_lattice(spectrum: np.ndarray) -> int | None:
     """The lowest libjpeg quality whose luma steps the low frequencies sit on, or ``None``."""
+
+    @functools.cache  # qualities share many steps: measure each once
+    def coherence(frequency: int, step: float) -> float:
+        return _coherence(spectrum[:, frequency], step)
+
     scores = {}
     for quality in range(1, 101):
         steps = standard_tables(quality)[0]
-        coherences = [_coherence(spectrum[:, f], steps[f]) for f in ZIGZAG_LOW if steps[f] > 1]
+        coherences = [coherence(f, steps[f]) for f in ZIGZAG_LOW if steps[f] > 1]
         measured = [c for c in coherences if not np.isnan(c)]
         if measured:
             scores[quality] = float(np.mean(measured))
