@@ -3,7 +3,7 @@ and for a plain viewer, on held-out training photos (never the evaluation sets).
 
 Variants (same network, mozjpeg's lossless scan re-coding for all): ``shipped`` (what ``compress`` writes:
 the restoration tables, 4:2:0, mozjpeg's trellis quantization of the AC and DC coefficients where the restoring
-network was trained on it, i.e. below the slim network's range, nearest-step rounding above), ``rounded``
+network was trained on it (``trellis_at`` of its manifest entry), nearest-step rounding above), ``rounded``
 (Pillow's rounding at every quality), ``trellis-everywhere``, ``subsampling-444`` / ``subsampling-422``,
 ``chroma-F`` (the chroma table's steps times F), ``shape-S`` (Annex K's tables flattened with exponent S instead
 of ``RESTORATION_SHAPE``) and ``masking-T`` (dead zones up to T table steps in the busiest blocks, the 30%
@@ -31,6 +31,7 @@ from jpegplus.codecs.jpeg.codec import JpegCodec, smallest_scans
 from jpegplus.codecs.jpeg.quantization import RESTORATION_SHAPE, condition_from_picture, restoration_tables
 from jpegplus.codecs.jpeg.regionquant import with_dead_zones
 from jpegplus.codecs.jpeg.trellis import trellis_quantized
+from jpegplus.encoder import full_mode_codec
 from jpegplus.inference import restore_pixels
 from jpegplus.metrics import ms_ssim, psnr
 from jpegplus.modes import Mode
@@ -62,7 +63,7 @@ def trellis(encode: Encoder, where: Callable[[int], bool] = lambda quality: True
 
 def as_compress(quality: int) -> bool:
     """Whether compress quantizes a full-mode file of ``quality`` by trellis (its restoring network learned it)."""
-    return lighter(select("jpeg", Mode.FULL), JpegCodec().restoration_condition(quality)).trellis
+    return full_mode_codec(JpegCodec(), select("jpeg", Mode.FULL), quality).trellis
 
 
 def flatness(rgb: np.ndarray) -> np.ndarray:

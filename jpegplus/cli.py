@@ -274,6 +274,9 @@ def export_weights(
     trellis: Annotated[
         bool, typer.Option(help="trained on trellis-quantized files: compress quantizes the files it restores so")
     ] = False,
+    trellis_highest_quality: Annotated[
+        Optional[int], typer.Option(min=1, max=100, help="--trellis: only files at this quality or coarser")
+    ] = None,
 ) -> None:
     """Write a checkpoint's models as fp16 safetensors into a weights folder and its manifest."""
     from jpegplus.training.export import export
@@ -288,6 +291,7 @@ def export_weights(
             lowest_quality,
             keep_replaced=keep_replaced,
             trellis=trellis,
+            trellis_highest_quality=trellis_highest_quality,
         )
         for name, file in exported.items():
             print(f"{name}: {out / file}")

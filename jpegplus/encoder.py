@@ -24,7 +24,8 @@ def full_mode_codec(codec: Codec, spec: WeightsSpec, quality: int) -> Codec:
     codec without restoration settings as it is)."""
     if not isinstance(codec, RestorationEncoder):
         return codec
-    return codec.for_restoration(trellis=lighter(spec, codec.restoration_condition(quality)).trellis)
+    condition = codec.restoration_condition(quality)
+    return codec.for_restoration(trellis=lighter(spec, condition).trellis_at(condition))
 
 
 @dataclass(frozen=True)
@@ -71,8 +72,9 @@ class ModeEncoder:
 
         Full mode asks a :class:`~jpegplus.codecs.RestorationEncoder` codec for its restoration settings
         (the half-resolution model learned the standard ones), with trellis quantization where the network
-        that will restore the file was trained on it (``trellis`` in the manifest). ``dead_zone``: with saliency on a
-        :class:`~jpegplus.codecs.RegionQuantizer` codec, that of the least salient regions (default: the codec's).
+        that will restore the file was trained on it (``trellis`` in the manifest, up to its
+        ``trellis_highest_quality``). ``dead_zone``: with saliency on a :class:`~jpegplus.codecs.RegionQuantizer`
+        codec, that of the least salient regions (default: the codec's).
         """
         original = self.loaded.pixels
         metadata = payload.Metadata(

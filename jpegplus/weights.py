@@ -4,10 +4,12 @@ Each entry, named ``<codec>-<kind>``, gives the file (which carries the first 8 
 SHA-256), the full digest checked before loading, the architecture (:class:`Architecture`), the
 model card and what was measured on held-out photos with these weights: ``highest_quality`` and,
 for a full-mode model, ``crossover_bpp``, and ``trellis`` where compress quantizes the files the network
-restores by trellis (it was trained on such files). A lighter network may stand in for a model on files
-compressed at or above a quality (``lightens``, ``lowest_quality``: :func:`lighter`). A model that files
-name, once replaced, stays under its id ``<codec>-<kind>@<sha8>`` (with its stand-in, whose ``lightens``
-names that id), so the files it made decode as they did (:func:`retired`). :func:`select`, :func:`retired`
+restores by trellis (it was trained on such files; up to ``trellis_highest_quality``:
+:meth:`WeightsSpec.trellis_at`). A lighter network may stand in for a model on files compressed at or above a
+quality (``lightens``, ``lowest_quality``: :func:`lighter`). A model that files name, once replaced, or
+once its stand-in is, stays under its id ``<codec>-<kind>@<sha8>`` (with its stand-in, whose ``lightens``
+names that id), so the files it made decode as they did (:func:`retired`); a new stand-in gives the model a
+new id (its file names the stand-in: ``jpegplus export --keep-replaced``). :func:`select`, :func:`retired`
 and :func:`lighter` are the places that pick a model.
 """
 
@@ -92,6 +94,7 @@ class WeightsSpec:
     lowest_quality: int = 100
     # trained on trellis-quantized files: compress quantizes the files this network will restore by trellis
     trellis: bool = False
+    trellis_highest_quality: int = 100  # ... on files at most as fine as libjpeg's standard table at this quality
     # an enhance model: the artifact model (a name or a retired id) it runs where its own measured worse, the
     # one it was measured with; none: the codec's current full-mode model (:func:`select_enhance_artifacts`)
     artifacts: str | None = None
@@ -100,6 +103,12 @@ class WeightsSpec:
     def model_id(self) -> str:
         """``name@sha8``, the id written into every file the model made (a retired entry's name is its id)."""
         return f"{self.name.partition('@')[0]}@{self.sha256[:8]}"
+
+    def trellis_at(self, condition: tuple[float, float]) -> bool:
+        """Whether compress quantizes a file of ``condition`` by trellis for this network: it was trained on
+        trellis files, and the file's luma quantization is at least as coarse as libjpeg's standard table at
+        ``trellis_highest_quality`` (finer files were rounded in its training, as for networks without trellis)."""
+        return self.trellis and condition[0] >= condition_from_quality(self.trellis_highest_quality)[0]
 
     def serves(self, codec: str, mode: Mode) -> bool:
         """Whether the model may restore ``codec`` files stored in ``mode``: it is the codec's own or a JPEG

@@ -11,6 +11,7 @@ import pytest
 import torch
 from PIL import Image
 from safetensors import safe_open
+from safetensors.torch import load_file
 from typer.testing import CliRunner
 
 from jpegplus.cli import app
@@ -26,7 +27,7 @@ from jpegplus.training.data import artifact_patches, compress_round_trip, random
 from jpegplus.training.export import export
 from jpegplus.training.loop import copy_weights
 from jpegplus.training.losses import LOSSES
-from jpegplus.weights import get_spec, lighter, select_enhance_artifacts, stand_in
+from jpegplus.weights import get_spec, lighter, retired, select_enhance_artifacts, stand_in
 
 
 @pytest.mark.parametrize("codec", ["webp", "jpeg2000", "avif"])
@@ -143,13 +144,41 @@ def test_export_keeps_the_replaced_model_and_its_stand_in_under_their_ids(tmp_pa
     assert sorted(manifest) == ["jpeg-artifacts", "jpeg-artifacts-light"]
     replaced = manifest["jpeg-artifacts"]
     exported("artifacts", 3, keep=True)
-    exported("artifacts-light", 4, keep=True)  # a stand-in replaced on its own is not kept again
+    exported("artifacts-light", 4)  # a stand-in replaced without keeping: the installed model's files get it
     manifest = json.loads((tmp_path / "manifest.json").read_text())
     kept, kept_light = f"jpeg-artifacts@{replaced['sha256'][:8]}", f"jpeg-artifacts-light@{light.split('-')[-1][:8]}"
     assert sorted(manifest) == sorted(["jpeg-artifacts", "jpeg-artifacts-light", kept, kept_light])
     assert manifest[kept] == replaced and manifest[kept_light]["lightens"] == kept
     assert manifest[kept_light]["file"] == light and manifest["jpeg-artifacts-light"]["lightens"] == "jpeg-artifacts"
     assert first != replaced["file"]
+
+
+def test_a_kept_stand_in_keeps_its_model_and_the_model_gets_a_new_id(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("JPEGPLUS_WEIGHTS", str(tmp_path))
+
+    def exported(kind: str, seed: int) -> str:
+        torch.manual_seed(seed)
+        checkpoint = tmp_path / "checkpoint.pt"
+        torch.save({"artifact_net": RestoreNet(widths=(8, 16), pairs=1).state_dict()}, checkpoint)
+        return export(checkpoint, tmp_path, [kind], lowest_quality=30, keep_replaced=True)[f"jpeg-{kind}"]
+
+    model, light = exported("artifacts", 0), exported("artifacts-light", 1)
+    old_id = get_spec("jpeg-artifacts").model_id
+    new_light = exported("artifacts-light", 2)
+    installed = get_spec("jpeg-artifacts")
+    assert installed.model_id != old_id and installed.file != model and stand_in(installed).file == new_light
+    kept = retired(old_id)
+    assert kept is not None and kept.file == model and stand_in(kept).file == light  # old files: the old pair
+    tensors = [load_file(tmp_path / file) for file in (model, installed.file)]
+    assert tensors[0].keys() == tensors[1].keys() and all(torch.equal(tensors[0][k], tensors[1][k]) for k in tensors[0])
+    assert exported("artifacts-light", 2) == new_light and get_spec("jpeg-artifacts") == installed  # same: no change
+    torch.save({"artifact_net": RestoreNet(widths=(8, 16), pairs=1).state_dict()}, tmp_path / "both.pt")
+    kinds = ["artifacts", "artifacts-light"]
+    both = export(tmp_path / "both.pt", tmp_path, kinds, lowest_quality=30, keep_replaced=True)
+    assert get_spec("jpeg-artifacts").file == both["jpeg-artifacts"]  # exported with its stand-in: no new id
+    assert retired(installed.model_id) is not None and retired(get_spec("jpeg-artifacts").model_id) is None
 
 
 def test_replaced_models_keep_their_stand_in_and_enhance_its_artifact_pair(
@@ -195,7 +224,10 @@ def test_export_command_writes_the_kinds_and_what_was_measured(tmp_path: Path) -
     result = CliRunner().invoke(app, [*argv, "--highest-quality", "70", "--crossover-bpp", "0.3"])
     assert result.exit_code == 0 and "webp-artifacts: " in result.stdout
     entry = json.loads((tmp_path / "manifest.json").read_text())["webp-artifacts"]
-    assert (entry["highest_quality"], entry["crossover_bpp"]) == (70, 0.3)
+    assert (entry["highest_quality"], entry["crossover_bpp"]) == (70, 0.3) and "trellis" not in entry
+    result = CliRunner().invoke(app, [*argv, "--trellis", "--trellis-highest-quality", "80"])
+    entry = json.loads((tmp_path / "manifest.json").read_text())["webp-artifacts"]
+    assert result.exit_code == 0 and (entry["trellis"], entry["trellis_highest_quality"]) == (True, 80)
     result = CliRunner().invoke(app, [*argv[:-1], "artifacts,big"])
     assert result.exit_code == 2 and "unknown model kind 'big'" in result.stderr
     result = CliRunner().invoke(app, [*argv[:-1], "artifacts-light", "--lowest-quality", "25"])

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import shutil
@@ -32,6 +33,14 @@ def test_manifest_entries_have_cards_and_sha8_names() -> None:
         assert (weights.weights_dir() / spec.card).is_file()
 
 
+def test_every_kept_artifact_model_keeps_a_stand_in() -> None:
+    # files of a kept model decode with the pair they were made for, light ones included
+    kept = [spec for name, spec in weights.read_manifest().items() if "@" in name and spec.lightens is None]
+    assert any(spec.name.startswith("jpeg-artifacts@") for spec in kept)
+    for spec in kept:
+        assert not spec.name.startswith("jpeg-artifacts@") or weights.stand_in(spec) is not None
+
+
 def test_loads_and_builds() -> None:
     model = weights.load_model("jpeg-downsample")
     assert model.compact is not None and model.spec.model_id.startswith("jpeg-downsample@")
@@ -40,6 +49,17 @@ def test_loads_and_builds() -> None:
 
 def test_manifest_without_highest_quality_runs_the_network_at_every_quality() -> None:
     assert weights.get_spec("jpeg-artifacts").highest_quality == 100
+
+
+def test_trellis_stops_at_its_highest_quality() -> None:
+    from jpegplus.codecs.jpeg.quantization import condition_from_quality
+
+    spec = weights.get_spec("jpeg-artifacts")
+    limited = dataclasses.replace(spec, trellis=True, trellis_highest_quality=60)
+    assert limited.trellis_at(condition_from_quality(60)) and limited.trellis_at(condition_from_quality(10))
+    assert not limited.trellis_at(condition_from_quality(61))
+    assert dataclasses.replace(limited, trellis_highest_quality=100).trellis_at(condition_from_quality(100))
+    assert not dataclasses.replace(limited, trellis=False).trellis_at(condition_from_quality(10))
 
 
 def test_above_highest_quality_decompress_returns_the_plain_decode(weights_copy: Path) -> None:

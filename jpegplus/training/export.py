@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from safetensors.torch import save
+from safetensors.torch import load, save
 
 from jpegplus.errors import InvalidOptionError
 from jpegplus.io import write_atomic
@@ -36,6 +36,7 @@ def export(
     *,
     keep_replaced: bool = False,
     trellis: bool = False,
+    trellis_highest_quality: int | None = None,
 ) -> dict[str, str]:
     """Write ``<codec>-<kind>-<sha8>.safetensors`` per kind and update the manifest; returns name → file.
 
@@ -45,9 +46,12 @@ def export(
     path (where the full and downsample curves of ``jpegplus bench`` cross; see :class:`jpegplus.weights.WeightsSpec`).
     ``lowest_quality``: for the ``-light`` kinds, the lowest codec quality from which it stands in for the
     codec's model of the kind before the suffix (:func:`jpegplus.weights.lighter`).
-    ``keep_replaced``: a model that files name (not a ``-light`` kind) replaced by another stays in the
-    manifest under its id, with its stand-in (:func:`jpegplus.weights.retired`). ``trellis``: the models were
-    trained on trellis-quantized files, so compress writes the files they restore that way.
+    ``keep_replaced``: a model that files name replaced by another stays in the manifest under its id, with its
+    stand-in (:func:`jpegplus.weights.retired`); so does one whose stand-in (a ``-light`` kind) is replaced, and
+    the installed model gets a new id: its tensors in a file naming the new stand-in. ``trellis``: the models were
+    trained on trellis-quantized files, so compress writes the files they restore that way (up to
+    ``trellis_highest_quality``, above which their training files were rounded:
+    :meth:`jpegplus.weights.WeightsSpec.trellis_at`).
     """
     unknown = [kind for kind in kinds if kind not in EXPORTS]
     if unknown:
@@ -68,26 +72,47 @@ def export(
             for prefix, entry in parts.items()
             for key, value in payload[entry].items()
         }
-        # one metadata entry: safetensors writes several in a random order, and the file name carries the digest
-        blob = save(tensors, metadata={"model": f"{name} {architecture}"})
-        digest = hashlib.sha256(blob).hexdigest()
-        file = f"{name}-{digest[:8]}.safetensors"
-        write_atomic(out_dir / file, blob, force=True)
-        if keep_replaced and not kind.endswith(LIGHT_SUFFIX) and manifest.get(name, {}).get("sha256", digest) != digest:
-            _retire(manifest, name)
+        file, digest = _write_weights(out_dir, name, tensors, f"{name} {architecture}")
+        light = kind.endswith(LIGHT_SUFFIX)
+        lightens = f"{payload.get('codec', 'jpeg')}-{kind.removesuffix(LIGHT_SUFFIX)}" if light else None
+        if keep_replaced and manifest.get(name, {}).get("sha256", digest) != digest:
+            if lightens is None:
+                _retire(manifest, name)
+            elif lightens in manifest and lightens not in written:  # a model exported with it made no files yet
+                _retire(manifest, lightens)
+                _rebind(out_dir, manifest, lightens, f"{name}@{digest[:8]}")
         manifest[name] = {"file": file, "sha256": digest, "architecture": architecture, "card": f"{name}.md"}
         measured: dict[str, object] = {
             "highest_quality": highest_quality,
             "crossover_bpp": crossover_bpp,
             "trellis": trellis or None,
+            "trellis_highest_quality": trellis_highest_quality if trellis else None,
         }
-        if kind.endswith(LIGHT_SUFFIX):
-            lightens = f"{payload.get('codec', 'jpeg')}-{kind.removesuffix(LIGHT_SUFFIX)}"
+        if light:
             measured.update(lightens=lightens, lowest_quality=lowest_quality or 100)
         manifest[name].update({key: value for key, value in measured.items() if value is not None})
         written[name] = file
     write_atomic(manifest_path, (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode(), force=True)
     return written
+
+
+def _write_weights(out_dir: Path, name: str, tensors: dict[str, torch.Tensor], description: str) -> tuple[str, str]:
+    """Write ``tensors`` as ``<name>-<sha8>.safetensors``; returns the file name and the full digest."""
+    # one metadata entry: safetensors writes several in a random order, and the file name carries the digest
+    blob = save(tensors, metadata={"model": description})
+    digest = hashlib.sha256(blob).hexdigest()
+    file = f"{name}-{digest[:8]}.safetensors"
+    write_atomic(out_dir / file, blob, force=True)
+    return file, digest
+
+
+def _rebind(out_dir: Path, manifest: dict[str, dict[str, Any]], name: str, stand_in_id: str) -> None:
+    """Give the model ``name`` a new id for its new stand-in ``stand_in_id``: the same tensors in a file whose
+    metadata names the stand-in, so files it makes from now on are told from those its old id restores."""
+    entry = manifest[name]
+    tensors = load((out_dir / entry["file"]).read_bytes())
+    file, digest = _write_weights(out_dir, name, tensors, f"{name} {entry['architecture']} with {stand_in_id}")
+    manifest[name] = {**entry, "file": file, "sha256": digest}
 
 
 def _retire(manifest: dict[str, dict[str, Any]], name: str) -> None:
