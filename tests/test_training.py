@@ -131,20 +131,25 @@ def test_export_makes_its_weights_folder(tmp_path: Path) -> None:
     assert sorted(path.name for path in out.iterdir()) == sorted([written["jpeg-artifacts"], "manifest.json"])
 
 
-def test_export_keeps_the_replaced_model_and_its_stand_in_under_their_ids(tmp_path: Path) -> None:
-    def exported(kind: str, seed: int, keep: bool = False) -> dict[str, str]:
-        torch.manual_seed(seed)
-        checkpoint = tmp_path / "checkpoint.pt"
-        torch.save({"artifact_net": RestoreNet(widths=(8, 16), pairs=1).state_dict()}, checkpoint)
-        return export(checkpoint, tmp_path, [kind], lowest_quality=30, keep_replaced=keep)
+def export_tiny(folder: Path, kind: str, seed: int, *, keep: bool = True) -> str:
+    """Export a tiny seeded artifact network as ``kind`` into ``folder`` (``--lowest-quality 30``); its file."""
+    torch.manual_seed(seed)
+    checkpoint = folder / "checkpoint.pt"
+    torch.save({"artifact_net": RestoreNet(widths=(8, 16), pairs=1).state_dict()}, checkpoint)
+    return export(checkpoint, folder, [kind], lowest_quality=30, keep_replaced=keep)[f"jpeg-{kind}"]
 
-    first, light = exported("artifacts", 0)["jpeg-artifacts"], exported("artifacts-light", 1)["jpeg-artifacts-light"]
-    exported("artifacts", 2)  # replaced without keeping: files naming ``first`` get the installed model
+
+def test_export_keeps_the_replaced_model_and_its_stand_in_under_their_ids(tmp_path: Path) -> None:
+    first = export_tiny(tmp_path, "artifacts", 0, keep=False)
+    light = export_tiny(tmp_path, "artifacts-light", 1, keep=False)
+    # replaced without keeping: files naming ``first`` get the installed model
+    export_tiny(tmp_path, "artifacts", 2, keep=False)
     manifest = json.loads((tmp_path / "manifest.json").read_text())
     assert sorted(manifest) == ["jpeg-artifacts", "jpeg-artifacts-light"]
     replaced = manifest["jpeg-artifacts"]
-    exported("artifacts", 3, keep=True)
-    exported("artifacts-light", 4)  # a stand-in replaced without keeping: the installed model's files get it
+    export_tiny(tmp_path, "artifacts", 3)
+    # a stand-in replaced without keeping: the installed model's files get it
+    export_tiny(tmp_path, "artifacts-light", 4, keep=False)
     manifest = json.loads((tmp_path / "manifest.json").read_text())
     kept, kept_light = f"jpeg-artifacts@{replaced['sha256'][:8]}", f"jpeg-artifacts-light@{light.split('-')[-1][:8]}"
     assert sorted(manifest) == sorted(["jpeg-artifacts", "jpeg-artifacts-light", kept, kept_light])
@@ -158,22 +163,17 @@ def test_a_kept_stand_in_keeps_its_model_and_the_model_gets_a_new_id(
 ) -> None:
     monkeypatch.setenv("JPEGPLUS_WEIGHTS", str(tmp_path))
 
-    def exported(kind: str, seed: int) -> str:
-        torch.manual_seed(seed)
-        checkpoint = tmp_path / "checkpoint.pt"
-        torch.save({"artifact_net": RestoreNet(widths=(8, 16), pairs=1).state_dict()}, checkpoint)
-        return export(checkpoint, tmp_path, [kind], lowest_quality=30, keep_replaced=True)[f"jpeg-{kind}"]
-
-    model, light = exported("artifacts", 0), exported("artifacts-light", 1)
+    model, light = export_tiny(tmp_path, "artifacts", 0), export_tiny(tmp_path, "artifacts-light", 1)
     old_id = get_spec("jpeg-artifacts").model_id
-    new_light = exported("artifacts-light", 2)
+    new_light = export_tiny(tmp_path, "artifacts-light", 2)
     installed = get_spec("jpeg-artifacts")
     assert installed.model_id != old_id and installed.file != model and stand_in(installed).file == new_light
     kept = retired(old_id)
     assert kept is not None and kept.file == model and stand_in(kept).file == light  # old files: the old pair
     tensors = [load_file(tmp_path / file) for file in (model, installed.file)]
     assert tensors[0].keys() == tensors[1].keys() and all(torch.equal(tensors[0][k], tensors[1][k]) for k in tensors[0])
-    assert exported("artifacts-light", 2) == new_light and get_spec("jpeg-artifacts") == installed  # same: no change
+    same = export_tiny(tmp_path, "artifacts-light", 2)  # the same stand-in again: nothing changes
+    assert same == new_light and get_spec("jpeg-artifacts") == installed
     torch.save({"artifact_net": RestoreNet(widths=(8, 16), pairs=1).state_dict()}, tmp_path / "both.pt")
     kinds = ["artifacts", "artifacts-light"]
     both = export(tmp_path / "both.pt", tmp_path, kinds, lowest_quality=30, keep_replaced=True)
@@ -186,16 +186,11 @@ def test_replaced_models_keep_their_stand_in_and_enhance_its_artifact_pair(
 ) -> None:
     monkeypatch.setenv("JPEGPLUS_WEIGHTS", str(tmp_path))
 
-    def exported(kind: str, seed: int) -> str:
-        torch.manual_seed(seed)
-        checkpoint = tmp_path / "checkpoint.pt"
-        torch.save({"artifact_net": RestoreNet(widths=(8, 16), pairs=1).state_dict()}, checkpoint)
-        return export(checkpoint, tmp_path, [kind], lowest_quality=30, keep_replaced=True)[f"jpeg-{kind}"]
-
-    models, light = [exported("artifacts", 0)], exported("artifacts-light", 1)
+    models, light = [export_tiny(tmp_path, "artifacts", 0)], export_tiny(tmp_path, "artifacts-light", 1)
     assert select_enhance_artifacts().file == models[0]  # no enhance model: JPEG's full-mode one
-    exported("enhance", 9)  # measured with models[0]
-    models += [exported("artifacts", 2), exported("artifacts", 3)]  # two replacements, one stand-in throughout
+    export_tiny(tmp_path, "enhance", 9)  # measured with models[0]
+    # two replacements, one stand-in throughout
+    models += [export_tiny(tmp_path, "artifacts", 2), export_tiny(tmp_path, "artifacts", 3)]
     manifest = json.loads((tmp_path / "manifest.json").read_text())
     for file in models[:2]:
         model_id = next(name for name, entry in manifest.items() if "@" in name and entry["file"] == file)
@@ -203,7 +198,7 @@ def test_replaced_models_keep_their_stand_in_and_enhance_its_artifact_pair(
     assert stand_in(get_spec("jpeg-artifacts")).file == light and manifest["jpeg-artifacts"]["file"] == models[2]
     assert select_enhance_artifacts().file == models[0]  # enhance keeps the pair it was measured with
     assert lighter(select_enhance_artifacts(), condition_from_quality(90)).file == light
-    exported("enhance", 10)  # a new enhance model is measured with the current artifact model
+    export_tiny(tmp_path, "enhance", 10)  # a new enhance model is measured with the current artifact model
     assert select_enhance_artifacts().file == models[2]
 
 
