@@ -176,11 +176,15 @@ def _to_size(encoder: ModeEncoder, target_size: int) -> bytes:
     if found is None:
         msg = f"cannot fit in {target_size} bytes even at quality 1 (that needs {len(encoder.encode(1))})"
         raise InvalidOptionError(msg)
-    if not encoder.region_quantized:
-        return found
     metadata = payload.extract(found)
     assert metadata is not None  # the encoder wrote it
-    return encoder.narrowest_dead_zone(metadata.quality, target_size) or found
+    quality, trellis = metadata.quality, None
+    past = encoder.trellis_past_its_limit(quality, target_size)
+    if past is not None:
+        (quality, found), trellis = past, True
+    if not encoder.region_quantized:
+        return found
+    return encoder.narrowest_dead_zone(quality, target_size, trellis=trellis) or found
 
 
 def _to_psnr(encoder: ModeEncoder, target_psnr: float, device: str | None) -> bytes:

@@ -15,11 +15,12 @@ from jpegplus.codecs import CodecName, get_codec
 from jpegplus.codecs.jpeg.codec import JpegCodec
 from jpegplus.codecs.jpeg.consistency import JpegCells, project
 from jpegplus.codecs.jpeg.quantization import restoration_tables, standard_tables
+from jpegplus.encoder import learned_trellis
 from jpegplus.errors import InvalidInputError, InvalidOptionError, MetadataError
 from jpegplus.io import to_image, to_tensor
 from jpegplus.metrics import ms_ssim
 from jpegplus.modes import Mode
-from jpegplus.weights import lighter, select, select_enhance_artifacts, stand_in
+from jpegplus.weights import select, select_enhance_artifacts, stand_in
 
 CODECS = [c.value for c in CodecName]
 MODES = ["downsample", "full"]
@@ -61,8 +62,7 @@ def test_full_mode_beats_plain_jpeg(photo: np.ndarray) -> None:
 
 def test_full_mode_quantizes_by_trellis_where_the_restoring_network_learned_it(photo: np.ndarray) -> None:
     codec = JpegCodec()
-    conditions = {q: codec.restoration_condition(q) for q in (10, 60)}
-    chosen = {q: lighter(select("jpeg", Mode.FULL), c).trellis_at(c) for q, c in conditions.items()}
+    chosen = {q: learned_trellis(codec, select("jpeg", Mode.FULL), q) for q in (10, 60)}
     assert chosen[10]  # the shipped lean network was fine-tuned on trellis-quantized files
     for quality, trellis in chosen.items():
         data = jpegplus.compress(photo, codec="jpeg", quality=quality, mode="full")
@@ -401,6 +401,21 @@ def test_target_size(photo: np.ndarray) -> None:
         assert target * 0.8 <= len(data) <= target
     with pytest.raises(InvalidOptionError, match="cannot fit"):
         jpegplus.compress(photo, target_size=50, mode="full")
+
+
+def test_target_size_spends_the_budget_where_trellis_stops() -> None:
+    # quality 25's file is trellis-quantized, 26's rounded and a fifth larger: a budget just under 26's is
+    # spent on a trellis file of a higher quality, which the stand-in restores better than 25's
+    photo = np.ascontiguousarray(skimage_data.astronaut()[::2, ::2])
+    codec = JpegCodec()
+    limit = next(q for q in range(1, 100) if not learned_trellis(codec, select("jpeg", Mode.FULL), q + 1))
+    below, above = (jpegplus.compress(photo, quality=q, mode="full") for q in (limit, limit + 1))
+    assert len(above) > 1.1 * len(below)
+    data = jpegplus.compress(photo, target_size=len(above) - 1, mode="full")
+    assert 0.95 * (len(above) - 1) <= len(data) < len(above) and payload.extract(data).quality > limit + 1
+    assert psnr(jpegplus.decompress(data), photo) > psnr(jpegplus.decompress(below), photo) + 0.3
+    salient = jpegplus.compress(photo, target_size=len(above) - 1, mode="full", saliency=True)
+    assert 0.95 * (len(above) - 1) <= len(salient) < len(above)
 
 
 def test_target_psnr(photo: np.ndarray) -> None:
