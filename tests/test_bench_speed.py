@@ -1,15 +1,19 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 from PIL import Image
+from typer.testing import CliRunner
 
 from jpegplus.bench import speed
 from jpegplus.bench.speed import Variant, markdown_table, network_gmac, parse_variants, run_speed, with_networks
+from jpegplus.cli import app
 from jpegplus.errors import InvalidOptionError
 from jpegplus.runtime import Precision, Runtime, simd_flags
 
@@ -94,6 +98,29 @@ def test_bench_speed_writes_each_variants_figures(
     rows = json.loads((out / "results.json").read_text())["variants"]
     assert [row["variant"] for row in rows] == ["torch-fp32", "openvino-bf16", "torch-bf16"]  # one measured anew
     assert rows[0]["megapixels"] == 24 and rows[1]["megapixels"] == 0 and rows[1]["images"] == 1
+
+
+def test_a_variant_that_cannot_run_keeps_the_figures_before_it_and_fails_in_one_line(
+    images: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    measure = speed.measure_variant
+    figures = {"network": "SomeNet", "restore_gmac": 20.0, "compact_gmac": 4.5, "decompress_ms": 50.0}
+    measured = {**figures, "load_before": 1.0, "load_after": 1.0}
+    monkeypatch.setattr(speed, "measure_variant", lambda variant, *_: {"variant": variant.name, **measured})
+    out = tmp_path / "speed"
+    run_speed(images, out, [Variant(Runtime.TORCH, Precision.FP32)], None, 0)
+    monkeypatch.setattr(speed, "measure_variant", measure)
+    failing = [sys.executable, "-c", "import sys; sys.exit('RuntimeFailure: Module onnx is not installed!')"]
+    run = subprocess.run
+    monkeypatch.setattr(speed.subprocess, "run", lambda command, **kwargs: run(failing, **kwargs))
+    result = CliRunner().invoke(app, ["bench-speed", str(images), "--out", str(out), "--variants", "onnxruntime-fp32"])
+    assert result.exit_code == 1
+    assert result.stderr.strip().splitlines() == [
+        "jpegplus: error: bench-speed's workload measurement failed (onnxruntime runtime): "
+        "RuntimeFailure: Module onnx is not installed!"
+    ]
+    rows = json.loads((out / "results.json").read_text())["variants"]
+    assert [row["variant"] for row in rows] == ["torch-fp32"]  # the earlier figures are still there
 
 
 def test_networks_multiply_the_variants_and_must_be_weights_folders(tmp_path: Path) -> None:

@@ -37,6 +37,7 @@ from jpegplus.runtime import (
     RUNTIME_VARIABLE,
     Precision,
     Runtime,
+    RuntimeFailure,
     installed,
     select_runtime,
     simd_flags,
@@ -213,8 +214,9 @@ def _worker(task: str, arguments: dict[str, Any], env: dict[str, str]) -> dict[s
     command = [sys.executable, "-m", "jpegplus.bench.speed", task, json.dumps(arguments)]
     done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
     if done.returncode != 0:
-        msg = f"bench-speed worker {task} failed: {done.stderr.strip().splitlines()[-1:]}"
-        raise RuntimeError(msg)
+        last = (done.stderr.strip().splitlines() or ["no message"])[-1]
+        msg = f"bench-speed's {task} measurement failed ({env.get(RUNTIME_VARIABLE)} runtime): {last}"
+        raise RuntimeFailure(msg)
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
@@ -276,15 +278,22 @@ def run_speed(dataset: Path, out: Path, variants: list[Variant], limit: int | No
 
     Variants that an earlier run on the same CPU wrote into ``out`` and this one does not measure are
     kept, so variants can be measured one at a time (each in its own quiet moment).
+    Each variant's figures are written as soon as they are measured: a variant that fails (its runtime
+    cannot run here) stops the run with that error and keeps the figures measured before it.
     """
     dataset_images(dataset, 1)  # refuses a folder without images before the long measurements
-    rows = []
+    table: list[str] = []
     for variant in variants:
         row = measure_variant(variant, dataset, limit, megapixels)
         row["decompress_gmac_per_s"] = row["restore_gmac"] / (row["decompress_ms"] / 1000)
-        rows.append({**row, "images": limit, "megapixels": megapixels})
+        table = _write_results(out, {**row, "images": limit, "megapixels": megapixels}, megapixels)
+    return table
+
+
+def _write_results(out: Path, row: dict[str, Any], megapixels: float) -> list[str]:
+    """Merge ``row`` into ``out``'s ``results.json`` and rewrite its ``README.md``; returns the table's lines."""
     now = machine()
-    rows = _merged(out / "results.json", rows, now)
+    rows = _merged(out / "results.json", [row], now)
     results = {"machine": now, "quality": QUALITY, "variants": rows}
     out.mkdir(parents=True, exist_ok=True)
     (out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
