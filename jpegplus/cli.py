@@ -218,6 +218,9 @@ def train(
     loss: Annotated[
         str, typer.Option(help="charbonnier (L1-like), mse (what PSNR measures) or mse+ms-ssim (both metrics)")
     ] = "charbonnier",
+    ms_ssim_share: Annotated[
+        float, typer.Option(min=0, help="mse+ms-ssim: weight of 1 − MS-SSIM beside the MSE (more favours MS-SSIM)")
+    ] = 0.03,
     legacy: Annotated[
         bool, typer.Option(help="JPEG pairs as people have them (re-compressed, shifted, resized, jpegli): enhance")
     ] = False,
@@ -243,6 +246,7 @@ def train(
             seed=seed,
             artifact_qualities=parse_qualities(artifact_qualities),
             loss=parse_loss(loss),
+            ms_ssim_share=ms_ssim_share,
             legacy=legacy,
             compress_pairs=compress_pairs,
         )

@@ -26,7 +26,7 @@ from jpegplus.training.config import Loss, TrainConfig, parse_plan, parse_qualit
 from jpegplus.training.data import artifact_patches, compress_round_trip, random_round_trip
 from jpegplus.training.export import export
 from jpegplus.training.loop import copy_weights
-from jpegplus.training.losses import LOSSES
+from jpegplus.training.losses import LossFunction, reconstruction_loss
 from jpegplus.weights import get_spec, lighter, retired, select_enhance_artifacts, stand_in
 
 
@@ -256,15 +256,22 @@ def test_train_rejects_unknown_names_before_any_work(tmp_path: Path, option: str
     assert not (tmp_path / "run").exists()
 
 
-def test_quality_range_and_losses() -> None:
+def test_quality_range_and_losses(tmp_path: Path) -> None:
     assert parse_qualities("1-70") == (1, 70)
+
+    def loss(name: Loss, share: float = 0.03) -> LossFunction:
+        return reconstruction_loss(TrainConfig(str(tmp_path), [], patch=192, loss=name, ms_ssim_share=share))
+
     output, target = torch.full((1, 3, 4, 4), 0.5), torch.zeros(1, 3, 4, 4)
-    assert LOSSES[Loss.MSE](output, target).item() == pytest.approx(0.25)
-    assert LOSSES[Loss.CHARBONNIER](output, target).item() == pytest.approx(0.5, abs=1e-5)
+    assert loss(Loss.MSE)(output, target).item() == pytest.approx(0.25)
+    assert loss(Loss.CHARBONNIER)(output, target).item() == pytest.approx(0.5, abs=1e-5)
     picture = torch.rand(1, 3, 192, 192, generator=torch.Generator().manual_seed(0))
-    assert LOSSES[Loss.MSE_MS_SSIM](picture, picture).item() == pytest.approx(0, abs=1e-6)
-    darker = LOSSES[Loss.MSE_MS_SSIM](picture * 0.8, picture).item()
-    assert darker > LOSSES[Loss.MSE](picture * 0.8, picture).item()  # the MS-SSIM term adds to the MSE
+    assert loss(Loss.MSE_MS_SSIM)(picture, picture).item() == pytest.approx(0, abs=1e-6)
+    darker, mse = picture * 0.8, loss(Loss.MSE)(picture * 0.8, picture).item()
+    assert loss(Loss.MSE_MS_SSIM, share=0)(darker, picture).item() == pytest.approx(mse)
+    dissimilarity = loss(Loss.MSE_MS_SSIM, share=1)(darker, picture).item() - mse
+    assert dissimilarity > 0  # the MS-SSIM term adds to the MSE, in proportion to its share
+    assert loss(Loss.MSE_MS_SSIM, share=0.1)(darker, picture).item() == pytest.approx(mse + 0.1 * dissimilarity)
 
 
 def test_training_options_that_cannot_work_together_are_refused(tmp_path: Path) -> None:

@@ -64,6 +64,9 @@ class TrainConfig:
     compress_pairs: bool = False  # every JPEG pair as compress writes full mode for the installed networks
     com_anchor_weight: float = 0.1  # keeps the compact image near a box-filtered photo (plain viewers see it)
     loss: Loss = Loss.CHARBONNIER
+    # weight of (1 − MS-SSIM) beside MSE in the mse+ms-ssim loss: 1 − MS-SSIM of a low-rate decode is ~25× its
+    # MSE, so 0.03 weighs the two terms near equally; more trades PSNR for MS-SSIM
+    ms_ssim_share: float = 0.03
     validation_images: int = 10
     validation_crops: int = 4  # per encode of each held-out photo
     validation_encodes: int = 4

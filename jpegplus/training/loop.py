@@ -26,7 +26,7 @@ from jpegplus.training import data
 from jpegplus.training.config import Stage, StageKind, TrainConfig
 from jpegplus.training.data import PatchSet
 from jpegplus.training.legacy import legacy_round_trip
-from jpegplus.training.losses import LOSSES
+from jpegplus.training.losses import reconstruction_loss
 
 log = logging.getLogger("jpegplus.train")
 
@@ -112,7 +112,7 @@ class Trainer:
         self.pending_optimizer: dict | None = None  # a resumed run's optimizer state, loaded when its stage begins
         self.compact_pairs: tuple[np.ndarray, np.ndarray] | None = None  # down-rec: the codec pass of the stage
         self.data: TrainingData | None = None
-        self.reconstruction_loss = LOSSES[config.loss]
+        self.reconstruction_loss = reconstruction_loss(config)
         self.runners = {
             StageKind.ARTIFACTS: StageRunner(self.artifact_net, self.step_artifacts, self.validate_artifacts),
             StageKind.DOWN_REC: StageRunner(self.down_net, self.step_down_rec, self.validate_half_resolution),

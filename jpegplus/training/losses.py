@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
+
 import torch
 from pytorch_msssim import ms_ssim
 from torch.nn import functional as F
 
-from jpegplus.training.config import Loss
+from jpegplus.training.config import Loss, TrainConfig
+
+LossFunction = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
 
 def charbonnier(output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -19,12 +24,15 @@ def mean_squared_error(output: torch.Tensor, target: torch.Tensor) -> torch.Tens
     return F.mse_loss(output.float(), target.float())
 
 
-def mse_and_ms_ssim(output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """MSE plus :data:`MS_SSIM_SHARE` × (1 − MS-SSIM), the two metrics the benchmarks report (RGB in [0, 1])."""
+def mse_and_ms_ssim(output: torch.Tensor, target: torch.Tensor, share: float) -> torch.Tensor:
+    """MSE plus ``share`` × (1 − MS-SSIM), the two metrics the benchmarks report (RGB in [0, 1])."""
     output, target = output.float(), target.float()
     similarity = ms_ssim(output.clamp(0, 1), target, data_range=1.0, size_average=True)
-    return F.mse_loss(output, target) + MS_SSIM_SHARE * (1 - similarity)
+    return F.mse_loss(output, target) + share * (1 - similarity)
 
 
-MS_SSIM_SHARE = 0.03  # 1 − MS-SSIM of a low-rate decode is ~25× its MSE: this weighs the two terms near equally
-LOSSES = {Loss.CHARBONNIER: charbonnier, Loss.MSE: mean_squared_error, Loss.MSE_MS_SSIM: mse_and_ms_ssim}
+def reconstruction_loss(config: TrainConfig) -> LossFunction:
+    """The loss ``config`` names (with its MS-SSIM share where it has that term)."""
+    if config.loss is Loss.MSE_MS_SSIM:
+        return partial(mse_and_ms_ssim, share=config.ms_ssim_share)
+    return {Loss.CHARBONNIER: charbonnier, Loss.MSE: mean_squared_error}[config.loss]
