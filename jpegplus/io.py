@@ -34,9 +34,10 @@ ImageSource = Union[np.ndarray, Image.Image, EncodedSource]
 
 @dataclass(frozen=True)
 class LoadedImage:
-    """Pixels plus what travels beside them: alpha and the EXIF, ICC and XMP metadata.
+    """Pixels plus what travels beside them: alpha, the EXIF, ICC and XMP metadata and the pixel density.
 
-    ``pixels`` is uint8 (H, W, 3) RGB or (H, W) gray; ``alpha`` a uint8 (H, W) plane, ``None`` when opaque.
+    ``pixels`` is uint8 (H, W, 3) RGB or (H, W) gray; ``alpha`` a uint8 (H, W) plane, ``None`` when opaque;
+    ``dpi`` the (horizontal, vertical) dots per inch the file gave, ``None`` when it gave none.
     """
 
     pixels: np.ndarray
@@ -44,6 +45,7 @@ class LoadedImage:
     icc: bytes | None = None
     xmp: bytes | None = None
     alpha: np.ndarray | None = None
+    dpi: tuple[float, float] | None = None
 
     @property
     def array(self) -> np.ndarray:
@@ -110,11 +112,11 @@ def from_array(planes: np.ndarray) -> LoadedImage:
 
 
 def from_picture(picture: Image.Image) -> LoadedImage:
-    """A decoded Pillow image as colour and alpha planes with its EXIF, ICC and XMP."""
+    """A decoded Pillow image as colour and alpha planes with its EXIF, ICC, XMP and pixel density."""
     converted, icc = to_display_colours(picture)
     colour, alpha = to_planes(converted)
     exif, xmp = metadata.read_exif(picture), metadata.read_xmp(picture)
-    return LoadedImage(check_pixels(colour), exif, icc, xmp, alpha)
+    return LoadedImage(check_pixels(colour), exif, icc, xmp, alpha, metadata.read_dpi(picture))
 
 
 def check_pixels(pixels: np.ndarray) -> np.ndarray:

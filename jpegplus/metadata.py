@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 ORIENTATION = 0x0112
 SHORT = 3  # TIFF field type of the orientation value
 XMP_ORIENTATION = re.compile(rb'(tiff:Orientation="|<tiff:Orientation>)([1-8])')
+TRANSPOSING = 5  # orientations 5-8 swap rows and columns
 # (flip rows, flip columns) after transposing for orientations 5-8, as EXIF defines the values
 FLIPS = {1: (False, False), 2: (False, True), 3: (True, True), 4: (True, False),
          5: (False, False), 6: (False, True), 7: (True, True), 8: (True, False)}  # fmt: skip
@@ -78,6 +79,17 @@ def read_xmp(picture: Image.Image) -> bytes | None:
     return xmp.encode("utf-8") if isinstance(xmp, str) else bytes(xmp)
 
 
+def read_dpi(picture: Image.Image) -> tuple[float, float] | None:
+    """The (horizontal, vertical) dots per inch a decoded file gives (JPEG's JFIF density or EXIF resolution,
+    PNG's pHYs, TIFF's resolution), or ``None`` when it gives no physical size."""
+    dpi: Any = picture.info.get("dpi", ())
+    try:
+        horizontal, vertical = (float(value) for value in dpi)
+    except (TypeError, ValueError, ZeroDivisionError):  # absent, malformed, or a TIFF rational over zero
+        return None
+    return (horizontal, vertical) if 0 < horizontal < np.inf and 0 < vertical < np.inf else None
+
+
 def orientation(exif: bytes | None, xmp: bytes | None) -> int:
     """The EXIF orientation (1-8), else XMP's ``tiff:Orientation`` (which Pillow reads too), else 1."""
     tags = exif_tags(exif) if exif else None
@@ -90,21 +102,23 @@ def orientation(exif: bytes | None, xmp: bytes | None) -> int:
 
 def orient(array: np.ndarray, value: int) -> np.ndarray:
     """``array`` (H, W[, C]) as EXIF orientation ``value`` says it is displayed (what ``exif_transpose`` does)."""
-    if value >= 5:
+    if value >= TRANSPOSING:
         array = array.swapaxes(0, 1)
     flip_rows, flip_columns = FLIPS[value]
     return np.ascontiguousarray(array[:: -1 if flip_rows else 1, :: -1 if flip_columns else 1])
 
 
 def upright(loaded: LoadedImage) -> LoadedImage:
-    """The image turned as its orientation says, its EXIF and XMP then saying 1."""
+    """The image turned as its orientation says, its EXIF and XMP then saying 1 (a quarter turn swaps the
+    horizontal and vertical density)."""
     value = orientation(loaded.exif, loaded.xmp)
     if value == 1:
         return loaded
     alpha = None if loaded.alpha is None else orient(loaded.alpha, value)
     exif = _orientation_one(loaded.exif) if loaded.exif else None
     xmp = XMP_ORIENTATION.sub(rb"\g<1>1", loaded.xmp) if loaded.xmp else None
-    return replace(loaded, pixels=orient(loaded.pixels, value), alpha=alpha, exif=exif, xmp=xmp)
+    dpi = loaded.dpi[::-1] if loaded.dpi and value >= TRANSPOSING else loaded.dpi
+    return replace(loaded, pixels=orient(loaded.pixels, value), alpha=alpha, exif=exif, xmp=xmp, dpi=dpi)
 
 
 def fit(loaded: LoadedImage, carrier: Carrier, *, strip: bool = False) -> LoadedImage:
@@ -124,17 +138,18 @@ def fit(loaded: LoadedImage, carrier: Carrier, *, strip: bool = False) -> Loaded
 
 
 def save_options(loaded: LoadedImage, pillow_format: str) -> dict[str, Any]:
-    """Keyword arguments of ``PIL.Image.save`` that carry ``loaded``'s EXIF, ICC and XMP in ``pillow_format``."""
-    exif, icc, xmp = loaded.exif, loaded.icc, loaded.xmp
+    """Keyword arguments of ``PIL.Image.save`` that carry ``loaded``'s EXIF, ICC, XMP and pixel density in
+    ``pillow_format`` (WebP and AVIF have no density of their own: EXIF's resolution is theirs)."""
+    exif, icc, xmp, dpi = loaded.exif, loaded.icc, loaded.xmp, loaded.dpi
     if pillow_format in ("JPEG", "WEBP", "AVIF"):
-        options: dict[str, Any] = {"exif": exif, "icc_profile": icc, "xmp": xmp}
+        options: dict[str, Any] = {"exif": exif, "icc_profile": icc, "xmp": xmp, "dpi": dpi}
     elif pillow_format == "PNG":
         text = PngImagePlugin.PngInfo()
         if xmp:
             text.add_itxt("XML:com.adobe.xmp", xmp.decode("utf-8", "replace"))
-        options = {"exif": exif, "icc_profile": icc, "pnginfo": text}
+        options = {"exif": exif, "icc_profile": icc, "pnginfo": text, "dpi": dpi}
     elif pillow_format == "TIFF":
-        options = {"exif": exif, "icc_profile": icc, "tiffinfo": {700: xmp} if xmp else {}}
+        options = {"exif": exif, "icc_profile": icc, "tiffinfo": {700: xmp} if xmp else {}, "dpi": dpi}
     else:
         if exif or icc or xmp:
             log.warning("%s files do not carry EXIF, ICC or XMP here; they are left out", pillow_format)

@@ -128,6 +128,44 @@ def test_enhance_keeps_metadata_and_shows_upright(tmp_path: Path) -> None:
     assert is_upright(shown_by_pillow(as_jpeg)) and Image.open(io.BytesIO(as_jpeg)).info["xmp"]
 
 
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"quality": 10, "mode": "full"},  # trellis-quantized by mozjpeg
+        {"quality": 60, "mode": "full"},  # rounded, scans re-coded by mozjpeg
+        {"quality": 60, "mode": "full", "saliency": True},  # dead zones written again by libjpeg
+        {"quality": 30, "mode": "downsample"},
+    ],
+)
+def test_compress_and_decompress_keep_the_pixel_density(photo: np.ndarray, options: dict[str, object]) -> None:
+    buffer = io.BytesIO()
+    Image.fromarray(photo).save(buffer, "PNG", dpi=(72, 144))  # PNG holds pixels per metre: 71.9989 / 144.0018
+    compressed = jpegplus.compress(buffer.getvalue(), codec="jpeg", **options)
+    assert Image.open(io.BytesIO(compressed)).info["dpi"] == (72, 144)  # JFIF's whole dots per inch
+    restored = decompress_image(compressed)
+    assert restored.dpi == (72, 144) and restored.pixels.shape == photo.shape
+    assert Image.open(io.BytesIO(encode_picture(restored, ".tif"))).info["dpi"] == (72, 144)
+
+
+def test_a_quarter_turn_swaps_the_pixel_density() -> None:
+    buffer = io.BytesIO()
+    Image.fromarray(sideways()).save(buffer, "JPEG", quality=40, exif=camera_exif(), dpi=(300, 150))
+    enhanced = enhance_image(buffer.getvalue())
+    assert enhanced.dpi == (300, 150)
+    written = encode_picture(enhanced, ".tif")  # no EXIF orientation shown: the rotation baked in
+    assert is_upright(shown_by_pillow(written)) and Image.open(io.BytesIO(written)).info["dpi"] == (150, 300)
+
+
+def test_a_file_without_a_physical_size_gives_no_density() -> None:
+    buffer = io.BytesIO()
+    Image.fromarray(sideways()).save(buffer, "JPEG")  # JFIF density 1:1, an aspect ratio only
+    assert load_image(buffer.getvalue()).dpi is None
+    picture = Image.new("RGB", (8, 8))
+    for given, read in [((0, 0), None), (("many", 2), None), ((300,), None), ((300, 300.5), (300.0, 300.5))]:
+        picture.info["dpi"] = given
+        assert metadata.read_dpi(picture) == read
+
+
 @pytest.mark.parametrize("codec", CODECS)
 def test_strip_drops_exif_and_xmp_keeps_icc_and_orientation(codec: str, tmp_path: Path) -> None:
     data = jpegplus.compress(png_with_metadata(sideways()), codec=codec, quality=90, mode="full", strip=True)

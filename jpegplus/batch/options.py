@@ -128,10 +128,12 @@ def _pixels(picture: LoadedImage) -> int:
 
 
 def encode_picture(picture: LoadedImage, options: Options) -> bytes:
-    """Encode a decoded picture in the chosen picture format, keeping EXIF and ICC."""
+    """Encode a decoded picture in the chosen picture format, keeping EXIF, ICC and the pixel density."""
     from jpegplus import io
     from jpegplus.codecs import get_codec
 
     if options.picture_format is PictureFormat.JPEG:
-        return get_codec("jpeg").encode(picture.pixels, options.picture_quality, exif=picture.exif, icc=picture.icc)
+        return get_codec("jpeg").encode(
+            picture.pixels, options.picture_quality, exif=picture.exif, icc=picture.icc, dpi=picture.dpi
+        )
     return io.encode_picture(picture, DEFAULT_SUFFIX[options.picture_format])

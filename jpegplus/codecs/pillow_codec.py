@@ -55,9 +55,10 @@ class PillowCodec:
         exif: bytes | None = None,
         icc: bytes | None = None,
         xmp: bytes | None = None,
+        dpi: tuple[float, float] | None = None,
     ) -> bytes:
-        """Encode a uint8 RGB or gray array (with an optional alpha plane of its size); EXIF, ICC and XMP
-        ride along. EXIF or XMP too large for the format is left out with a warning."""
+        """Encode a uint8 RGB or gray array (with an optional alpha plane of its size); EXIF, ICC, XMP and the
+        pixel density ride along. EXIF or XMP too large for the format is left out with a warning."""
         if alpha is not None and not self.carries_alpha:
             raise no_alpha_error(self.name)
         check_side_limit(self.pillow_format, image.shape[1], image.shape[0])
@@ -67,7 +68,8 @@ class PillowCodec:
         picture = Image.fromarray(np.ascontiguousarray(planes))
         exif = within_limit(usable_exif(exif) if exif else None, self.exif_limit, "EXIF")
         xmp = within_limit(xmp, self.xmp_limit, "XMP")
-        return self.save(picture, self.save_options(quality, picture.mode), exif=exif, icc=icc, xmp=xmp)
+        options = self.save_options(quality, picture.mode) | ({"dpi": dpi} if dpi else {})  # where Pillow writes it
+        return self.save(picture, options, exif=exif, icc=icc, xmp=xmp)
 
     def save(
         self, picture: Image.Image, options: dict[str, Any], *, exif: bytes | None, icc: bytes | None, xmp: bytes | None

@@ -49,8 +49,10 @@ class Codec(Protocol):
         exif: bytes | None = None,
         icc: bytes | None = None,
         xmp: bytes | None = None,
+        dpi: tuple[float, float] | None = None,
     ) -> bytes:
-        """Encode ``image`` (with an optional alpha plane) at ``quality``; EXIF, ICC and XMP travel inside the file."""
+        """Encode ``image`` (with an optional alpha plane) at ``quality``; EXIF, ICC, XMP and the pixel density
+        (dots per inch, where the format has a field for it) travel inside the file."""
         ...
 
     def decode(self, data: bytes) -> np.ndarray:
@@ -104,6 +106,7 @@ class RegionQuantizer(Protocol):
         exif: bytes | None = None,
         icc: bytes | None = None,
         xmp: bytes | None = None,
+        dpi: tuple[float, float] | None = None,
     ) -> bytes:
         """Encode at ``quality`` with the least salient regions coarsened up to ``max_threshold``
         (the codec's default when ``None``)."""

@@ -15,6 +15,7 @@ import numpy as np
 from PIL import Image
 
 from jpegplus.codecs.boxes import JPEGPLUS_UUID, box, read_boxes
+from jpegplus.codecs.jpeg.markers import header_segments, metadata_end, with_metadata_of
 from jpegplus.codecs.jpeg.quantization import (
     condition_from_picture,
     condition_from_quality,
@@ -111,13 +112,14 @@ class JpegCodec(PillowCodec):
         exif: bytes | None = None,
         icc: bytes | None = None,
         xmp: bytes | None = None,
+        dpi: tuple[float, float] | None = None,
     ) -> bytes:
         """A baseline JPEG with this codec's tables of ``quality`` and per-block dead zones up to
         ``max_threshold`` table steps where ``saliency`` is low (:mod:`jpegplus.codecs.jpeg.regionquant`);
-        EXIF, ICC and XMP are kept."""
+        EXIF, ICC, XMP and the pixel density are kept."""
         from jpegplus.codecs.jpeg.regionquant import with_dead_zones
 
-        fine = self.encode(image, quality, exif=exif, icc=icc, xmp=xmp)
+        fine = self.encode(image, quality, exif=exif, icc=icc, xmp=xmp, dpi=dpi)
         return with_dead_zones(fine, saliency, self.max_threshold if max_threshold is None else max_threshold)
 
     def condition(self, picture: Image.Image, quality: int) -> tuple[float, float]:
@@ -126,15 +128,16 @@ class JpegCodec(PillowCodec):
 
     def attach(self, data: bytes, payload: bytes) -> bytes:
         """Re-code the scans for size (:func:`smallest_scans`) and insert the payload's APP11 JUMBF segment
-        after the leading APP segments (JFIF, EXIF, ICC): every jpegplus JPEG is written this way. A file
-        already progressive came from mozjpeg (the trellis pass), which chose its scans for size already."""
+        after the metadata segments that open the file (JFIF, EXIF, ICC, XMP, comments): every jpegplus JPEG is
+        written this way. A file already progressive came from mozjpeg (the trellis pass), which chose its scans
+        for size already."""
         if not _progressive(data):
             data = smallest_scans(data)
         description = box(b"jumd", JPEGPLUS_UUID + bytes([REQUESTABLE_AND_LABELLED]) + JUMBF_LABEL)
         superbox = box(b"jumb", description + box(b"bidb", payload))
         segment = JUMBF_COMMON_ID + struct.pack(">HI", JUMBF_INSTANCE, JUMBF_SEQUENCE) + superbox
         marker = struct.pack(">BBH", 0xFF, APP11, len(segment) + 2) + segment
-        offset = _after_leading_app_segments(data)
+        offset = metadata_end(data)
         return data[:offset] + marker + data[offset:]
 
     def find_payload(self, picture: Image.Image, data: bytes) -> bytes | None:
@@ -160,8 +163,8 @@ def smallest_scans(data: bytes) -> bytes:
     (EOBRUN) pay off most at low rates, where many blocks are empty. On 8 training photos with the
     restoration tables: -6.0% bytes at quality 3, -4.8% at 5, -2.2% at 10, -1.6% at 20, -2.3% at 40,
     -3.7% at 75, for 10-20 ms per 512x512 encode; libjpeg's default progressive script (Pillow's
-    ``progressive=True``) measured +11% to -1%. Markers (EXIF, ICC, XMP)
-    are copied; libjpeg writes its own JFIF segment. Should libjpeg refuse, ``data`` is kept (its messages
+    ``progressive=True``) measured +11% to -1%. ``data``'s metadata segments (JFIF density, EXIF, ICC, XMP,
+    comments) open the result as they opened ``data``. Should libjpeg refuse, ``data`` is kept (its messages
     go to the log).
     """
     with tempfile.TemporaryDirectory() as folder, captured_stderr() as messages:
@@ -170,9 +173,9 @@ def smallest_scans(data: bytes) -> bytes:
         try:
             with jpeglib.version(SCAN_CODER):
                 jpeg = jpeglib.read_dct(str(source))
-                jpeg.markers = [m for m in jpeg.markers if m.type != jpeglib.JPEG_APP0]
+                jpeg.markers = []  # ``data``'s own segments open the result
                 jpeg.write_dct(str(target))
-            recoded = target.read_bytes()
+            recoded = with_metadata_of(data, target.read_bytes())
         except (OSError, RuntimeError, ValueError):
             recoded = data
     if messages.getvalue():
@@ -191,29 +194,6 @@ def _jumbf_payload(boxes: bytes) -> bytes | None:
     return None
 
 
-def _segments(data: bytes) -> list[tuple[int, bytes]]:
-    """(marker, body) of the header segments up to the first scan."""
-    found, offset = [], 2
-    while offset + 4 <= len(data) and data[offset] == 0xFF:
-        kind = data[offset + 1]
-        if kind == 0xDA:  # start of scan: entropy-coded data follows
-            break
-        (length,) = struct.unpack(">H", data[offset + 2 : offset + 4])
-        found.append((kind, data[offset + 4 : offset + 2 + length]))
-        offset += 2 + length
-    return found
-
-
 def _progressive(data: bytes) -> bool:
     """Whether the frame header is progressive (SOF2)."""
-    return any(kind == SOF2 for kind, _ in _segments(data))
-
-
-def _after_leading_app_segments(data: bytes) -> int:
-    """Offset just past SOI and the APPn segments (JFIF, EXIF, ICC) that open the file."""
-    offset = 2
-    for kind, body in _segments(data):
-        if not 0xE0 <= kind <= 0xEF:
-            break
-        offset += 4 + len(body)
-    return offset
+    return any(marker == SOF2 for marker, _, _ in header_segments(data))

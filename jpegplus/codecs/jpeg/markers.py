@@ -1,10 +1,12 @@
-"""Walking a JPEG's header segments (SOI up to the first scan), as libjpeg does, for checks before decoding."""
+"""Walking a JPEG's header segments (SOI up to the first scan), as libjpeg does, for checks before decoding and
+to carry the metadata segments of a file over to its re-coded version."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
-SOI, EOI, SOS = 0xD8, 0xD9, 0xDA
+SOI, EOI, SOS, COM = 0xD8, 0xD9, 0xDA, 0xFE
+METADATA_MARKERS = frozenset(range(0xE0, 0xF0)) | {COM}  # APP0-APP15 (JFIF, EXIF, ICC, XMP, ...) and comments
 ARITHMETIC_FRAMES = {0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}  # SOF9-SOF11, SOF13-SOF15
 
 
@@ -45,3 +47,19 @@ def smallest_scan_bytes(data: bytes, width: int, height: int) -> int:
     if any(marker in ARITHMETIC_FRAMES for marker, _, _ in header_segments(data)):
         return 0
     return -(-width // 8) * -(-height // 8) // 8
+
+
+def metadata_end(data: bytes) -> int:
+    """Offset just past SOI and the APPn and COM segments that open the file (JFIF, EXIF, ICC, XMP, comments)."""
+    end = 2
+    for marker, _, stop in header_segments(data):
+        if marker not in METADATA_MARKERS:
+            break
+        end = stop
+    return end
+
+
+def with_metadata_of(source: bytes, recoded: bytes) -> bytes:
+    """``recoded``, a JPEG that libjpeg wrote again from ``source``'s image or coefficients, opening with
+    ``source``'s own metadata segments (its JFIF density, EXIF, ICC, XMP and comments) instead of libjpeg's."""
+    return source[: metadata_end(source)] + recoded[metadata_end(recoded) :]

@@ -18,22 +18,22 @@ from pathlib import Path
 import jpeglib
 import numpy as np
 
+from jpegplus.codecs.jpeg.markers import with_metadata_of
 from jpegplus.stderr import captured_stderr
 
 log = logging.getLogger(__name__)
 
 TRELLIS_CODER = "mozjpeg403"  # jpeglib's build of mozjpeg
 TRELLIS_FLAGS = ["+TRELLIS_QUANT", "+TRELLIS_QUANT_DC", "+OPTIMIZE_CODING"]
-COMPONENTS = ("Y", "Cb", "Cr")
 
 
 def trellis_quantized(fine: bytes, pixels: np.ndarray) -> bytes:
     """``fine``, a JPEG of ``pixels`` (uint8 gray (H, W) or RGB (H, W, 3)), with every coefficient chosen again by
-    mozjpeg's trellis under ``fine``'s own tables and chroma sampling; its APPn segments (EXIF, ICC, XMP) are
-    kept and libjpeg writes its own JFIF segment. Should libjpeg refuse, ``fine`` is returned (its messages go
-    to the log)."""
+    mozjpeg's trellis under ``fine``'s own tables and chroma sampling, in the progressive scans mozjpeg picks
+    for size; ``fine``'s metadata segments (JFIF density, EXIF, ICC, XMP, comments) open it as they opened
+    ``fine``. Should libjpeg refuse, ``fine`` is returned (its messages go to the log)."""
     with tempfile.TemporaryDirectory() as folder, captured_stderr() as messages:
-        source, chosen, target = (Path(folder) / name for name in ("fine.jpg", "trellis.jpg", "out.jpg"))
+        source, chosen = Path(folder) / "fine.jpg", Path(folder) / "trellis.jpg"
         source.write_bytes(fine)
         try:
             with jpeglib.version(TRELLIS_CODER):
@@ -41,12 +41,7 @@ def trellis_quantized(fine: bytes, pixels: np.ndarray) -> bytes:
                 spatial = jpeglib.from_spatial(np.ascontiguousarray(pixels.reshape(*pixels.shape[:2], -1)))
                 spatial.samp_factor = jpeg.samp_factor
                 spatial.write_spatial(str(chosen), qt=jpeg.qt, quant_tbl_no=jpeg.quant_tbl_no, flags=TRELLIS_FLAGS)
-                requantized = jpeglib.read_dct(str(chosen))
-                for name in COMPONENTS[: jpeg.num_components]:
-                    setattr(jpeg, name, getattr(requantized, name))
-                jpeg.markers = [m for m in jpeg.markers if m.type != jpeglib.JPEG_APP0]
-                jpeg.write_dct(str(target), flags=["+OPTIMIZE_CODING"])
-            result = target.read_bytes()
+            result = with_metadata_of(fine, chosen.read_bytes())
         except (OSError, RuntimeError, ValueError):
             result = fine
     if messages.getvalue():
