@@ -24,6 +24,7 @@ from jpegplus.codecs.pillow_codec import check_side_limit, open_image, to_displa
 from jpegplus.errors import InvalidInputError, OutputError
 from jpegplus.options import check_pixel_count
 
+PICTURE_JPEG_QUALITY = 95  # decompress and enhance outputs written as JPEG: little added loss
 PART_SUFFIX = ".part"  # temporary files of atomic writes: .NAME.RANDOM.part beside NAME
 
 EncodedSource = Union[bytes, bytearray, memoryview, str, os.PathLike, BinaryIO]
@@ -203,8 +204,9 @@ def to_image(tensor: torch.Tensor, *, gray: bool) -> np.ndarray:
     return np.ascontiguousarray(pixels[:, :, 0] if gray else pixels)
 
 
-def encode_picture(loaded: LoadedImage, suffix: str) -> bytes:
-    """Encode decoded pixels (and alpha) for a file named ``*suffix`` (PNG, TIFF, …), keeping EXIF, ICC and XMP.
+def encode_picture(loaded: LoadedImage, suffix: str, *, quality: int = PICTURE_JPEG_QUALITY) -> bytes:
+    """Encode decoded pixels (and alpha) for a file named ``*suffix`` (PNG, TIFF, …), keeping EXIF, ICC, XMP and
+    the pixel density; a JPEG (no alpha: refused) at ``quality`` as the JPEG codec writes it.
 
     Only a JPEG keeps an EXIF orientation other than 1; other formats get the rotation baked in
     (see :mod:`jpegplus.metadata`).
@@ -218,7 +220,11 @@ def encode_picture(loaded: LoadedImage, suffix: str) -> bytes:
         msg = f"a {suffix} file cannot hold the image's transparency; write .png, .webp or .tif"
         raise OutputError(msg)
     check_side_limit(pillow_format, loaded.pixels.shape[1], loaded.pixels.shape[0])
-    fitted = metadata.fit(loaded, get_codec("jpeg") if pillow_format == "JPEG" else metadata.PLAIN_FILE)
+    if pillow_format == "JPEG":
+        jpeg = get_codec("jpeg")
+        fitted = metadata.fit(loaded, jpeg)
+        return jpeg.encode(fitted.pixels, quality, exif=fitted.exif, icc=fitted.icc, xmp=fitted.xmp, dpi=fitted.dpi)
+    fitted = metadata.fit(loaded, metadata.PLAIN_FILE)
     return metadata.encode_with_metadata(Image.fromarray(fitted.array), fitted, pillow_format)
 
 

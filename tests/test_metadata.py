@@ -156,6 +156,15 @@ def test_a_quarter_turn_swaps_the_pixel_density() -> None:
     assert is_upright(shown_by_pillow(written)) and Image.open(io.BytesIO(written)).info["dpi"] == (150, 300)
 
 
+def test_a_jpeg_picture_output_keeps_xmp_density_and_orientation() -> None:
+    buffer = io.BytesIO()
+    Image.fromarray(sideways()).save(buffer, "JPEG", quality=40, exif=camera_exif(), xmp=XMP, dpi=(300, 150))
+    written = encode_picture(enhance_image(buffer.getvalue()), ".jpg", quality=90)
+    picture = Image.open(io.BytesIO(written))
+    assert b'xmp:Rating="4"' in picture.info["xmp"] and picture.info["dpi"] == (300, 150)
+    assert picture.getexif().get(0x0112) == 6 and is_upright(shown_by_pillow(written))  # the viewer turns it
+
+
 def test_a_file_without_a_physical_size_gives_no_density() -> None:
     buffer = io.BytesIO()
     Image.fromarray(sideways()).save(buffer, "JPEG")  # JFIF density 1:1, an aspect ratio only

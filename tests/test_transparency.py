@@ -7,9 +7,11 @@ import cv2
 import numpy as np
 import pytest
 from PIL import Image
+from typer.testing import CliRunner
 
 import jpegplus
 from jpegplus import transparency
+from jpegplus.cli import app
 from jpegplus.codecs import get_codec
 from jpegplus.errors import InvalidInputError, InvalidOptionError, OutputError
 from jpegplus.io import LoadedImage, encode_picture, load_image
@@ -180,3 +182,14 @@ def test_decompress_writes_rgba_png_and_refuses_alpha_in_jpeg(
     assert written.mode == "RGBA" and np.array_equal(np.asarray(written), restored.array)
     with pytest.raises(OutputError, match="transparency"):
         encode_picture(restored, ".jpg")
+
+
+@pytest.mark.parametrize("output", [["-o", "cut.jpg"], ["--out-dir", ".", "--format", "jpeg"]])
+def test_enhance_to_jpeg_refuses_an_image_with_alpha(
+    cut_out: tuple[np.ndarray, np.ndarray], tmp_path: Path, output: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    Image.fromarray(np.dstack(cut_out)).save("cut.png")
+    result = CliRunner().invoke(app, ["enhance", "cut.png", *output])
+    assert result.exit_code == 1 and "cannot hold the image's transparency" in result.output
+    assert not list(tmp_path.glob("*.jpg"))

@@ -128,12 +128,7 @@ def _pixels(picture: LoadedImage) -> int:
 
 
 def encode_picture(picture: LoadedImage, options: Options) -> bytes:
-    """Encode a decoded picture in the chosen picture format, keeping EXIF, ICC and the pixel density."""
+    """Encode a decoded picture in the chosen picture format (:func:`jpegplus.io.encode_picture`)."""
     from jpegplus import io
-    from jpegplus.codecs import get_codec
 
-    if options.picture_format is PictureFormat.JPEG:
-        return get_codec("jpeg").encode(
-            picture.pixels, options.picture_quality, exif=picture.exif, icc=picture.icc, dpi=picture.dpi
-        )
-    return io.encode_picture(picture, DEFAULT_SUFFIX[options.picture_format])
+    return io.encode_picture(picture, DEFAULT_SUFFIX[options.picture_format], quality=options.picture_quality)
