@@ -20,7 +20,13 @@ from PIL import Image
 
 from jpegplus import metadata
 from jpegplus.codecs import get_codec
-from jpegplus.codecs.pillow_codec import check_side_limit, open_image, to_display_colours, to_planes
+from jpegplus.codecs.pillow_codec import (
+    check_one_picture,
+    check_side_limit,
+    open_image,
+    to_display_colours,
+    to_planes,
+)
 from jpegplus.errors import InvalidInputError, OutputError
 from jpegplus.options import check_pixel_count
 
@@ -90,7 +96,7 @@ def load_image(source: ImageSource, *, max_pixels: int | None = None) -> LoadedI
     ``max_pixels`` refuses a larger image (an encoded file before it is decoded).
     """
     if is_encoded(source):
-        source = open_image(read_encoded(source), max_pixels=max_pixels)
+        source = check_one_picture(open_image(read_encoded(source), max_pixels=max_pixels))
     if isinstance(source, np.ndarray):
         loaded = from_array(check_pixels(source))
     elif isinstance(source, Image.Image):

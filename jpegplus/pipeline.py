@@ -15,7 +15,7 @@ from jpegplus import blind, inference, metrics, payload, transparency
 from jpegplus.codecs import get_codec
 from jpegplus.codecs.jpeg import consistency
 from jpegplus.codecs.jpeg.quantization import condition_from_picture, condition_from_quality, is_standard
-from jpegplus.codecs.pillow_codec import check_side_limit, open_image
+from jpegplus.codecs.pillow_codec import check_one_picture, check_side_limit, open_image
 from jpegplus.codecs.registry import check_quality
 from jpegplus.encoder import ModeEncoder
 from jpegplus.errors import InvalidInputError, InvalidOptionError, MetadataError, WeightsError
@@ -274,7 +274,7 @@ def enhance_image(
     limit = check_positive_int(max_pixels, "max_pixels")
     target = resolve_device(device)
     data = read_encoded(image) if is_encoded(image) else None
-    picture = open_image(data, max_pixels=limit) if data is not None else None
+    picture = check_one_picture(open_image(data, max_pixels=limit)) if data is not None else None
     if data is not None and picture is not None and picture.format == "JPEG":
         condition = override or _tables_condition(picture)
         cells = consistency.JpegCells.read(data)  # before decoding: libjpeg's buffers and the pixels never meet

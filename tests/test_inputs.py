@@ -10,6 +10,7 @@ import pytest
 from PIL import Image
 
 import jpegplus
+from jpegplus.errors import InvalidInputError
 from jpegplus.inspect import describe
 
 CODECS = ["jpeg", "webp", "avif", "jpeg2000"]
@@ -47,6 +48,27 @@ def test_odd_inputs_compress_and_decompress(codec: str, odd_inputs: dict[str, by
 def test_enhance_takes_cmyk_and_progressive_jpegs(name: str, odd_inputs: dict[str, bytes], photo: np.ndarray) -> None:
     enhanced = jpegplus.enhance(odd_inputs[name])
     assert enhanced.shape == photo.shape and np.abs(enhanced.astype(int) - photo).mean() < 6
+
+
+@pytest.mark.parametrize("image_format", ["GIF", "TIFF", "WEBP", "PNG"])
+def test_animations_and_pages_are_refused_rather_than_cut_to_their_first_frame(
+    image_format: str, photo: np.ndarray
+) -> None:
+    frames = [Image.fromarray(np.roll(photo, 16 * shift, axis=1)) for shift in range(3)]
+    data = encoded(frames[0], image_format, save_all=True, append_images=frames[1:])
+    for operation in (lambda: jpegplus.compress(data, codec="jpeg"), lambda: jpegplus.enhance(data)):
+        with pytest.raises(InvalidInputError, match=f"a {image_format} file of 3 frames"):
+            operation()
+    chosen = Image.open(io.BytesIO(data))
+    chosen.seek(2)  # a picture object at the frame its owner chose is that frame
+    restored = jpegplus.decompress(jpegplus.compress(chosen, codec="jpeg", quality=90, mode="full"))
+    assert np.abs(restored.astype(int) - np.asarray(chosen.convert("RGB"), int)).mean() < 4
+
+
+def test_a_camera_mpo_jpeg_is_its_first_picture(photo: np.ndarray) -> None:
+    data = encoded(Image.fromarray(photo), "MPO", save_all=True, append_images=[Image.fromarray(photo[:32, :32])])
+    assert Image.open(io.BytesIO(data)).n_frames == 2
+    assert jpegplus.enhance(data).shape == photo.shape
 
 
 @pytest.mark.parametrize("codec", CODECS)

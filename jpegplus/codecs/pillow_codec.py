@@ -209,6 +209,19 @@ def open_image(
     return picture
 
 
+def check_one_picture(picture: Image.Image) -> Image.Image:
+    """``picture`` when its file holds one picture; an animation or a multi-page file is refused, since only its
+    first frame would be written. A camera's MPO JPEG passes: its first picture is the photo, the rest previews."""
+    frames = getattr(picture, "n_frames", 1)
+    if frames > 1 and picture.format != "MPO":
+        msg = (
+            f"a {picture.format} file of {frames} frames (an animation or pages): jpegplus takes one still picture "
+            "and would keep only the first; save the frame you want as a file of its own"
+        )
+        raise InvalidInputError(msg)
+    return picture
+
+
 def check_jpeg_data(data: bytes, width: int, height: int) -> None:
     """Refuse a JPEG too small to code the size its header claims, before libjpeg allocates and fills it."""
     needed = smallest_scan_bytes(data, width, height)
