@@ -41,10 +41,11 @@ ImageSource = Union[np.ndarray, Image.Image, EncodedSource]
 
 @dataclass(frozen=True)
 class LoadedImage:
-    """Pixels plus what travels beside them: alpha, the EXIF, ICC and XMP metadata and the pixel density.
+    """Pixels plus what travels beside them: alpha, the EXIF, ICC and XMP metadata, the pixel density and text.
 
     ``pixels`` is uint8 (H, W, 3) RGB or (H, W) gray; ``alpha`` a uint8 (H, W) plane, ``None`` when opaque;
-    ``dpi`` the (horizontal, vertical) dots per inch the file gave, ``None`` when it gave none.
+    ``dpi`` the (horizontal, vertical) dots per inch the file gave, ``None`` when it gave none; ``text`` its
+    text fields by key (a PNG's text chunks, a JPEG's or GIF's comment as ``Comment``), ``None`` without any.
     """
 
     pixels: np.ndarray
@@ -53,6 +54,7 @@ class LoadedImage:
     xmp: bytes | None = None
     alpha: np.ndarray | None = None
     dpi: tuple[float, float] | None = None
+    text: dict[str, str] | None = None
 
     @property
     def array(self) -> np.ndarray:
@@ -119,11 +121,12 @@ def from_array(planes: np.ndarray) -> LoadedImage:
 
 
 def from_picture(picture: Image.Image) -> LoadedImage:
-    """A decoded Pillow image as colour and alpha planes with its EXIF, ICC, XMP and pixel density."""
+    """A decoded Pillow image as colour and alpha planes with its EXIF, ICC, XMP, pixel density and text."""
     converted, icc = to_display_colours(picture)
     colour, alpha = to_planes(converted)
     exif, xmp = metadata.read_exif(picture), metadata.read_xmp(picture)
-    return LoadedImage(check_pixels(colour), exif, icc, xmp, alpha, metadata.read_dpi(picture))
+    dpi, text = metadata.read_dpi(picture), metadata.read_text(picture)
+    return LoadedImage(check_pixels(colour), exif, icc, xmp, alpha, dpi, text)
 
 
 def check_pixels(pixels: np.ndarray) -> np.ndarray:
@@ -229,7 +232,8 @@ def encode_picture(loaded: LoadedImage, suffix: str, *, quality: int = PICTURE_J
     if pillow_format == "JPEG":
         jpeg = get_codec("jpeg")
         fitted = metadata.fit(loaded, jpeg)
-        return jpeg.encode(fitted.pixels, quality, exif=fitted.exif, icc=fitted.icc, xmp=fitted.xmp, dpi=fitted.dpi)
+        exif, icc, xmp, dpi, text = fitted.exif, fitted.icc, fitted.xmp, fitted.dpi, fitted.text
+        return jpeg.encode(fitted.pixels, quality, exif=exif, icc=icc, xmp=xmp, dpi=dpi, text=text)
     fitted = metadata.fit(loaded, metadata.PLAIN_FILE)
     return metadata.encode_with_metadata(Image.fromarray(fitted.array), fitted, pillow_format)
 

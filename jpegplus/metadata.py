@@ -23,7 +23,7 @@ import numpy as np
 from PIL import Image, PngImagePlugin
 
 from jpegplus.codecs.jp2meta import write_metadata
-from jpegplus.codecs.pillow_codec import EXIF_PREFIX, exif_tags, usable_exif, within_limit
+from jpegplus.codecs.pillow_codec import COMMENT, EXIF_PREFIX, exif_tags, usable_exif, within_limit
 
 if TYPE_CHECKING:
     from jpegplus.io import LoadedImage
@@ -33,6 +33,8 @@ log = logging.getLogger(__name__)
 ORIENTATION = 0x0112
 SHORT = 3  # TIFF field type of the orientation value
 XMP_ORIENTATION = re.compile(rb'(tiff:Orientation="|<tiff:Orientation>)([1-8])')
+PNG_XMP_KEY = "XML:com.adobe.xmp"  # the iTXt chunk PNG keeps XMP in
+FORMAT_TEXT_KEYS: dict[str, frozenset[str] | None] = {"PNG": None, "JPEG": frozenset({COMMENT})}  # None: any key
 TRANSPOSING = 5  # orientations 5-8 swap rows and columns
 # (flip rows, flip columns) after transposing for orientations 5-8, as EXIF defines the values
 FLIPS = {1: (False, False), 2: (False, True), 3: (True, True), 4: (True, False),
@@ -50,16 +52,20 @@ class Carrier(Protocol):
     def exif_limit(self) -> int | None: ...
     @property
     def xmp_limit(self) -> int | None: ...
+    @property
+    def text_keys(self) -> frozenset[str] | None: ...  # the text fields the format holds (None: any)
 
 
 @dataclass(frozen=True)
 class FileFormat:
-    """A :class:`Carrier` for decoded outputs (PNG, TIFF, …): gray kept, orientation baked, no size limits."""
+    """A :class:`Carrier` for decoded outputs (PNG, TIFF, …): gray kept, orientation baked, no size limits,
+    any text (PNG's chunks; :func:`save_options` warns where another format drops it)."""
 
     carries_gray: bool = True
     shows_exif_orientation: bool = False
     exif_limit: int | None = None
     xmp_limit: int | None = None
+    text_keys: frozenset[str] | None = None
 
 
 PLAIN_FILE = FileFormat()
@@ -77,6 +83,18 @@ def read_xmp(picture: Image.Image) -> bytes | None:
     if not xmp:
         return None
     return xmp.encode("utf-8") if isinstance(xmp, str) else bytes(xmp)
+
+
+def read_text(picture: Image.Image) -> dict[str, str] | None:
+    """A decoded file's text fields: a PNG's text chunks (XMP aside, which :func:`read_xmp` reads) or the
+    comment of a JPEG or GIF as ``Comment``; ``None`` without any."""
+    if picture.format == "PNG":
+        found = {key: str(value) for key, value in getattr(picture, "text", {}).items() if key != PNG_XMP_KEY}
+    else:
+        comment = picture.info.get("comment")
+        found = {COMMENT: comment.decode("utf-8", "replace") if isinstance(comment, bytes) else str(comment)}
+        found = found if comment else {}
+    return found or None
 
 
 def read_dpi(picture: Image.Image) -> tuple[float, float] | None:
@@ -124,8 +142,9 @@ def upright(loaded: LoadedImage) -> LoadedImage:
 def fit(loaded: LoadedImage, carrier: Carrier, *, strip: bool = False) -> LoadedImage:
     """The image and metadata an output of ``carrier``'s format gets (see the module notes).
 
-    EXIF or XMP too large for the format and an ICC profile of the wrong colour space are left out
-    with a warning; ``strip`` leaves out EXIF and XMP and keeps ICC. Displayed orientation never changes.
+    EXIF or XMP too large for the format, text fields it has no place for and an ICC profile of the wrong
+    colour space are left out with a warning; ``strip`` leaves out EXIF, XMP and text and keeps ICC.
+    Displayed orientation never changes.
     """
     exif_fits = within_limit(loaded.exif, carrier.exif_limit, "EXIF") is not None
     tagged = exif_fits and loaded.exif is not None and ORIENTATION in (exif_tags(loaded.exif) or {})
@@ -133,21 +152,44 @@ def fit(loaded: LoadedImage, carrier: Carrier, *, strip: bool = False) -> Loaded
     if strip or not exif_fits:
         turned = replace(turned, exif=None)
     xmp = None if strip else within_limit(turned.xmp, carrier.xmp_limit, "XMP")
+    text = None if strip else carried_text(turned.text, carrier.text_keys)
     channels = 1 if turned.pixels.ndim == 2 and carrier.carries_gray else 3
-    return replace(turned, xmp=xmp, icc=_matching_icc(turned.icc, channels))
+    return replace(turned, xmp=xmp, text=text, icc=_matching_icc(turned.icc, channels))
+
+
+def carried_text(text: dict[str, str] | None, keys: frozenset[str] | None) -> dict[str, str] | None:
+    """The fields of ``text`` that a format holding ``keys`` (``None``: any) keeps; the others are left out
+    with a warning."""
+    if not text:
+        return None
+    kept = {key: value for key, value in text.items() if keys is None or key in keys}
+    if left := [key for key in text if key not in kept]:
+        held = f"only the text field {', '.join(sorted(keys))}" if keys else "no text fields"
+        log.warning("the output format holds %s: %s left out", held, ", ".join(left))
+    return kept or None
 
 
 def save_options(loaded: LoadedImage, pillow_format: str) -> dict[str, Any]:
-    """Keyword arguments of ``PIL.Image.save`` that carry ``loaded``'s EXIF, ICC, XMP and pixel density in
-    ``pillow_format`` (WebP and AVIF have no density of their own: EXIF's resolution is theirs)."""
+    """Keyword arguments of ``PIL.Image.save`` that carry ``loaded``'s EXIF, ICC, XMP, pixel density and text in
+    ``pillow_format`` (WebP and AVIF have no density of their own: EXIF's resolution is theirs; only PNG holds
+    any text field, JPEG a comment)."""
     exif, icc, xmp, dpi = loaded.exif, loaded.icc, loaded.xmp, loaded.dpi
+    text = carried_text(loaded.text, FORMAT_TEXT_KEYS.get(pillow_format, frozenset())) or {}
     if pillow_format in ("JPEG", "WEBP", "AVIF"):
-        options: dict[str, Any] = {"exif": exif, "icc_profile": icc, "xmp": xmp, "dpi": dpi}
+        options: dict[str, Any] = {
+            "exif": exif,
+            "icc_profile": icc,
+            "xmp": xmp,
+            "dpi": dpi,
+            "comment": text.get(COMMENT),
+        }
     elif pillow_format == "PNG":
-        text = PngImagePlugin.PngInfo()
+        chunks = PngImagePlugin.PngInfo()
         if xmp:
-            text.add_itxt("XML:com.adobe.xmp", xmp.decode("utf-8", "replace"))
-        options = {"exif": exif, "icc_profile": icc, "pnginfo": text, "dpi": dpi}
+            chunks.add_itxt(PNG_XMP_KEY, xmp.decode("utf-8", "replace"))
+        for key, value in text.items():
+            chunks.add_text(key, value)  # tEXt where Latin-1 holds it, else iTXt
+        options = {"exif": exif, "icc_profile": icc, "pnginfo": chunks, "dpi": dpi}
     elif pillow_format == "TIFF":
         options = {"exif": exif, "icc_profile": icc, "tiffinfo": {700: xmp} if xmp else {}, "dpi": dpi}
     else:

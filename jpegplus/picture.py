@@ -10,9 +10,9 @@ from jpegplus.options import DEFAULT_MAX_PIXELS
 
 
 def to_pil(loaded: LoadedImage) -> Image.Image:
-    """``loaded`` as a PIL image (RGB, RGBA, L or LA) whose ``info`` carries its EXIF, ICC profile and XMP."""
+    """``loaded`` as a PIL image (RGB, RGBA, L or LA) whose ``info`` carries its EXIF, ICC profile, XMP and dpi."""
     picture = Image.fromarray(loaded.array)
-    kept = {"exif": loaded.exif, "icc_profile": loaded.icc, "xmp": loaded.xmp}
+    kept = {"exif": loaded.exif, "icc_profile": loaded.icc, "xmp": loaded.xmp, "dpi": loaded.dpi}
     picture.info.update({key: value for key, value in kept.items() if value})
     return picture
 

@@ -165,6 +165,33 @@ def test_a_jpeg_picture_output_keeps_xmp_density_and_orientation() -> None:
     assert picture.getexif().get(0x0112) == 6 and is_upright(shown_by_pillow(written))  # the viewer turns it
 
 
+@pytest.mark.parametrize("quality", [10, 60])  # trellis, and rounded with the scans re-coded
+def test_a_jpeg_comment_travels_through_compress_and_decompress(photo: np.ndarray, quality: int) -> None:
+    buffer = io.BytesIO()
+    Image.fromarray(photo).save(buffer, "JPEG", quality=80, comment="scanned by Zoë")
+    compressed = jpegplus.compress(buffer.getvalue(), codec="jpeg", quality=quality)
+    assert Image.open(io.BytesIO(compressed)).info["comment"] == "scanned by Zoë".encode()
+    restored = Image.open(io.BytesIO(encode_picture(decompress_image(compressed), ".png")))
+    assert restored.text == {"Comment": "scanned by Zoë"}
+
+
+def test_png_text_is_kept_where_the_output_holds_it_and_left_out_with_a_warning_elsewhere(
+    photo: np.ndarray, caplog: pytest.LogCaptureFixture
+) -> None:
+    chunks = PngImagePlugin.PngInfo()
+    for key, value in {"Title": "Harbour", "Comment": "hi", "Author": "Zoë"}.items():
+        chunks.add_text(key, value)
+    buffer = io.BytesIO()
+    Image.fromarray(photo).save(buffer, "PNG", pnginfo=chunks)
+    enhanced = Image.open(io.BytesIO(encode_picture(enhance_image(buffer.getvalue()), ".png")))
+    assert enhanced.text == {"Title": "Harbour", "Comment": "hi", "Author": "Zoë"} and not caplog.records
+    compressed = jpegplus.compress(buffer.getvalue(), codec="jpeg", quality=60)
+    assert Image.open(io.BytesIO(compressed)).info["comment"] == b"hi"
+    assert "Title, Author left out" in caplog.text
+    stripped = jpegplus.compress(buffer.getvalue(), codec="jpeg", quality=60, strip=True)
+    assert "comment" not in Image.open(io.BytesIO(stripped)).info
+
+
 def test_a_file_without_a_physical_size_gives_no_density() -> None:
     buffer = io.BytesIO()
     Image.fromarray(sideways()).save(buffer, "JPEG")  # JFIF density 1:1, an aspect ratio only

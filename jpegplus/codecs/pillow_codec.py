@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 SIXTEEN_BIT_MODES = ("I;16", "I;16B", "I;16L", "I;16N", "I")
 GRAY_MODES = ("1", "L", "LA", "La", *SIXTEEN_BIT_MODES)
 REDUCED_TO_8_BITS = "the image has more than 8 bits per sample; jpegplus works on 8 bits, so it was reduced to 8"
+COMMENT = "Comment"  # the text key of a JPEG's or GIF's comment (PNG's own keyword for one)
 EXIF_PREFIX = b"Exif\0\0"  # how EXIF starts in a JPEG APP1 segment and in Pillow's ``info``
 TIFF_HEADERS = (b"II*\0", b"MM\0*")
 MAX_SIDES = {"JPEG": 65500, "WEBP": 16383, "AVIF": 32768}
@@ -40,6 +41,7 @@ class PillowCodec:
     shows_exif_orientation = False  # True only where every viewer turns the picture by EXIF (JPEG)
     exif_limit: int | None = None  # largest EXIF block the format holds, in bytes (None: no practical limit)
     xmp_limit: int | None = None  # the same for XMP
+    text_keys: frozenset[str] | None = frozenset()  # the text fields the format holds (None: any)
     enhanceable = False  # see :class:`~jpegplus.codecs.Codec`
 
     def save_options(self, quality: int, mode: str) -> dict[str, Any]:
@@ -56,9 +58,11 @@ class PillowCodec:
         icc: bytes | None = None,
         xmp: bytes | None = None,
         dpi: tuple[float, float] | None = None,
+        text: dict[str, str] | None = None,
     ) -> bytes:
-        """Encode a uint8 RGB or gray array (with an optional alpha plane of its size); EXIF, ICC, XMP and the
-        pixel density ride along. EXIF or XMP too large for the format is left out with a warning."""
+        """Encode a uint8 RGB or gray array (with an optional alpha plane of its size); EXIF, ICC, XMP, the
+        pixel density and the text fields the format holds (:attr:`text_keys`: a JPEG's comment) ride along.
+        EXIF or XMP too large for the format is left out with a warning."""
         if alpha is not None and not self.carries_alpha:
             raise no_alpha_error(self.name)
         check_side_limit(self.pillow_format, image.shape[1], image.shape[0])
@@ -69,6 +73,8 @@ class PillowCodec:
         exif = within_limit(usable_exif(exif) if exif else None, self.exif_limit, "EXIF")
         xmp = within_limit(xmp, self.xmp_limit, "XMP")
         options = self.save_options(quality, picture.mode) | ({"dpi": dpi} if dpi else {})  # where Pillow writes it
+        if text and COMMENT in text and self.text_keys is not None and COMMENT in self.text_keys:
+            options["comment"] = text[COMMENT]
         return self.save(picture, options, exif=exif, icc=icc, xmp=xmp)
 
     def save(

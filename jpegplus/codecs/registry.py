@@ -38,6 +38,7 @@ class Codec(Protocol):
     shows_exif_orientation: bool
     exif_limit: int | None
     xmp_limit: int | None
+    text_keys: frozenset[str] | None  # the text fields the format holds (None: any)
     enhanceable: bool  # plain files of the codec carry what :func:`jpegplus.enhance` restores them from
 
     def encode(
@@ -50,9 +51,11 @@ class Codec(Protocol):
         icc: bytes | None = None,
         xmp: bytes | None = None,
         dpi: tuple[float, float] | None = None,
+        text: dict[str, str] | None = None,
     ) -> bytes:
-        """Encode ``image`` (with an optional alpha plane) at ``quality``; EXIF, ICC, XMP and the pixel density
-        (dots per inch, where the format has a field for it) travel inside the file."""
+        """Encode ``image`` (with an optional alpha plane) at ``quality``; EXIF, ICC, XMP, the pixel density
+        (dots per inch, where the format has a field for it) and the text fields of :attr:`text_keys` travel
+        inside the file."""
         ...
 
     def decode(self, data: bytes) -> np.ndarray:
@@ -107,6 +110,7 @@ class RegionQuantizer(Protocol):
         icc: bytes | None = None,
         xmp: bytes | None = None,
         dpi: tuple[float, float] | None = None,
+        text: dict[str, str] | None = None,
     ) -> bytes:
         """Encode at ``quality`` with the least salient regions coarsened up to ``max_threshold``
         (the codec's default when ``None``)."""

@@ -23,7 +23,7 @@ from jpegplus.codecs.jpeg.quantization import (
     restoration_tables,
 )
 from jpegplus.codecs.jpeg.trellis import trellis_quantized
-from jpegplus.codecs.pillow_codec import PillowCodec
+from jpegplus.codecs.pillow_codec import COMMENT, PillowCodec
 from jpegplus.codecs.registry import CodecName, register_codec
 from jpegplus.stderr import captured_stderr
 
@@ -63,6 +63,7 @@ class JpegCodec(PillowCodec):
     shows_exif_orientation = True
     exif_limit = SEGMENT_BODY_LIMIT  # "Exif\0\0" included, as Pillow holds it
     xmp_limit = SEGMENT_BODY_LIMIT - len(XMP_HEADER)
+    text_keys = frozenset({COMMENT})  # a COM segment
     enhanceable = True
     restoration = False  # whether this instance writes the restoration tables (:meth:`for_restoration`)
     trellis = False  # whether it chooses their coefficients by mozjpeg's trellis
@@ -113,13 +114,14 @@ class JpegCodec(PillowCodec):
         icc: bytes | None = None,
         xmp: bytes | None = None,
         dpi: tuple[float, float] | None = None,
+        text: dict[str, str] | None = None,
     ) -> bytes:
         """A baseline JPEG with this codec's tables of ``quality`` and per-block dead zones up to
         ``max_threshold`` table steps where ``saliency`` is low (:mod:`jpegplus.codecs.jpeg.regionquant`);
-        EXIF, ICC, XMP and the pixel density are kept."""
+        EXIF, ICC, XMP, the pixel density and the comment are kept."""
         from jpegplus.codecs.jpeg.regionquant import with_dead_zones
 
-        fine = self.encode(image, quality, exif=exif, icc=icc, xmp=xmp, dpi=dpi)
+        fine = self.encode(image, quality, exif=exif, icc=icc, xmp=xmp, dpi=dpi, text=text)
         return with_dead_zones(fine, saliency, self.max_threshold if max_threshold is None else max_threshold)
 
     def condition(self, picture: Image.Image, quality: int) -> tuple[float, float]:
