@@ -94,27 +94,17 @@ class ModeEncoder:
         return payload.embed(self._encode_stored(quality, dead_zone, trellis), metadata)
 
     def _encode_stored(self, quality: int, dead_zone: float | None, trellis: bool | None) -> bytes:
-        """The stored image as a file of the codec, with alpha and the original's EXIF, ICC, XMP and pixel density
-        (in half-resolution mode too: decompress gives back the original's pixels, which the density describes)."""
-        loaded = self.loaded
-        exif, icc, xmp, dpi, text = loaded.exif, loaded.icc, loaded.xmp, loaded.dpi, loaded.text
+        """The stored image as a file of the codec, with alpha and what the original carries beside its pixels
+        (its density too in half-resolution mode: decompress gives back the original's pixels, which it describes)."""
         codec = self.codec
         if self.mode is Mode.FULL:
             codec = full_mode_codec(codec, self.spec, quality, trellis=trellis)
         if self.saliency is not None and isinstance(codec, RegionQuantizer):  # JPEG: no alpha
             return codec.encode_salient(
-                self.stored,
-                quality,
-                self.saliency,
-                max_threshold=dead_zone,
-                exif=exif,
-                icc=icc,
-                xmp=xmp,
-                dpi=dpi,
-                text=text,
+                self.stored, quality, self.saliency, max_threshold=dead_zone, **self.loaded.carried
             )
-        alpha = None if loaded.alpha is None else resize_alpha(loaded.alpha, self.stored.shape)
-        return codec.encode(self.stored, quality, alpha=alpha, exif=exif, icc=icc, xmp=xmp, dpi=dpi, text=text)
+        alpha = None if self.loaded.alpha is None else resize_alpha(self.loaded.alpha, self.stored.shape)
+        return codec.encode(self.stored, quality, alpha=alpha, **self.loaded.carried)
 
     def trellis_past_its_limit(self, quality: int, target_size: int) -> tuple[int, bytes] | None:
         """Where compress's trellis stops right above ``quality`` (a size search's answer), the highest quality

@@ -27,6 +27,7 @@ from jpegplus.codecs.pillow_codec import (
     to_display_colours,
     to_planes,
 )
+from jpegplus.codecs.registry import CarriedMetadata
 from jpegplus.errors import InvalidInputError, OutputError
 from jpegplus.options import check_pixel_count
 
@@ -55,6 +56,11 @@ class LoadedImage:
     alpha: np.ndarray | None = None
     dpi: tuple[float, float] | None = None
     text: dict[str, str] | None = None
+
+    @property
+    def carried(self) -> CarriedMetadata:
+        """What a file written of this image carries beside the pixels (codecs' ``encode`` takes it as keywords)."""
+        return {"exif": self.exif, "icc": self.icc, "xmp": self.xmp, "dpi": self.dpi, "text": self.text}
 
     @property
     def array(self) -> np.ndarray:
@@ -232,8 +238,7 @@ def encode_picture(loaded: LoadedImage, suffix: str, *, quality: int = PICTURE_J
     if pillow_format == "JPEG":
         jpeg = get_codec("jpeg")
         fitted = metadata.fit(loaded, jpeg)
-        exif, icc, xmp, dpi, text = fitted.exif, fitted.icc, fitted.xmp, fitted.dpi, fitted.text
-        return jpeg.encode(fitted.pixels, quality, exif=exif, icc=icc, xmp=xmp, dpi=dpi, text=text)
+        return jpeg.encode(fitted.pixels, quality, **fitted.carried)
     fitted = metadata.fit(loaded, metadata.PLAIN_FILE)
     return metadata.encode_with_metadata(Image.fromarray(fitted.array), fitted, pillow_format)
 

@@ -7,7 +7,7 @@ import io
 import logging
 import re
 import warnings
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from PIL import Image, ImageCms, ImageFile
@@ -16,6 +16,11 @@ from jpegplus.codecs.jpeg.markers import smallest_scan_bytes
 from jpegplus.codecs.jpeg.quantization import condition_from_quality
 from jpegplus.errors import InvalidInputError
 from jpegplus.options import check_pixel_count
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack  # typing's own from Python 3.11
+
+    from jpegplus.codecs.registry import CarriedMetadata
 
 log = logging.getLogger(__name__)
 
@@ -54,11 +59,7 @@ class PillowCodec:
         quality: int,
         *,
         alpha: np.ndarray | None = None,
-        exif: bytes | None = None,
-        icc: bytes | None = None,
-        xmp: bytes | None = None,
-        dpi: tuple[float, float] | None = None,
-        text: dict[str, str] | None = None,
+        **metadata: Unpack[CarriedMetadata],
     ) -> bytes:
         """Encode a uint8 RGB or gray array (with an optional alpha plane of its size); EXIF, ICC, XMP, the
         pixel density and the text fields the format holds (:attr:`text_keys`: a JPEG's comment) ride along.
@@ -70,12 +71,14 @@ class PillowCodec:
             image = np.repeat(image[:, :, None], 3, axis=2)
         planes = image if alpha is None else np.dstack([image, alpha])
         picture = Image.fromarray(np.ascontiguousarray(planes))
+        exif = metadata.get("exif")
         exif = within_limit(usable_exif(exif) if exif else None, self.exif_limit, "EXIF")
-        xmp = within_limit(xmp, self.xmp_limit, "XMP")
+        xmp = within_limit(metadata.get("xmp"), self.xmp_limit, "XMP")
+        dpi, text = metadata.get("dpi"), metadata.get("text") or {}
         options = self.save_options(quality, picture.mode) | ({"dpi": dpi} if dpi else {})  # where Pillow writes it
-        if text and COMMENT in text and self.text_keys is not None and COMMENT in self.text_keys:
+        if COMMENT in text and self.text_keys is not None and COMMENT in self.text_keys:
             options["comment"] = text[COMMENT]
-        return self.save(picture, options, exif=exif, icc=icc, xmp=xmp)
+        return self.save(picture, options, exif=exif, icc=metadata.get("icc"), xmp=xmp)
 
     def save(
         self, picture: Image.Image, options: dict[str, Any], *, exif: bytes | None, icc: bytes | None, xmp: bytes | None

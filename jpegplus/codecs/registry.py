@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, TypedDict, runtime_checkable
 
 import numpy as np
 from PIL import Image
 
 from jpegplus.errors import InvalidOptionError
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack  # typing's own from Python 3.11
 
 
 class CodecName(str, enum.Enum):
@@ -19,6 +22,17 @@ class CodecName(str, enum.Enum):
     JPEG2000 = "jpeg2000"
     WEBP = "webp"
     AVIF = "avif"
+
+
+class CarriedMetadata(TypedDict, total=False):
+    """What travels into a file beside the pixels: EXIF, the ICC profile, XMP, the pixel density (dots per
+    inch) and text fields by key; each ``None`` or absent when the image has none."""
+
+    exif: bytes | None
+    icc: bytes | None
+    xmp: bytes | None
+    dpi: tuple[float, float] | None
+    text: dict[str, str] | None
 
 
 class Codec(Protocol):
@@ -47,11 +61,7 @@ class Codec(Protocol):
         quality: int,
         *,
         alpha: np.ndarray | None = None,
-        exif: bytes | None = None,
-        icc: bytes | None = None,
-        xmp: bytes | None = None,
-        dpi: tuple[float, float] | None = None,
-        text: dict[str, str] | None = None,
+        **metadata: Unpack[CarriedMetadata],
     ) -> bytes:
         """Encode ``image`` (with an optional alpha plane) at ``quality``; EXIF, ICC, XMP, the pixel density
         (dots per inch, where the format has a field for it) and the text fields of :attr:`text_keys` travel
@@ -106,11 +116,7 @@ class RegionQuantizer(Protocol):
         saliency: np.ndarray,
         *,
         max_threshold: float | None = None,
-        exif: bytes | None = None,
-        icc: bytes | None = None,
-        xmp: bytes | None = None,
-        dpi: tuple[float, float] | None = None,
-        text: dict[str, str] | None = None,
+        **metadata: Unpack[CarriedMetadata],
     ) -> bytes:
         """Encode at ``quality`` with the least salient regions coarsened up to ``max_threshold``
         (the codec's default when ``None``)."""

@@ -8,7 +8,7 @@ import logging
 import struct
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jpeglib
 import numpy as np
@@ -26,6 +26,11 @@ from jpegplus.codecs.jpeg.trellis import trellis_quantized
 from jpegplus.codecs.pillow_codec import COMMENT, PillowCodec
 from jpegplus.codecs.registry import CodecName, register_codec
 from jpegplus.stderr import captured_stderr
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack  # typing's own from Python 3.11
+
+    from jpegplus.codecs.registry import CarriedMetadata
 
 log = logging.getLogger(__name__)
 
@@ -110,18 +115,14 @@ class JpegCodec(PillowCodec):
         saliency: np.ndarray,
         *,
         max_threshold: float | None = None,
-        exif: bytes | None = None,
-        icc: bytes | None = None,
-        xmp: bytes | None = None,
-        dpi: tuple[float, float] | None = None,
-        text: dict[str, str] | None = None,
+        **metadata: Unpack[CarriedMetadata],
     ) -> bytes:
         """A baseline JPEG with this codec's tables of ``quality`` and per-block dead zones up to
         ``max_threshold`` table steps where ``saliency`` is low (:mod:`jpegplus.codecs.jpeg.regionquant`);
         EXIF, ICC, XMP, the pixel density and the comment are kept."""
         from jpegplus.codecs.jpeg.regionquant import with_dead_zones
 
-        fine = self.encode(image, quality, exif=exif, icc=icc, xmp=xmp, dpi=dpi, text=text)
+        fine = self.encode(image, quality, **metadata)
         return with_dead_zones(fine, saliency, self.max_threshold if max_threshold is None else max_threshold)
 
     def condition(self, picture: Image.Image, quality: int) -> tuple[float, float]:
