@@ -220,8 +220,9 @@ def to_image(tensor: torch.Tensor, *, gray: bool) -> np.ndarray:
 
 
 def encode_picture(loaded: LoadedImage, suffix: str, *, quality: int = PICTURE_JPEG_QUALITY) -> bytes:
-    """Encode decoded pixels (and alpha) for a file named ``*suffix`` (PNG, TIFF, …), keeping EXIF, ICC, XMP and
-    the pixel density; a JPEG (no alpha: refused) at ``quality`` as the JPEG codec writes it.
+    """Encode decoded pixels (and alpha) for a file named ``*suffix`` (PNG, TIFF, …), keeping EXIF, ICC, XMP, the
+    pixel density and the text fields the format holds; a JPEG (no alpha: refused) at ``quality`` as the JPEG
+    codec writes it.
 
     Only a JPEG keeps an EXIF orientation other than 1; other formats get the rotation baked in
     (see :mod:`jpegplus.metadata`).

@@ -89,12 +89,12 @@ def read_text(picture: Image.Image) -> dict[str, str] | None:
     """A decoded file's text fields: a PNG's text chunks (XMP aside, which :func:`read_xmp` reads) or the
     comment of a JPEG or GIF as ``Comment``; ``None`` without any."""
     if picture.format == "PNG":
-        found = {key: str(value) for key, value in getattr(picture, "text", {}).items() if key != PNG_XMP_KEY}
-    else:
-        comment = picture.info.get("comment")
-        found = {COMMENT: comment.decode("utf-8", "replace") if isinstance(comment, bytes) else str(comment)}
-        found = found if comment else {}
-    return found or None
+        chunks = {key: str(value) for key, value in getattr(picture, "text", {}).items() if key != PNG_XMP_KEY}
+        return chunks or None
+    comment = picture.info.get("comment")
+    if not comment:
+        return None
+    return {COMMENT: comment.decode("utf-8", "replace") if isinstance(comment, bytes) else str(comment)}
 
 
 def read_dpi(picture: Image.Image) -> tuple[float, float] | None:

@@ -76,7 +76,7 @@ class PillowCodec:
         xmp = within_limit(metadata.get("xmp"), self.xmp_limit, "XMP")
         dpi, text = metadata.get("dpi"), metadata.get("text") or {}
         options = self.save_options(quality, picture.mode) | ({"dpi": dpi} if dpi else {})  # where Pillow writes it
-        if COMMENT in text and self.text_keys is not None and COMMENT in self.text_keys:
+        if COMMENT in text and (self.text_keys is None or COMMENT in self.text_keys):
             options["comment"] = text[COMMENT]
         return self.save(picture, options, exif=exif, icc=metadata.get("icc"), xmp=xmp)
 
