@@ -36,6 +36,7 @@ from jpegplus.codecs.registry import CodecName
 from jpegplus.errors import InvalidOptionError, JpegPlusError
 from jpegplus.heap import return_big_blocks
 from jpegplus.modes import Mode, Tune
+from jpegplus.options import PICTURE_JPEG_QUALITY
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -141,7 +142,9 @@ def compress(
 
 
 @file_command(app)
-def decompress(files: FileArgs, output_format: PictureFormatOpt = None, quality: PictureQuality = 95) -> Options:
+def decompress(
+    files: FileArgs, output_format: PictureFormatOpt = None, quality: PictureQuality = PICTURE_JPEG_QUALITY
+) -> Options:
     """Decode jpegplus files to full-size pictures (PNG unless -o or --format says otherwise)."""
     return Options(Operation.DECOMPRESS, **picture_options(files, output_format, quality))
 
@@ -153,7 +156,7 @@ def enhance(
         Optional[int], typer.Option(min=1, max=100, help="override the JPEG quality read from the file")
     ] = None,
     output_format: PictureFormatOpt = None,
-    quality: PictureQuality = 95,
+    quality: PictureQuality = PICTURE_JPEG_QUALITY,
 ) -> Options:
     """Remove blocking, ringing and colour bleeding from JPEGs, and from pixels that were once a JPEG."""
     return Options(Operation.ENHANCE, strength=strength, **picture_options(files, output_format, quality))

@@ -29,9 +29,8 @@ from jpegplus.codecs.pillow_codec import (
 )
 from jpegplus.codecs.registry import CarriedMetadata
 from jpegplus.errors import InvalidInputError, OutputError
-from jpegplus.options import check_pixel_count
+from jpegplus.options import PICTURE_JPEG_QUALITY, check_pixel_count
 
-PICTURE_JPEG_QUALITY = 95  # decompress and enhance outputs written as JPEG: little added loss
 PART_SUFFIX = ".part"  # temporary files of atomic writes: .NAME.RANDOM.part beside NAME
 
 EncodedSource = Union[bytes, bytearray, memoryview, str, os.PathLike, BinaryIO]

@@ -12,6 +12,7 @@ from jpegplus.codecs.registry import CodecName
 from jpegplus.errors import InvalidInputError, InvalidOptionError
 
 DEFAULT_MAX_PIXELS = 100_000_000
+PICTURE_JPEG_QUALITY = 95  # decompress and enhance outputs written as JPEG: little added loss
 """Largest image (stored or claimed by a file's metadata) processed unless the caller allows more."""
 
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from jpegplus.codecs.registry import CodecName
 from jpegplus.errors import InvalidOptionError
-from jpegplus.options import DEFAULT_MAX_PIXELS
+from jpegplus.options import DEFAULT_MAX_PIXELS, PICTURE_JPEG_QUALITY
 
 if TYPE_CHECKING:
     from jpegplus.io import LoadedImage
@@ -56,7 +56,7 @@ class Options:
     saliency: bool = False
     strength: int | None = None
     picture_format: PictureFormat = PictureFormat.PNG
-    picture_quality: int = 95
+    picture_quality: int = PICTURE_JPEG_QUALITY
     allow_half_size: bool = False
     tune: str = "psnr"
     background: str | None = None  # colour that transparency is flattened onto (codecs without alpha)
