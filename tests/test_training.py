@@ -97,6 +97,21 @@ def test_artifact_patches_are_aligned_crops(tmp_path: Path, photo: np.ndarray) -
         )
 
 
+def test_an_encode_smaller_than_the_patch_gives_no_crops(tmp_path: Path, photo: np.ndarray) -> None:
+    """A legacy pair resized below the patch size is left out instead of stopping the data preparation."""
+    Image.fromarray(photo).save(tmp_path / "a.png")
+    shrink = iter([True, False])
+
+    def sometimes_shrunk(image: np.ndarray, rng: np.random.Generator, qualities: tuple[int, int]):  # noqa: ANN202
+        decoded = image[:40, :40] if next(shrink) else image
+        return decoded, decoded, (0.5, 0.5)
+
+    pairs = artifact_patches(
+        [tmp_path / "a.png"], patch=48, crops=3, encodes=2, qualities=(30, 30), seed=1, round_trip=sometimes_shrunk
+    )
+    assert pairs.clean.shape == (3, 48, 48, 3)  # the three crops of the full-size encode only
+
+
 def test_export_names_the_model_after_the_codec(tmp_path: Path) -> None:
     net = RestoreNet()
     checkpoint = tmp_path / "checkpoint.pt"

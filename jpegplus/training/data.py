@@ -184,6 +184,10 @@ def clean_patches(paths: list[Path], *, patch: int, crops: int, seed: int) -> np
 
 
 def _grid_crops(shape: tuple[int, ...], patch: int, count: int, rng: np.random.Generator) -> list[tuple[int, int]]:
+    """``count`` crop corners on the MCU grid; none if the image is smaller than the patch (a photo that a
+    legacy pair shrank between its compressions can be)."""
     rows = (shape[0] - patch) // GRID + 1
     cols = (shape[1] - patch) // GRID + 1
+    if rows < 1 or cols < 1:
+        return []
     return [(int(rng.integers(rows)) * GRID, int(rng.integers(cols)) * GRID) for _ in range(count)]
