@@ -45,7 +45,8 @@ class LoadedImage:
 
     ``pixels`` is uint8 (H, W, 3) RGB or (H, W) gray; ``alpha`` a uint8 (H, W) plane, ``None`` when opaque;
     ``dpi`` the (horizontal, vertical) dots per inch the file gave, ``None`` when it gave none; ``text`` its
-    text fields by key (a PNG's text chunks, a JPEG's or GIF's comment as ``Comment``), ``None`` without any.
+    text fields by key (a PNG's text chunks, a JPEG's or GIF's comment as ``Comment``), ``None`` without any;
+    ``segments`` a JPEG's metadata segments that no other field holds (IPTC, extended XMP), whole.
     """
 
     pixels: np.ndarray
@@ -55,11 +56,15 @@ class LoadedImage:
     alpha: np.ndarray | None = None
     dpi: tuple[float, float] | None = None
     text: dict[str, str] | None = None
+    segments: tuple[bytes, ...] | None = None
 
     @property
     def carried(self) -> CarriedMetadata:
         """What a file written of this image carries beside the pixels (codecs' ``encode`` takes it as keywords)."""
-        return {"exif": self.exif, "icc": self.icc, "xmp": self.xmp, "dpi": self.dpi, "text": self.text}
+        return {
+            "exif": self.exif, "icc": self.icc, "xmp": self.xmp, "dpi": self.dpi, "text": self.text,
+            "segments": self.segments,
+        }  # fmt: skip
 
     @property
     def array(self) -> np.ndarray:
@@ -126,12 +131,13 @@ def from_array(planes: np.ndarray) -> LoadedImage:
 
 
 def from_picture(picture: Image.Image) -> LoadedImage:
-    """A decoded Pillow image as colour and alpha planes with its EXIF, ICC, XMP, pixel density and text."""
+    """A decoded Pillow image as colour and alpha planes with its EXIF, ICC, XMP, pixel density, text and other
+    JPEG metadata segments."""
     converted, icc = to_display_colours(picture)
     colour, alpha = to_planes(converted)
     exif, xmp = metadata.read_exif(picture), metadata.read_xmp(picture)
     dpi, text = metadata.read_dpi(picture), metadata.read_text(picture)
-    return LoadedImage(check_pixels(colour), exif, icc, xmp, alpha, dpi, text)
+    return LoadedImage(check_pixels(colour), exif, icc, xmp, alpha, dpi, text, metadata.read_segments(picture))
 
 
 def check_pixels(pixels: np.ndarray) -> np.ndarray:

@@ -22,18 +22,28 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 from PIL import Image, PngImagePlugin
 
+from jpegplus.codecs.exif import ORIENTATION, exif_tags, orientation_one, usable_exif, without_orientation
 from jpegplus.codecs.jp2meta import write_metadata
-from jpegplus.codecs.pillow_codec import COMMENT, EXIF_PREFIX, exif_tags, usable_exif, within_limit
+from jpegplus.codecs.pillow_codec import COMMENT, within_limit
 
 if TYPE_CHECKING:
     from jpegplus.io import LoadedImage
 
 log = logging.getLogger(__name__)
 
-ORIENTATION = 0x0112
-SHORT = 3  # TIFF field type of the orientation value
 XMP_ORIENTATION = re.compile(rb'(tiff:Orientation="|<tiff:Orientation>)([1-8])')
 PNG_XMP_KEY = "XML:com.adobe.xmp"  # the iTXt chunk PNG keeps XMP in
+XMP_TAG = 700  # TIFF's XMP tag
+APP_MARKERS = {f"APP{n}": 0xE0 + n for n in range(16)}  # Pillow's names of a JPEG's APPn segments
+CARRIED_SEGMENTS = {  # name: (APPn segment, how its body opens)
+    "IPTC (Photoshop APP13)": ("APP13", b"Photoshop 3.0\0"),
+    "extended XMP": ("APP1", b"http://ns.adobe.com/xmp/extension/\0"),
+}
+# TIFF tags of how the file stores its pixels (size, samples, compression, strips and tiles, colour map), and
+# its ICC profile (read apart), none of which describes the picture another file holds
+TIFF_LAYOUT_TAGS = frozenset({254, 255, 256, 257, 258, 259, 262, 263, 266, 273, 277, 278, 279, 280, 281, 284, 317, 320,
+                              322, 323, 324, 325, 330, 338, 339, 340, 341, 347, 513, 514, 529, 530, 531, 532, XMP_TAG,
+                              34675})  # fmt: skip
 FORMAT_TEXT_KEYS: dict[str, frozenset[str] | None] = {"PNG": None, "JPEG": frozenset({COMMENT})}  # None: any key
 TRANSPOSING = 5  # orientations 5-8 swap rows and columns
 # (flip rows, flip columns) after transposing for orientations 5-8, as EXIF defines the values
@@ -54,6 +64,8 @@ class Carrier(Protocol):
     def xmp_limit(self) -> int | None: ...
     @property
     def text_keys(self) -> frozenset[str] | None: ...  # the text fields the format holds (None: any)
+    @property
+    def holds_jpeg_segments(self) -> bool: ...  # whether a JPEG's IPTC and extended XMP segments travel whole
 
 
 @dataclass(frozen=True)
@@ -66,15 +78,29 @@ class FileFormat:
     exif_limit: int | None = None
     xmp_limit: int | None = None
     text_keys: frozenset[str] | None = None
+    holds_jpeg_segments: bool = False
 
 
 PLAIN_FILE = FileFormat()
 
 
 def read_exif(picture: Image.Image) -> bytes | None:
-    """The EXIF of a decoded file, or ``None`` (a TIFF's own orientation Pillow applies when loading)."""
+    """The EXIF of a decoded file, or ``None``. A TIFF's is its own tags but those of its layout (read once its
+    pixels are loaded, when Pillow has applied and dropped its orientation)."""
     raw = picture.info.get("exif")
-    return usable_exif(bytes(raw)) if raw else None
+    if raw:
+        return usable_exif(bytes(raw))
+    return _tiff_exif(picture) if picture.format == "TIFF" else None
+
+
+def _tiff_exif(picture: Image.Image) -> bytes | None:
+    tags = exif_tags(picture.getexif().tobytes())  # a copy: the picture's own tags stay as they are
+    if tags is None:
+        log.warning("EXIF that is not a readable TIFF structure is left out")
+        return None
+    for key in TIFF_LAYOUT_TAGS & set(tags):
+        del tags[key]
+    return tags.tobytes() if tags else None
 
 
 def read_xmp(picture: Image.Image) -> bytes | None:
@@ -95,6 +121,34 @@ def read_text(picture: Image.Image) -> dict[str, str] | None:
     if not comment:
         return None
     return {COMMENT: comment.decode("utf-8", "replace") if isinstance(comment, bytes) else str(comment)}
+
+
+def read_segments(picture: Image.Image) -> tuple[bytes, ...] | None:
+    """A JPEG's metadata segments that no other field reads, whole: IPTC (Photoshop's APP13) and the extended XMP
+    that continues a packet over 64 KB (APP1); ``None`` without any."""
+    segments = tuple(
+        struct.pack(">BBH", 0xFF, APP_MARKERS[kind], len(body) + 2) + body
+        for kind, body in getattr(picture, "applist", [])
+        if _segment_name(kind, body)
+    )
+    return segments or None
+
+
+def _segment_name(kind: str, body: bytes) -> str | None:
+    """What a JPEG's APPn segment (``kind``, ``body``) carries, if it is one of :func:`read_segments`'s."""
+    for name, (wanted, opening) in CARRIED_SEGMENTS.items():
+        if kind == wanted and body.startswith(opening):
+            return name
+    return None
+
+
+def carried_segments(segments: tuple[bytes, ...] | None, held: bool) -> tuple[bytes, ...] | None:
+    """``segments`` where the format holds them, else ``None`` with a warning naming what is left out."""
+    if segments and not held:
+        names = sorted({_segment_name(f"APP{segment[1] - 0xE0}", segment[4:]) or "?" for segment in segments})
+        log.warning("the output format has no place for the JPEG's %s: left out", " and ".join(names))
+        return None
+    return segments
 
 
 def read_dpi(picture: Image.Image) -> tuple[float, float] | None:
@@ -133,7 +187,7 @@ def upright(loaded: LoadedImage) -> LoadedImage:
     if value == 1:
         return loaded
     alpha = None if loaded.alpha is None else orient(loaded.alpha, value)
-    exif = _orientation_one(loaded.exif) if loaded.exif else None
+    exif = orientation_one(loaded.exif) if loaded.exif else None
     xmp = XMP_ORIENTATION.sub(rb"\g<1>1", loaded.xmp) if loaded.xmp else None
     dpi = loaded.dpi[::-1] if loaded.dpi and value >= TRANSPOSING else loaded.dpi
     return replace(loaded, pixels=orient(loaded.pixels, value), alpha=alpha, exif=exif, xmp=xmp, dpi=dpi)
@@ -153,8 +207,9 @@ def fit(loaded: LoadedImage, carrier: Carrier, *, strip: bool = False) -> Loaded
         turned = replace(turned, exif=None)
     xmp = None if strip else within_limit(turned.xmp, carrier.xmp_limit, "XMP")
     text = None if strip else carried_text(turned.text, carrier.text_keys)
+    segments = None if strip else carried_segments(turned.segments, carrier.holds_jpeg_segments)
     channels = 1 if turned.pixels.ndim == 2 and carrier.carries_gray else 3
-    return replace(turned, xmp=xmp, text=text, icc=_matching_icc(turned.icc, channels))
+    return replace(turned, xmp=xmp, text=text, segments=segments, icc=_matching_icc(turned.icc, channels))
 
 
 def carried_text(text: dict[str, str] | None, keys: frozenset[str] | None) -> dict[str, str] | None:
@@ -177,7 +232,7 @@ def save_options(loaded: LoadedImage, pillow_format: str) -> dict[str, Any]:
     text = carried_text(loaded.text, FORMAT_TEXT_KEYS.get(pillow_format, frozenset())) or {}
     if pillow_format in ("JPEG", "WEBP", "AVIF"):
         options: dict[str, Any] = {
-            "exif": exif,
+            "exif": without_orientation(exif) if exif and pillow_format == "AVIF" else exif,
             "icc_profile": icc,
             "xmp": xmp,
             "dpi": dpi,
@@ -190,8 +245,11 @@ def save_options(loaded: LoadedImage, pillow_format: str) -> dict[str, Any]:
         for key, value in text.items():
             chunks.add_text(key, value)  # tEXt where Latin-1 holds it, else iTXt
         options = {"exif": exif, "icc_profile": icc, "pnginfo": chunks, "dpi": dpi}
-    elif pillow_format == "TIFF":
-        options = {"exif": exif, "icc_profile": icc, "tiffinfo": {700: xmp} if xmp else {}, "dpi": dpi}
+    elif pillow_format == "TIFF":  # Pillow's TIFF writer ignores ``exif`` beside ``tiffinfo``: XMP joins the tags
+        tags = (exif_tags(exif) if exif else None) or Image.Exif()
+        if xmp:
+            tags[XMP_TAG] = xmp
+        options = {"exif": tags, "icc_profile": icc, "dpi": dpi}
     else:
         if exif or icc or xmp:
             log.warning("%s files do not carry EXIF, ICC or XMP here; they are left out", pillow_format)
@@ -207,27 +265,6 @@ def encode_with_metadata(picture: Image.Image, loaded: LoadedImage, pillow_forma
         return write_metadata(buffer.getvalue(), exif=loaded.exif, icc=loaded.icc, xmp=loaded.xmp)
     picture.save(buffer, pillow_format, **save_options(loaded, pillow_format))
     return buffer.getvalue()
-
-
-def _orientation_one(exif: bytes) -> bytes:
-    """``exif`` saying orientation 1: the value patched in place (every other byte kept), else re-serialised."""
-    tiff = bytearray(exif.removeprefix(EXIF_PREFIX))
-    order = "<" if tiff[:2] == b"II" else ">"
-    try:
-        (offset,) = struct.unpack_from(order + "I", tiff, 4)
-        (count,) = struct.unpack_from(order + "H", tiff, offset)
-        for entry in range(offset + 2, offset + 2 + 12 * count, 12):
-            tag, kind, number = struct.unpack_from(order + "HHI", tiff, entry)
-            if tag == ORIENTATION and kind == SHORT and number == 1:
-                struct.pack_into(order + "H", tiff, entry + 8, 1)
-                return EXIF_PREFIX + bytes(tiff)
-    except struct.error:
-        pass
-    tags = exif_tags(exif)
-    if tags is None:
-        return exif
-    tags[ORIENTATION] = 1
-    return tags.tobytes()
 
 
 def _matching_icc(icc: bytes | None, channels: int) -> bytes | None:

@@ -125,6 +125,32 @@ def test_floating_point_images_are_refused() -> None:
         load_image(encoded(Image.fromarray(np.zeros((4, 4), np.float32)), "TIFF"))
 
 
+def test_32_bit_integer_images_are_refused_and_16_bit_pgm_is_scaled(gray_photo: np.ndarray) -> None:
+    """A 32-bit integer image has no white level (values 0-255 read as 16-bit went black); a 16-bit PGM, which
+    Pillow reads in the same mode but scaled to 0-65535, is 16-bit."""
+    integers = Image.fromarray(gray_photo.astype(np.int32), "I")
+    for source in (integers, encoded(integers, "TIFF")):
+        with pytest.raises(InvalidInputError, match="32-bit integer"):
+            load_image(source)
+    deep = gray_photo.astype(">u2") * 257
+    pgm = b"P5 %d %d 65535\n" % (gray_photo.shape[1], gray_photo.shape[0]) + deep.tobytes()
+    assert np.array_equal(load_image(pgm).pixels, gray_photo)
+
+
+def test_max_pixels_above_pillows_bomb_limit_decides(photo: np.ndarray, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pillow refuses images over twice its ``MAX_IMAGE_PIXELS`` when opening them; a larger ``max_pixels`` given
+    to jpegplus lifts that for the file, and nothing else."""
+    pixels = photo.shape[0] * photo.shape[1]
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", pixels // 4)
+    data = encoded(Image.fromarray(photo), "PNG")
+    with pytest.raises(InvalidInputError, match="decompression bomb"):
+        load_image(data)  # no limit of its own: Pillow's stands
+    assert np.array_equal(load_image(data, max_pixels=pixels).pixels, photo)
+    assert Image.MAX_IMAGE_PIXELS == pixels // 4
+    with pytest.raises(InvalidInputError, match="over the limit"):
+        load_image(data, max_pixels=pixels - 1)
+
+
 def test_array_with_alpha_and_picture_of_it_agree(photo: np.ndarray) -> None:
     rgba = np.dstack([photo, np.arange(photo.shape[1], dtype=np.uint8)[None].repeat(photo.shape[0], 0)])
     from_array, from_png = load_image(rgba), load_image(encoded(Image.fromarray(rgba), "PNG"))

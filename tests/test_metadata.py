@@ -3,6 +3,7 @@ from __future__ import annotations
 import io
 import logging
 import shutil
+import struct
 import subprocess
 from pathlib import Path
 
@@ -109,6 +110,44 @@ def test_every_output_is_upright_in_pillow_and_opencv(codec: str, tmp_path: Path
     assert Image.open(io.BytesIO(decoded)).getexif().get(0x0112, 1) == 1
 
 
+def test_avif_keeps_the_exif_bytes_and_leaves_out_only_the_orientation() -> None:
+    """Pillow's AVIF writer re-serialises EXIF that holds an orientation, which loses the thumbnail and breaks maker
+    notes: the entry is taken out of the bytes instead, and every byte after IFD0's table stays where it was."""
+    source = camera_exif(orientation=6).removeprefix(b"Exif\0\0")
+    data = jpegplus.compress(png_with_metadata(sideways(), exif=source), codec="avif", quality=90, mode="full")
+    written = bytes(Image.open(io.BytesIO(data)).info["exif"]).removeprefix(b"Exif\0\0")
+    (entries,) = struct.unpack_from("<H", source, 8)
+    table_end = 8 + 2 + 12 * entries + 4
+    assert len(written) == len(source) and written[table_end:] == source[table_end:]
+    tags = Image.Exif()
+    tags.load(written)
+    assert 0x0112 not in tags and tags[0x010F] == "TestMake" and tags.get_ifd(0x8769)[0x9003] == "2024:01:02 03:04:05"
+    assert is_upright(shown_by_pillow(data))
+
+
+def test_tiff_output_keeps_exif_beside_xmp() -> None:
+    """Pillow's TIFF writer ignores ``exif`` when ``tiffinfo`` (where XMP went) is given."""
+    written = Image.open(io.BytesIO(encode_picture(LoadedImage(sideways(), exif=camera_exif(1), xmp=XMP), ".tif")))
+    tags = written.getexif()
+    assert tags[0x010F] == "TestMake" and tags.get_ifd(0x8769)[0x9003] == "2024:01:02 03:04:05"
+    assert b'xmp:Rating="4"' in written.info["xmp"]
+
+
+def test_a_tiffs_own_tags_are_its_exif() -> None:
+    tags = Image.Exif()
+    tags[0x010F], tags[0x0112], tags[0x8769] = "Scanner", 6, {0x9003: "2024:01:02 03:04:05"}
+    buffer = io.BytesIO()
+    Image.fromarray(sideways()).save(buffer, "TIFF", exif=tags.tobytes())
+    loaded = load_image(buffer.getvalue())
+    read = Image.Exif()
+    read.load(loaded.exif)
+    assert read[0x010F] == "Scanner" and read.get_ifd(0x8769)[0x9003] == "2024:01:02 03:04:05"
+    assert not {0x0100, 0x0111, 0x0112} & set(read)  # its layout, and the orientation Pillow applied on loading
+    assert is_upright(loaded.pixels)
+    data = jpegplus.compress(buffer.getvalue(), codec="jpeg", quality=60, mode="full")
+    assert Image.open(io.BytesIO(data)).getexif()[0x010F] == "Scanner" and is_upright(shown_by_pillow(data))
+
+
 def test_xmp_orientation_follows_baked_pixels() -> None:
     loaded = metadata.upright(LoadedImage(sideways(), exif=camera_exif(), xmp=XMP))
     assert is_upright(loaded.pixels) and b'tiff:Orientation="1"' in loaded.xmp
@@ -173,6 +212,32 @@ def test_a_jpeg_comment_travels_through_compress_and_decompress(photo: np.ndarra
     assert Image.open(io.BytesIO(compressed)).info["comment"] == "scanned by Zoë".encode()
     restored = Image.open(io.BytesIO(encode_picture(decompress_image(compressed), ".png")))
     assert restored.text == {"Comment": "scanned by Zoë"}
+
+
+def app_segment(marker: int, body: bytes) -> bytes:
+    return struct.pack(">BBH", 0xFF, marker, len(body) + 2) + body
+
+
+IPTC_SEGMENT = app_segment(0xED, b"Photoshop 3.0\x008BIM\x04\x04\0\0\0\0\0\x0c\x1c\x02\x5a\0\x05Paris\0")
+EXTENDED_XMP_SEGMENT = app_segment(0xE1, b"http://ns.adobe.com/xmp/extension/\0" + b"0" * 32 + b"<x:xmpmeta>")
+
+
+@pytest.mark.parametrize("quality", [10, 60])  # trellis, and rounded with the scans re-coded
+def test_iptc_and_extended_xmp_travel_whole_into_jpeg_and_are_left_out_with_a_warning_elsewhere(
+    photo: np.ndarray, quality: int, caplog: pytest.LogCaptureFixture
+) -> None:
+    buffer = io.BytesIO()
+    Image.fromarray(photo).save(buffer, "JPEG", quality=80, exif=camera_exif(1))
+    source = buffer.getvalue()[:2] + IPTC_SEGMENT + EXTENDED_XMP_SEGMENT + buffer.getvalue()[2:]
+    compressed = jpegplus.compress(source, codec="jpeg", quality=quality)
+    assert IPTC_SEGMENT in compressed and EXTENDED_XMP_SEGMENT in compressed and not caplog.records
+    restored = decompress_image(compressed)
+    assert restored.segments == (IPTC_SEGMENT, EXTENDED_XMP_SEGMENT)
+    assert IPTC_SEGMENT in encode_picture(restored, ".jpg") and Image.open(io.BytesIO(compressed)).getexif()
+    with caplog.at_level(logging.WARNING):
+        jpegplus.compress(source, codec="webp", quality=quality)
+    assert "IPTC (Photoshop APP13) and extended XMP: left out" in caplog.text
+    assert IPTC_SEGMENT not in jpegplus.compress(source, codec="jpeg", quality=quality, strip=True)
 
 
 def test_png_text_is_kept_where_the_output_holds_it_and_left_out_with_a_warning_elsewhere(

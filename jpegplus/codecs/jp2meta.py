@@ -8,7 +8,7 @@ ExifTool and Adobe's XMP specification use, so other tools find them.
 from __future__ import annotations
 
 from jpegplus.codecs.boxes import UUID_BOX, box, read_boxes
-from jpegplus.codecs.pillow_codec import EXIF_PREFIX
+from jpegplus.codecs.exif import EXIF_PREFIX
 
 EXIF_UUID = b"JpgTiffExif->JP2"
 XMP_UUID = bytes.fromhex("be7acfcb97a942e89c71999491e3afac")

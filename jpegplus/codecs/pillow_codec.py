@@ -6,12 +6,16 @@ import html
 import io
 import logging
 import re
+import threading
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from PIL import Image, ImageCms, ImageFile
 
+from jpegplus.codecs.exif import usable_exif
 from jpegplus.codecs.jpeg.markers import smallest_scan_bytes
 from jpegplus.codecs.jpeg.quantization import condition_from_quality
 from jpegplus.errors import InvalidInputError
@@ -23,13 +27,12 @@ if TYPE_CHECKING:
     from jpegplus.codecs.registry import CarriedMetadata
 
 log = logging.getLogger(__name__)
+_PILLOW_LIMIT_LOCK = threading.Lock()
 
 SIXTEEN_BIT_MODES = ("I;16", "I;16B", "I;16L", "I;16N", "I")
 GRAY_MODES = ("1", "L", "LA", "La", *SIXTEEN_BIT_MODES)
 REDUCED_TO_8_BITS = "the image has more than 8 bits per sample; jpegplus works on 8 bits, so it was reduced to 8"
 COMMENT = "Comment"  # the text key of a JPEG's or GIF's comment (PNG's own keyword for one)
-EXIF_PREFIX = b"Exif\0\0"  # how EXIF starts in a JPEG APP1 segment and in Pillow's ``info``
-TIFF_HEADERS = (b"II*\0", b"MM\0*")
 MAX_SIDES = {"JPEG": 65500, "WEBP": 16383, "AVIF": 32768}
 """Longest side, in pixels, that libjpeg-turbo and libwebp write and that libavif reads back by default
 (it writes larger files it then refuses to open); OpenJPEG's limit is far beyond any accepted image."""
@@ -47,6 +50,7 @@ class PillowCodec:
     exif_limit: int | None = None  # largest EXIF block the format holds, in bytes (None: no practical limit)
     xmp_limit: int | None = None  # the same for XMP
     text_keys: frozenset[str] | None = frozenset()  # the text fields the format holds (None: any)
+    holds_jpeg_segments = False  # True (JPEG): a JPEG's IPTC and extended XMP segments travel whole
     enhanceable = False  # see :class:`~jpegplus.codecs.Codec`
 
     def save_options(self, quality: int, mode: str) -> dict[str, Any]:
@@ -146,29 +150,6 @@ def within_limit(block: bytes | None, limit: int | None, kind: str) -> bytes | N
     return None
 
 
-def usable_exif(exif: bytes) -> bytes | None:
-    """``exif`` in Pillow's form (``Exif\\0\\0`` + TIFF), or ``None`` with a warning when it is malformed."""
-    if exif_tags(exif) is None:
-        log.warning("EXIF that is not a readable TIFF structure is left out")
-        return None
-    return EXIF_PREFIX + exif.removeprefix(EXIF_PREFIX)
-
-
-def exif_tags(exif: bytes) -> Image.Exif | None:
-    """Pillow's reading of an EXIF block (with or without ``Exif\\0\\0``), or ``None`` when it is malformed."""
-    if exif.removeprefix(EXIF_PREFIX)[:4] not in TIFF_HEADERS:
-        return None
-    tags = Image.Exif()
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error")  # Pillow warns, rather than raises, about truncated fields
-            tags.load(exif)
-            tags.tobytes()  # what Pillow's AVIF writer does with it
-    except Exception:  # Pillow's TIFF reader fails in many ways on hostile bytes
-        return None
-    return tags
-
-
 def payload_from_xmp(xmp: bytes) -> bytes | None:
     """The (format 1, ASCII) payload of an XMP packet's ``jpegplus:data`` attribute, or ``None``."""
     found = re.search(rb'jpegplus:data="([^"]*)"', xmp)
@@ -190,7 +171,8 @@ def open_image(
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            picture = Image.open(io.BytesIO(data))
+            with _pillow_limit_at_least(max_pixels):
+                picture = Image.open(io.BytesIO(data))
             if max_pixels is not None:
                 check_pixel_count(picture.width, picture.height, max_pixels, "the image")
             if load and picture.format == "JPEG":
@@ -216,6 +198,23 @@ def open_image(
         msg = f"expected a {expected_format} file, got {picture.format or 'unknown format'}"
         raise InvalidInputError(msg)
     return picture
+
+
+@contextmanager
+def _pillow_limit_at_least(max_pixels: int | None) -> Iterator[None]:
+    """Pillow's decompression-bomb limit (which refuses images over twice ``Image.MAX_IMAGE_PIXELS`` when opened)
+    lifted while a file is opened under a larger ``max_pixels``: jpegplus's own limit, checked from the header,
+    decides. One lock: two threads swapping the global at once could leave the wrong value behind."""
+    pillow = Image.MAX_IMAGE_PIXELS
+    if max_pixels is None or pillow is None or max_pixels <= 2 * pillow:
+        yield
+        return
+    with _PILLOW_LIMIT_LOCK:
+        saved, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, max_pixels
+        try:
+            yield
+        finally:
+            Image.MAX_IMAGE_PIXELS = saved
 
 
 def check_one_picture(picture: Image.Image) -> Image.Image:
@@ -290,10 +289,17 @@ def to_planes(picture: Image.Image) -> tuple[np.ndarray, np.ndarray | None]:
 
     Palettes are expanded and transparency keys (tRNS) become alpha. The alpha plane is ``None``
     when the image is opaque (no alpha, or alpha 255 everywhere). 16-bit gray is reduced to 8 bits
-    (rounded) with a warning; 32-bit floating point is refused.
+    (rounded) with a warning (Pillow's mode ``I`` only from a 16-bit PGM, which it scales so); 32-bit
+    floating point and integer are refused.
     """
     if picture.mode == "F":
         msg = "32-bit floating-point images are not supported; save the image with 8 or 16 bits per sample"
+        raise InvalidInputError(msg)
+    if picture.mode == "I" and picture.format != "PPM":  # Pillow reads 16-bit PGM as "I", scaled to 0-65535
+        msg = (
+            "32-bit integer images have no defined white level, so jpegplus cannot tell how to scale them; "
+            "save the image with 8 or 16 bits per sample"
+        )
         raise InvalidInputError(msg)
     gray = picture.mode in GRAY_MODES
     if picture.mode in SIXTEEN_BIT_MODES:

@@ -26,13 +26,15 @@ class CodecName(str, enum.Enum):
 
 class CarriedMetadata(TypedDict, total=False):
     """What travels into a file beside the pixels: EXIF, the ICC profile, XMP, the pixel density (dots per
-    inch) and text fields by key; each ``None`` or absent when the image has none."""
+    inch), text fields by key and a JPEG's other metadata segments (IPTC, extended XMP: whole segments, which only
+    JPEG holds); each ``None`` or absent when the image has none."""
 
     exif: bytes | None
     icc: bytes | None
     xmp: bytes | None
     dpi: tuple[float, float] | None
     text: dict[str, str] | None
+    segments: tuple[bytes, ...] | None
 
 
 class Codec(Protocol):
@@ -53,6 +55,7 @@ class Codec(Protocol):
     exif_limit: int | None
     xmp_limit: int | None
     text_keys: frozenset[str] | None  # the text fields the format holds (None: any)
+    holds_jpeg_segments: bool  # whether a JPEG's IPTC and extended XMP segments travel whole (JPEG)
     enhanceable: bool  # plain files of the codec carry what :func:`jpegplus.enhance` restores them from
 
     def encode(

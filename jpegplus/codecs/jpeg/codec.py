@@ -15,7 +15,7 @@ import numpy as np
 from PIL import Image
 
 from jpegplus.codecs.boxes import JPEGPLUS_UUID, box, read_boxes
-from jpegplus.codecs.jpeg.markers import header_segments, metadata_end, with_metadata_of
+from jpegplus.codecs.jpeg.markers import header_segments, metadata_end, with_metadata_of, with_segments
 from jpegplus.codecs.jpeg.quantization import (
     condition_from_picture,
     condition_from_quality,
@@ -69,6 +69,7 @@ class JpegCodec(PillowCodec):
     exif_limit = SEGMENT_BODY_LIMIT  # "Exif\0\0" included, as Pillow holds it
     xmp_limit = SEGMENT_BODY_LIMIT - len(XMP_HEADER)
     text_keys = frozenset({COMMENT})  # a COM segment
+    holds_jpeg_segments = True
     enhanceable = True
     restoration = False  # whether this instance writes the restoration tables (:meth:`for_restoration`)
     trellis = False  # whether it chooses their coefficients by mozjpeg's trellis
@@ -88,6 +89,15 @@ class JpegCodec(PillowCodec):
         luma, chroma = restoration_tables(quality)
         tables = [luma] if mode == "L" else [luma, chroma]
         return {"qtables": [table.astype(int).tolist() for table in tables], **BASELINE_420}
+
+    def encode(
+        self, image: np.ndarray, quality: int, *, alpha: np.ndarray | None = None, **metadata: Unpack[CarriedMetadata]
+    ) -> bytes:
+        """:meth:`PillowCodec.encode`, then the source JPEG's IPTC and extended XMP segments after those Pillow wrote
+        (the re-coding passes after it keep every opening segment)."""
+        data = super().encode(image, quality, alpha=alpha, **metadata)
+        segments = metadata.get("segments")
+        return with_segments(data, segments) if segments else data
 
     def save(
         self, picture: Image.Image, options: dict[str, Any], *, exif: bytes | None, icc: bytes | None, xmp: bytes | None

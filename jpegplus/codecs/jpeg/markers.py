@@ -63,3 +63,9 @@ def with_metadata_of(source: bytes, recoded: bytes) -> bytes:
     """``recoded``, a JPEG that libjpeg wrote again from ``source``'s image or coefficients, opening with
     ``source``'s own metadata segments (its JFIF density, EXIF, ICC, XMP and comments) instead of libjpeg's."""
     return source[: metadata_end(source)] + recoded[metadata_end(recoded) :]
+
+
+def with_segments(data: bytes, segments: tuple[bytes, ...]) -> bytes:
+    """``data`` with whole metadata ``segments`` (marker and length included) after those that open it."""
+    end = metadata_end(data)
+    return data[:end] + b"".join(segments) + data[end:]
