@@ -22,7 +22,14 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 from PIL import Image, PngImagePlugin
 
-from jpegplus.codecs.exif import ORIENTATION, exif_tags, orientation_one, usable_exif, without_orientation
+from jpegplus.codecs.exif import (
+    ORIENTATION,
+    exif_tags,
+    orientation_one,
+    usable_exif,
+    with_sizes_swapped,
+    without_orientation,
+)
 from jpegplus.codecs.jp2meta import write_metadata
 from jpegplus.codecs.pillow_codec import COMMENT, within_limit
 
@@ -182,12 +189,14 @@ def orient(array: np.ndarray, value: int) -> np.ndarray:
 
 def upright(loaded: LoadedImage) -> LoadedImage:
     """The image turned as its orientation says, its EXIF and XMP then saying 1 (a quarter turn swaps the
-    horizontal and vertical density)."""
+    horizontal and vertical density, and EXIF's pixel width and height)."""
     value = orientation(loaded.exif, loaded.xmp)
     if value == 1:
         return loaded
     alpha = None if loaded.alpha is None else orient(loaded.alpha, value)
     exif = orientation_one(loaded.exif) if loaded.exif else None
+    if exif and value >= TRANSPOSING:
+        exif = with_sizes_swapped(exif)
     xmp = XMP_ORIENTATION.sub(rb"\g<1>1", loaded.xmp) if loaded.xmp else None
     dpi = loaded.dpi[::-1] if loaded.dpi and value >= TRANSPOSING else loaded.dpi
     return replace(loaded, pixels=orient(loaded.pixels, value), alpha=alpha, exif=exif, xmp=xmp, dpi=dpi)

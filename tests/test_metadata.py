@@ -148,6 +148,18 @@ def test_a_tiffs_own_tags_are_its_exif() -> None:
     assert Image.open(io.BytesIO(data)).getexif()[0x010F] == "Scanner" and is_upright(shown_by_pillow(data))
 
 
+def test_a_baked_quarter_turn_swaps_exifs_pixel_width_and_height() -> None:
+    tags = Image.Exif()
+    tags.load(camera_exif(6))
+    tags[0x8769] = {0x9003: "2024:01:02 03:04:05", 0xA002: 64, 0xA003: 40}  # as stored: 64 wide, 40 high
+    turned = metadata.upright(LoadedImage(sideways(), exif=tags.tobytes()))
+    read = Image.Exif()
+    read.load(turned.exif)
+    directory = read.get_ifd(0x8769)
+    assert is_upright(turned.pixels) and (directory[0xA002], directory[0xA003]) == (40, 64)
+    assert read[0x0112] == 1 and directory[0x9003] == "2024:01:02 03:04:05"
+
+
 def test_xmp_orientation_follows_baked_pixels() -> None:
     loaded = metadata.upright(LoadedImage(sideways(), exif=camera_exif(), xmp=XMP))
     assert is_upright(loaded.pixels) and b'tiff:Orientation="1"' in loaded.xmp

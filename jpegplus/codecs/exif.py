@@ -18,6 +18,8 @@ EXIF_PREFIX = b"Exif\0\0"  # how EXIF starts in a JPEG APP1 segment and in Pillo
 TIFF_HEADERS = (b"II*\0", b"MM\0*")
 ORIENTATION = 0x0112
 SHORT = 3  # TIFF field type of the orientation value
+EXIF_DIRECTORY = 0x8769  # IFD0's pointer to the Exif directory
+PIXEL_WIDTH, PIXEL_HEIGHT = 0xA002, 0xA003  # the Exif directory's size of the picture (SHORT or LONG, inline)
 
 
 def usable_exif(exif: bytes) -> bytes | None:
@@ -43,20 +45,32 @@ def exif_tags(exif: bytes) -> Image.Exif | None:
     return tags
 
 
+def _byte_order(tiff: bytes | bytearray) -> str:
+    return "<" if tiff[:2] == b"II" else ">"
+
+
+def _entry(tiff: bytes | bytearray, directory: int, wanted: int) -> tuple[int, int, int] | None:
+    """(offset, field type, value count) of tag ``wanted``'s entry in the directory at ``directory``, or ``None``;
+    :class:`struct.error` when the block is too short for what it says."""
+    order = _byte_order(tiff)
+    (count,) = struct.unpack_from(order + "H", tiff, directory)
+    for entry in range(directory + 2, directory + 2 + 12 * count, 12):
+        tag, kind, number = struct.unpack_from(order + "HHI", tiff, entry)
+        if tag == wanted:
+            return entry, kind, number
+    return None
+
+
 def _orientation_entry(tiff: bytes | bytearray) -> tuple[str, int, int] | None:
     """(byte order, offset of IFD0's entry count, offset of its orientation entry) of a TIFF block whose
     orientation is one SHORT, else ``None``."""
-    order = "<" if tiff[:2] == b"II" else ">"
+    order = _byte_order(tiff)
     try:
         (offset,) = struct.unpack_from(order + "I", tiff, 4)
-        (count,) = struct.unpack_from(order + "H", tiff, offset)
-        for entry in range(offset + 2, offset + 2 + 12 * count, 12):
-            tag, kind, number = struct.unpack_from(order + "HHI", tiff, entry)
-            if tag == ORIENTATION and kind == SHORT and number == 1:
-                return order, offset, entry
+        found = _entry(tiff, offset, ORIENTATION)
     except struct.error:
-        pass
-    return None
+        return None
+    return (order, offset, found[0]) if found and found[1:] == (SHORT, 1) else None
 
 
 def orientation_one(exif: bytes) -> bytes:
@@ -87,4 +101,25 @@ def without_orientation(exif: bytes) -> bytes:
     tiff[entry : table_end - 12] = tiff[entry + 12 : table_end]
     tiff[table_end - 12 : table_end] = bytes(12)
     struct.pack_into(order + "H", tiff, offset, count - 1)
+    return EXIF_PREFIX + bytes(tiff)
+
+
+def with_sizes_swapped(exif: bytes) -> bytes:
+    """``exif`` for its picture turned a quarter: the Exif directory's pixel width and height (PixelXDimension,
+    PixelYDimension) trade places in the bytes (each entry's type, count and value), everything else kept."""
+    tiff = bytearray(exif.removeprefix(EXIF_PREFIX))
+    order = _byte_order(tiff)
+    try:
+        (first,) = struct.unpack_from(order + "I", tiff, 4)
+        pointer = _entry(tiff, first, EXIF_DIRECTORY)
+        if pointer is None:
+            return exif
+        (directory,) = struct.unpack_from(order + "I", tiff, pointer[0] + 8)
+        width, height = _entry(tiff, directory, PIXEL_WIDTH), _entry(tiff, directory, PIXEL_HEIGHT)
+    except struct.error:
+        return exif
+    if width is None or height is None:
+        return exif
+    (a, _, _), (b, _, _) = width, height
+    tiff[a + 2 : a + 12], tiff[b + 2 : b + 12] = tiff[b + 2 : b + 12], tiff[a + 2 : a + 12]
     return EXIF_PREFIX + bytes(tiff)
