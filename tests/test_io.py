@@ -151,6 +151,14 @@ def test_max_pixels_above_pillows_bomb_limit_decides(photo: np.ndarray, monkeypa
         load_image(data, max_pixels=pixels - 1)
 
 
+def test_a_12_bit_jpeg_is_refused_by_its_precision(photo: np.ndarray) -> None:
+    data = bytearray(encoded(Image.fromarray(photo), "JPEG", quality=90))
+    frame = data.index(b"\xff\xc0")
+    data[frame + 4] = 12  # the frame header's sample precision, as a 12-bit (extended process) file says
+    with pytest.raises(InvalidInputError, match="a JPEG of 12 bits per sample"):
+        load_image(bytes(data))
+
+
 def test_array_with_alpha_and_picture_of_it_agree(photo: np.ndarray) -> None:
     rgba = np.dstack([photo, np.arange(photo.shape[1], dtype=np.uint8)[None].repeat(photo.shape[0], 0)])
     from_array, from_png = load_image(rgba), load_image(encoded(Image.fromarray(rgba), "PNG"))

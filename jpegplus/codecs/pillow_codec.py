@@ -16,7 +16,7 @@ import numpy as np
 from PIL import Image, ImageCms, ImageFile
 
 from jpegplus.codecs.exif import usable_exif
-from jpegplus.codecs.jpeg.markers import smallest_scan_bytes
+from jpegplus.codecs.jpeg.markers import sample_precision, smallest_scan_bytes
 from jpegplus.codecs.jpeg.quantization import condition_from_quality
 from jpegplus.errors import InvalidInputError
 from jpegplus.options import check_pixel_count
@@ -187,7 +187,12 @@ def open_image(
         msg = f"refused as a decompression bomb: {error}"
         raise InvalidInputError(msg) from None
     except Image.UnidentifiedImageError:
-        msg = "not an image file, or one of a format Pillow cannot read"
+        precision = sample_precision(data)
+        msg = (
+            f"a JPEG of {precision} bits per sample: Pillow reads JPEGs of 8 bits only; save it with 8 bits"
+            if precision not in (None, 8)
+            else "not an image file, or one of a format Pillow cannot read"
+        )
         raise InvalidInputError(msg) from None
     except Exception as error:  # Pillow's plugins raise anything from OSError to struct.error, libavif RuntimeError
         msg = f"cannot decode image ({error or type(error).__name__})"

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 SOI, EOI, SOS, COM = 0xD8, 0xD9, 0xDA, 0xFE
 METADATA_MARKERS = frozenset(range(0xE0, 0xF0)) | {COM}  # APP0-APP15 (JFIF, EXIF, ICC, XMP, ...) and comments
 ARITHMETIC_FRAMES = {0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}  # SOF9-SOF11, SOF13-SOF15
+FRAMES = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7} | ARITHMETIC_FRAMES  # SOF0-SOF15 (0xC4, 0xC8, 0xCC are not)
 
 
 def header_segments(data: bytes) -> Iterator[tuple[int, int, int]]:
@@ -34,6 +35,15 @@ def header_segments(data: bytes) -> Iterator[tuple[int, int, int]]:
         if marker == SOS:
             return
         position += 2 + length
+
+
+def sample_precision(data: bytes) -> int | None:
+    """The bits per sample a JPEG's frame header declares (8, or 12 and 16 in the extended and lossless
+    processes), or ``None`` without a readable frame header."""
+    for marker, start, stop in header_segments(data):
+        if marker in FRAMES and stop > start + 4:
+            return data[start + 4]
+    return None
 
 
 def smallest_scan_bytes(data: bytes, width: int, height: int) -> int:
