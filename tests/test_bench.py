@@ -307,6 +307,8 @@ def test_bench_enhance_makes_the_sets_and_reports_gains(monkeypatch, tmp_path: P
     ]
     assert results["q10"]["plain_psnr"] == pytest.approx(np.mean(plains))
     assert "| q10 | 2 |" in (out / "summary.md").read_text() and "q10: +" in capsys.readouterr().out
+    simd = json.loads((out / "results.json").read_text())["machine"]["simd"]  # beside the timings
+    assert "avx2" in simd and f"SIMD {' '.join(simd)}." in (out / "summary.md").read_text()
     monkeypatch.setattr("sys.argv", [*argv[:-2], "--sets", "q7"])
     with pytest.raises(SystemExit) as stopped:
         cli.main()

@@ -15,6 +15,7 @@ from PIL import Image
 
 from jpegplus import metrics, pipeline
 from jpegplus.bench.enhance_sets import REFERENCE_SUFFIX, make_sets
+from jpegplus.bench.speed import machine
 from jpegplus.runtime import cpu_has_bf16
 from jpegplus.weights import WeightsSpec, load_model, select_enhance, stand_in
 
@@ -97,6 +98,7 @@ def run_enhance_bench(sets_dir: Path, out: Path, names: list[str] | None = None)
         if light is None
         else {"model": light.model_id, "parameters": _parameters(light), "lowest_quality": light.lowest_quality},
         "bf16": cpu_has_bf16(),
+        "machine": machine(),
         "sets": [asdict(r) for r in results],
     }
     out.mkdir(parents=True, exist_ok=True)
@@ -129,4 +131,6 @@ def markdown(results: list[SetResult], facts: dict[str, Any]) -> str:
         f"{r.worst_gain:+.2f} ({r.worst_image}) | {r.median_ms:.0f} |"
         for r in results
     ]
+    if cpu := facts.get("machine"):
+        lines += ["", f"Milliseconds on {cpu['cpu']}, {cpu['cores']} cores, SIMD {' '.join(cpu['simd'])}."]
     return "\n".join(lines)
