@@ -20,17 +20,20 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
-from PIL import Image, PngImagePlugin
+from PIL import Image, JpegImagePlugin, PngImagePlugin
 
 from jpegplus.codecs.exif import (
     ORIENTATION,
     exif_tags,
+    for_pillow_writer,
     orientation_one,
+    thumbnail,
     usable_exif,
     with_sizes_swapped,
-    without_orientation,
+    with_thumbnail,
 )
 from jpegplus.codecs.jp2meta import write_metadata
+from jpegplus.codecs.jpeg.markers import SEGMENT_BODY_LIMIT
 from jpegplus.codecs.pillow_codec import COMMENT, within_limit
 
 if TYPE_CHECKING:
@@ -39,6 +42,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 XMP_ORIENTATION = re.compile(rb'(tiff:Orientation="|<tiff:Orientation>)([1-8])')
+XMP_PIXEL_SIZE = re.compile(rb'(exif:Pixel([XY])Dimension(?:="|>))([0-9]+)')
 PNG_XMP_KEY = "XML:com.adobe.xmp"  # the iTXt chunk PNG keeps XMP in
 XMP_TAG = 700  # TIFF's XMP tag
 APP_MARKERS = {f"APP{n}": 0xE0 + n for n in range(16)}  # Pillow's names of a JPEG's APPn segments
@@ -194,12 +198,42 @@ def upright(loaded: LoadedImage) -> LoadedImage:
     if value == 1:
         return loaded
     alpha = None if loaded.alpha is None else orient(loaded.alpha, value)
-    exif = orientation_one(loaded.exif) if loaded.exif else None
+    exif = _with_turned_thumbnail(orientation_one(loaded.exif), value) if loaded.exif else None
     if exif and value >= TRANSPOSING:
         exif = with_sizes_swapped(exif)
     xmp = XMP_ORIENTATION.sub(rb"\g<1>1", loaded.xmp) if loaded.xmp else None
+    if xmp and value >= TRANSPOSING:
+        xmp = _xmp_sizes_swapped(xmp)
     dpi = loaded.dpi[::-1] if loaded.dpi and value >= TRANSPOSING else loaded.dpi
     return replace(loaded, pixels=orient(loaded.pixels, value), alpha=alpha, exif=exif, xmp=xmp, dpi=dpi)
+
+
+def _xmp_sizes_swapped(xmp: bytes) -> bytes:
+    """``xmp`` with the values of its exif:PixelXDimension and exif:PixelYDimension traded (when it has both)."""
+    sizes = {found.group(2): found.group(3) for found in XMP_PIXEL_SIZE.finditer(xmp)}
+    if set(sizes) != {b"X", b"Y"}:
+        return xmp
+    return XMP_PIXEL_SIZE.sub(lambda found: found.group(1) + sizes[b"Y" if found.group(2) == b"X" else b"X"], xmp)
+
+
+def _with_turned_thumbnail(exif: bytes, value: int) -> bytes:
+    """``exif`` with its JPEG thumbnail turned as orientation ``value`` says, to match the upright picture (encoded
+    again with its own tables and sampling); unchanged when it has none, it does not decode, or it would outgrow
+    what a JPEG's EXIF segment holds."""
+    small = thumbnail(exif)
+    if small is None:
+        return exif
+    buffer = io.BytesIO()
+    try:
+        with Image.open(io.BytesIO(small)) as picture:
+            bands = [Image.fromarray(orient(np.asarray(band), value)) for band in picture.split()]
+            turned = Image.merge(picture.mode, bands)
+            sampling = JpegImagePlugin.get_sampling(picture)
+            turned.save(buffer, "JPEG", qtables=picture.quantization, subsampling=sampling)
+    except (OSError, ValueError, SyntaxError):
+        return exif
+    result = with_thumbnail(exif, buffer.getvalue())
+    return result if len(result) <= max(len(exif), SEGMENT_BODY_LIMIT) else exif
 
 
 def fit(loaded: LoadedImage, carrier: Carrier, *, strip: bool = False) -> LoadedImage:
@@ -241,7 +275,7 @@ def save_options(loaded: LoadedImage, pillow_format: str) -> dict[str, Any]:
     text = carried_text(loaded.text, FORMAT_TEXT_KEYS.get(pillow_format, frozenset())) or {}
     if pillow_format in ("JPEG", "WEBP", "AVIF"):
         options: dict[str, Any] = {
-            "exif": without_orientation(exif) if exif and pillow_format == "AVIF" else exif,
+            "exif": for_pillow_writer(exif, pillow_format),
             "icc_profile": icc,
             "xmp": xmp,
             "dpi": dpi,

@@ -32,3 +32,8 @@ def captured_stderr() -> Iterator[io.StringIO]:
             os.close(saved)
             sink.seek(0)
             messages.write(sink.read().decode("utf-8", "replace"))
+
+
+def one_line(messages: io.StringIO) -> str:
+    """What a C library printed, its lines joined by " / ", for one log record."""
+    return " / ".join(messages.getvalue().split("\n")).strip(" /")

@@ -103,7 +103,7 @@ def test_cmyk_jpeg_has_nothing_to_clamp(photo: np.ndarray) -> None:
 
 def test_coefficients_are_read_without_the_metadata_segments(photo: np.ndarray) -> None:
     """jpeglib never sees APPn or COM segments (a malformed one killed the process), except Adobe's colour transform."""
-    from jpegplus.codecs.jpeg.consistency import coefficient_stream
+    from jpegplus.codecs.jpeg.markers import coefficient_stream
 
     data = jpeg_bytes(photo[:40, :48], 50)
     app0_claiming_2 = data[:2] + b"\xff\xe0\x00\x02JFIF\x00" + b"\xff\xe1\x00\x08Exif\x00\x00" + data[2:]

@@ -8,6 +8,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+import skimage.data
 from PIL import Image
 
 from jpegplus.errors import InvalidInputError, OutputError
@@ -157,6 +158,27 @@ def test_a_12_bit_jpeg_is_refused_by_its_precision(photo: np.ndarray) -> None:
     data[frame + 4] = 12  # the frame header's sample precision, as a 12-bit (extended process) file says
     with pytest.raises(InvalidInputError, match="a JPEG of 12 bits per sample"):
         load_image(bytes(data))
+
+
+@pytest.mark.parametrize("progressive", [False, True])
+def test_a_jpeg_missing_only_its_end_marker_is_read_whole(progressive: bool, caplog: pytest.LogCaptureFixture) -> None:
+    buffer = io.BytesIO()  # the whole astronaut: Pillow decodes a small baseline file without its EOI itself
+    Image.fromarray(skimage.data.astronaut()).save(buffer, "JPEG", quality=80, progressive=progressive)
+    whole = buffer.getvalue()
+    with caplog.at_level(logging.WARNING):
+        unended = load_image(whole[:-2])
+    assert np.array_equal(unended.pixels, load_image(whole).pixels)
+    assert "lacks its end marker" in caplog.text
+
+
+def test_a_jpeg_cut_inside_or_between_scans_is_refused(photo: np.ndarray) -> None:
+    buffer = io.BytesIO()
+    Image.fromarray(photo).save(buffer, "JPEG", quality=80, progressive=True)
+    whole = buffer.getvalue()
+    last_scan = whole.rindex(b"\xff\xda")
+    for cut in (whole[: len(whole) // 2], whole[:last_scan], whole[:-3]):
+        with pytest.raises(InvalidInputError, match="the JPEG is truncated"):
+            load_image(cut)
 
 
 def test_array_with_alpha_and_picture_of_it_agree(photo: np.ndarray) -> None:

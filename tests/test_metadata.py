@@ -13,8 +13,9 @@ import pytest
 from PIL import Image, ImageCms, ImageOps, PngImagePlugin
 
 import jpegplus
+from conftest import jpeg_bytes
 from jpegplus import metadata
-from jpegplus.codecs import get_codec
+from jpegplus.codecs import exif, get_codec
 from jpegplus.codecs.jp2meta import read_metadata
 from jpegplus.io import LoadedImage, encode_picture, load_image
 from jpegplus.pipeline import decompress_image, enhance_image
@@ -27,6 +28,9 @@ XMP = (
     b'xmlns:tiff="http://ns.adobe.com/tiff/1.0/" tiff:Orientation="6"/></rdf:RDF></x:xmpmeta>'
 )
 RED, BLUE = (255, 0, 0), (0, 0, 255)
+
+
+DATE = "2024:01:02 03:04:05"  # DateTimeOriginal of camera_exif
 
 
 def sideways() -> np.ndarray:
@@ -49,7 +53,7 @@ def camera_exif(orientation: int = 6, padding: int = 0) -> bytes:
     exif = Image.Exif()
     exif[0x0112] = orientation
     exif[0x010F] = "TestMake"
-    exif[0x8769] = {0x9003: "2024:01:02 03:04:05"}  # DateTimeOriginal in the Exif IFD
+    exif[0x8769] = {0x9003: DATE}  # DateTimeOriginal in the Exif IFD
     if padding:
         exif[0x010E] = "x" * padding  # ImageDescription
     return exif.tobytes()
@@ -89,7 +93,7 @@ def test_exif_icc_and_xmp_travel_through_every_codec(codec: str) -> None:
     carried = load_image(data)  # JP2's boxes are read by jpegplus; the others by Pillow
     tags = Image.Exif()
     tags.load(carried.exif)
-    assert tags[0x010F] == "TestMake" and tags.get_ifd(0x8769)[0x9003] == "2024:01:02 03:04:05"
+    assert tags[0x010F] == "TestMake" and tags.get_ifd(0x8769)[0x9003] == DATE
     assert carried.icc == SRGB
     assert carried.xmp is not None and b'xmp:Rating="4"' in carried.xmp
     restored = decompress_image(data)
@@ -121,7 +125,7 @@ def test_avif_keeps_the_exif_bytes_and_leaves_out_only_the_orientation() -> None
     assert len(written) == len(source) and written[table_end:] == source[table_end:]
     tags = Image.Exif()
     tags.load(written)
-    assert 0x0112 not in tags and tags[0x010F] == "TestMake" and tags.get_ifd(0x8769)[0x9003] == "2024:01:02 03:04:05"
+    assert 0x0112 not in tags and tags[0x010F] == "TestMake" and tags.get_ifd(0x8769)[0x9003] == DATE
     assert is_upright(shown_by_pillow(data))
 
 
@@ -129,35 +133,76 @@ def test_tiff_output_keeps_exif_beside_xmp() -> None:
     """Pillow's TIFF writer ignores ``exif`` when ``tiffinfo`` (where XMP went) is given."""
     written = Image.open(io.BytesIO(encode_picture(LoadedImage(sideways(), exif=camera_exif(1), xmp=XMP), ".tif")))
     tags = written.getexif()
-    assert tags[0x010F] == "TestMake" and tags.get_ifd(0x8769)[0x9003] == "2024:01:02 03:04:05"
+    assert tags[0x010F] == "TestMake" and tags.get_ifd(0x8769)[0x9003] == DATE
     assert b'xmp:Rating="4"' in written.info["xmp"]
 
 
 def test_a_tiffs_own_tags_are_its_exif() -> None:
     tags = Image.Exif()
-    tags[0x010F], tags[0x0112], tags[0x8769] = "Scanner", 6, {0x9003: "2024:01:02 03:04:05"}
+    tags[0x010F], tags[0x0112], tags[0x8769] = "Scanner", 6, {0x9003: DATE}
     buffer = io.BytesIO()
     Image.fromarray(sideways()).save(buffer, "TIFF", exif=tags.tobytes())
     loaded = load_image(buffer.getvalue())
     read = Image.Exif()
     read.load(loaded.exif)
-    assert read[0x010F] == "Scanner" and read.get_ifd(0x8769)[0x9003] == "2024:01:02 03:04:05"
+    assert read[0x010F] == "Scanner" and read.get_ifd(0x8769)[0x9003] == DATE
     assert not {0x0100, 0x0111, 0x0112} & set(read)  # its layout, and the orientation Pillow applied on loading
     assert is_upright(loaded.pixels)
     data = jpegplus.compress(buffer.getvalue(), codec="jpeg", quality=60, mode="full")
     assert Image.open(io.BytesIO(data)).getexif()[0x010F] == "Scanner" and is_upright(shown_by_pillow(data))
 
 
-def test_a_baked_quarter_turn_swaps_exifs_pixel_width_and_height() -> None:
+def test_a_baked_quarter_turn_swaps_the_pixel_width_and_height_of_exif_and_xmp() -> None:
     tags = Image.Exif()
     tags.load(camera_exif(6))
-    tags[0x8769] = {0x9003: "2024:01:02 03:04:05", 0xA002: 64, 0xA003: 40}  # as stored: 64 wide, 40 high
+    tags[0x8769] = {0x9003: DATE, 0xA002: 64, 0xA003: 40}  # as stored: 64 wide, 40 high
     turned = metadata.upright(LoadedImage(sideways(), exif=tags.tobytes()))
     read = Image.Exif()
     read.load(turned.exif)
     directory = read.get_ifd(0x8769)
     assert is_upright(turned.pixels) and (directory[0xA002], directory[0xA003]) == (40, 64)
-    assert read[0x0112] == 1 and directory[0x9003] == "2024:01:02 03:04:05"
+    assert read[0x0112] == 1 and directory[0x9003] == DATE
+    sized = b'<exif:PixelXDimension>64</exif:PixelXDimension> exif:PixelYDimension="40" tiff:Orientation="6"'
+    swapped = b'<exif:PixelXDimension>40</exif:PixelXDimension> exif:PixelYDimension="64" tiff:Orientation="1"'
+    assert metadata.upright(LoadedImage(sideways(), xmp=sized)).xmp == swapped
+
+
+def with_ifd1_thumbnail(exif: bytes, jpeg: bytes, trailer: bytes = b"") -> bytes:
+    """``exif`` with an IFD1 after it holding ``jpeg`` as its thumbnail, then ``trailer``: a camera's layout."""
+    tiff = bytearray(exif.removeprefix(b"Exif\0\0"))
+    order = "<" if tiff[:2] == b"II" else ">"
+    (first,) = struct.unpack_from(order + "I", tiff, 4)
+    (count,) = struct.unpack_from(order + "H", tiff, first)
+    second = len(tiff) + len(tiff) % 2
+    struct.pack_into(order + "I", tiff, first + 2 + 12 * count, second)
+    start = second + 2 + 2 * 12 + 4
+    entries = [struct.pack(order + "HHII", tag, 4, 1, value) for tag, value in ((0x0201, start), (0x0202, len(jpeg)))]
+    ifd1 = struct.pack(order + "H", 2) + b"".join(entries) + bytes(4)  # two LONG entries, no next IFD
+    return b"Exif\0\0" + bytes(tiff) + bytes(second - len(tiff)) + ifd1 + jpeg + trailer
+
+
+def test_a_baked_turn_turns_the_exif_thumbnail_too() -> None:
+    """A viewer shows the EXIF thumbnail as stored once the orientation says 1: it is turned with the pixels."""
+    small = jpeg_bytes(sideways(), 90)
+    for trailer in (b"", b"after the thumbnail"):  # a thumbnail that ends the block, and one that does not
+        source = with_ifd1_thumbnail(camera_exif(6), small, trailer)
+        turned = metadata.upright(LoadedImage(sideways(), exif=source))
+        shown = exif.thumbnail(turned.exif)
+        assert shown is not None and is_upright(np.asarray(Image.open(io.BytesIO(shown))))
+        tags = Image.Exif()
+        tags.load(turned.exif)
+        assert tags[0x0112] == 1 and tags[0x010F] == "TestMake" and tags.get_ifd(0x8769)[0x9003] == DATE
+        assert trailer in turned.exif
+
+
+def test_a_new_thumbnail_goes_where_it_fits() -> None:
+    small, large = jpeg_bytes(sideways()[:8, :8], 50), jpeg_bytes(sideways(), 95)
+    source = with_ifd1_thumbnail(camera_exif(1), large, b"tail")
+    shrunk = exif.with_thumbnail(source, small)
+    assert len(shrunk) == len(source) and exif.thumbnail(shrunk) == small and shrunk.endswith(b"tail")
+    grown = exif.with_thumbnail(with_ifd1_thumbnail(camera_exif(1), small, b"tail"), large)
+    assert exif.thumbnail(grown) == large and b"tail" in grown and grown.endswith(large)
+    assert exif.with_thumbnail(camera_exif(1), small) == camera_exif(1)  # no IFD1: nothing to replace
 
 
 def test_xmp_orientation_follows_baked_pixels() -> None:
@@ -348,7 +393,7 @@ def test_exiftool_reads_jp2_metadata(tmp_path: Path) -> None:
     path.write_bytes(get_codec("jpeg2000").encode(sideways(), 60, exif=camera_exif(), icc=SRGB, xmp=XMP))
     tags = ["-Make", "-DateTimeOriginal", "-Rating", "-ProfileDescription", "-s3"]
     values = subprocess.run(["exiftool", *tags, str(path)], capture_output=True, text=True, check=True).stdout
-    assert values.split("\n")[:4] == ["TestMake", "2024:01:02 03:04:05", "4", "sRGB built-in"]
+    assert values.split("\n")[:4] == ["TestMake", DATE, "4", "sRGB built-in"]
     warnings = subprocess.run(["exiftool", "-validate", "-warning", "-a", str(path)], capture_output=True, text=True)
     assert "Validate                        : OK" in warnings.stdout
 

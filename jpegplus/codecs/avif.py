@@ -4,10 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PIL import Image
-
 from jpegplus.codecs.boxes import BoxPayloadCodec
-from jpegplus.codecs.exif import without_orientation
 from jpegplus.codecs.registry import CodecName, register_codec
 
 ALPHA_QUALITY = 90
@@ -40,10 +37,3 @@ class AvifCodec(BoxPayloadCodec):
         if mode in ("LA", "RGBA"):  # libaom's option for the alpha plane alone
             options["advanced"] = {"a:cq-level": str(quantizer(max(quality, ALPHA_QUALITY)))}
         return options
-
-    def save(
-        self, picture: Image.Image, options: dict[str, Any], *, exif: bytes | None, icc: bytes | None, xmp: bytes | None
-    ) -> bytes:
-        """Pillow's writer re-serialises EXIF that holds an orientation: the entry is taken out of the bytes first
-        (the pixels are upright already; AVIF's own rotation box stays unset)."""
-        return super().save(picture, options, exif=without_orientation(exif) if exif else None, icc=icc, xmp=xmp)

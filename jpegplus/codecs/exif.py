@@ -20,6 +20,8 @@ ORIENTATION = 0x0112
 SHORT = 3  # TIFF field type of the orientation value
 EXIF_DIRECTORY = 0x8769  # IFD0's pointer to the Exif directory
 PIXEL_WIDTH, PIXEL_HEIGHT = 0xA002, 0xA003  # the Exif directory's size of the picture (SHORT or LONG, inline)
+THUMBNAIL_START, THUMBNAIL_LENGTH = 0x0201, 0x0202  # IFD1's JPEG thumbnail (JPEGInterchangeFormat[Length])
+LONG = 4
 
 
 def usable_exif(exif: bytes) -> bytes | None:
@@ -104,6 +106,12 @@ def without_orientation(exif: bytes) -> bytes:
     return EXIF_PREFIX + bytes(tiff)
 
 
+def for_pillow_writer(exif: bytes | None, pillow_format: str) -> bytes | None:
+    """The EXIF to hand Pillow's writer of ``pillow_format`` for upright pixels: the AVIF writer gets none with an
+    orientation entry (it would move it into AVIF's rotation box and re-serialise the rest), the others ``exif``."""
+    return without_orientation(exif) if exif and pillow_format == "AVIF" else exif
+
+
 def with_sizes_swapped(exif: bytes) -> bytes:
     """``exif`` for its picture turned a quarter: the Exif directory's pixel width and height (PixelXDimension,
     PixelYDimension) trade places in the bytes (each entry's type, count and value), everything else kept."""
@@ -123,3 +131,51 @@ def with_sizes_swapped(exif: bytes) -> bytes:
     (a, _, _), (b, _, _) = width, height
     tiff[a + 2 : a + 12], tiff[b + 2 : b + 12] = tiff[b + 2 : b + 12], tiff[a + 2 : a + 12]
     return EXIF_PREFIX + bytes(tiff)
+
+
+def thumbnail(exif: bytes) -> bytes | None:
+    """The JPEG thumbnail of ``exif``'s IFD1, or ``None`` when it has none that its offsets hold whole."""
+    found = _thumbnail_entries(bytearray(exif.removeprefix(EXIF_PREFIX)))
+    return None if found is None else found[0]
+
+
+def with_thumbnail(exif: bytes, jpeg: bytes) -> bytes:
+    """``exif`` with its IFD1 thumbnail replaced by ``jpeg``: written where the old one was when it fits there or
+    ends the block, else after the block (offsets stay even), every other byte kept."""
+    tiff = bytearray(exif.removeprefix(EXIF_PREFIX))
+    found = _thumbnail_entries(tiff)
+    if found is None:
+        return exif
+    old, start_entry, length_entry = found
+    order = _byte_order(tiff)
+    (start,) = struct.unpack_from(order + "I", tiff, start_entry + 8)
+    if start + len(old) == len(tiff):
+        tiff[start:] = jpeg
+    elif len(jpeg) <= len(old):
+        tiff[start : start + len(old)] = jpeg + bytes(len(old) - len(jpeg))
+    else:
+        start = len(tiff) + len(tiff) % 2
+        tiff[len(tiff) :] = bytes(start - len(tiff)) + jpeg
+    struct.pack_into(order + "I", tiff, start_entry + 8, start)
+    struct.pack_into(order + "I", tiff, length_entry + 8, len(jpeg))
+    return EXIF_PREFIX + bytes(tiff)
+
+
+def _thumbnail_entries(tiff: bytearray) -> tuple[bytes, int, int] | None:
+    """(thumbnail, offset of its start entry, offset of its length entry) of IFD1, both entries one LONG."""
+    order = _byte_order(tiff)
+    try:
+        (first,) = struct.unpack_from(order + "I", tiff, 4)
+        (count,) = struct.unpack_from(order + "H", tiff, first)
+        (second,) = struct.unpack_from(order + "I", tiff, first + 2 + 12 * count)
+        if not second:
+            return None
+        start, length = _entry(tiff, second, THUMBNAIL_START), _entry(tiff, second, THUMBNAIL_LENGTH)
+    except struct.error:
+        return None
+    if start is None or length is None or start[1:] != (LONG, 1) or length[1:] != (LONG, 1):
+        return None
+    (offset,) = struct.unpack_from(order + "I", tiff, start[0] + 8)
+    (size,) = struct.unpack_from(order + "I", tiff, length[0] + 8)
+    jpeg = bytes(tiff[offset : offset + size])
+    return (jpeg, start[0], length[0]) if len(jpeg) == size and jpeg[:2] == b"\xff\xd8" else None

@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from PIL import Image, ImageCms, ImageFile
 
-from jpegplus.codecs.exif import usable_exif
+from jpegplus.codecs.exif import for_pillow_writer, usable_exif
+from jpegplus.codecs.jpeg import ending
 from jpegplus.codecs.jpeg.markers import sample_precision, smallest_scan_bytes
 from jpegplus.codecs.jpeg.quantization import condition_from_quality
 from jpegplus.errors import InvalidInputError
@@ -88,7 +89,8 @@ class PillowCodec:
         self, picture: Image.Image, options: dict[str, Any], *, exif: bytes | None, icc: bytes | None, xmp: bytes | None
     ) -> bytes:
         """Encode ``picture`` with Pillow; the metadata goes where Pillow's writer of the format puts it."""
-        extras = {key: value for key, value in {"exif": exif, "icc_profile": icc, "xmp": xmp}.items() if value}
+        metadata = {"exif": for_pillow_writer(exif, self.pillow_format), "icc_profile": icc, "xmp": xmp}
+        extras = {key: value for key, value in metadata.items() if value}
         buffer = io.BytesIO()
         picture.save(buffer, self.pillow_format, **options, **extras)
         return buffer.getvalue()
@@ -195,8 +197,17 @@ def open_image(
         )
         raise InvalidInputError(msg) from None
     except Exception as error:  # Pillow's plugins raise anything from OSError to struct.error, libavif RuntimeError
-        msg = f"cannot decode image ({error or type(error).__name__})"
-        raise InvalidInputError(msg) from None
+        truncated_jpeg = data[:2] == b"\xff\xd8" and "truncated" in str(error)
+        whole = ending.completed(data) if truncated_jpeg else None
+        if whole is None:
+            msg = (
+                "the JPEG is truncated: its data stops inside the image (a partial copy or download?)"
+                if truncated_jpeg
+                else f"cannot decode image ({error or type(error).__name__})"
+            )
+            raise InvalidInputError(msg) from None
+        log.warning("the JPEG lacks its end marker (EOI), but none of its data: it is read as if it had one")
+        return open_image(whole, expected_format, load=load, max_pixels=max_pixels)
     for warning in caught:
         log.debug("Pillow: %s", warning.message)
     if expected_format is not None and picture.format != expected_format:

@@ -15,7 +15,13 @@ import numpy as np
 from PIL import Image
 
 from jpegplus.codecs.boxes import JPEGPLUS_UUID, box, read_boxes
-from jpegplus.codecs.jpeg.markers import header_segments, metadata_end, with_metadata_of, with_segments
+from jpegplus.codecs.jpeg.markers import (
+    SEGMENT_BODY_LIMIT,
+    header_segments,
+    metadata_end,
+    with_metadata_of,
+    with_segments,
+)
 from jpegplus.codecs.jpeg.quantization import (
     condition_from_picture,
     condition_from_quality,
@@ -25,7 +31,7 @@ from jpegplus.codecs.jpeg.quantization import (
 from jpegplus.codecs.jpeg.trellis import trellis_quantized
 from jpegplus.codecs.pillow_codec import COMMENT, PillowCodec
 from jpegplus.codecs.registry import CodecName, register_codec
-from jpegplus.stderr import captured_stderr
+from jpegplus.stderr import captured_stderr, one_line
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack  # typing's own from Python 3.11
@@ -36,7 +42,6 @@ log = logging.getLogger(__name__)
 
 APP11 = 0xEB
 SOF2 = 0xC2  # start of a progressive frame
-SEGMENT_BODY_LIMIT = 65533  # a segment's 16-bit length counts itself
 XMP_HEADER = b"http://ns.adobe.com/xap/1.0/\0"
 JUMBF_COMMON_ID = b"JP"  # APP11 segments of JPEG systems (ISO/IEC 19566-5) open with "JP", instance, sequence
 JUMBF_INSTANCE, JUMBF_SEQUENCE = 1, 1
@@ -192,7 +197,7 @@ def smallest_scans(data: bytes) -> bytes:
         except (OSError, RuntimeError, ValueError):
             recoded = data
     if messages.getvalue():
-        log.info("mozjpeg re-coding the scans: %s", " / ".join(messages.getvalue().split("\n")).strip(" /"))
+        log.info("mozjpeg re-coding the scans: %s", one_line(messages))
     return recoded if len(recoded) < len(data) else data
 
 

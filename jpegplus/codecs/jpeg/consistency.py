@@ -29,8 +29,8 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
-from jpegplus.codecs.jpeg.markers import SOS, header_segments
-from jpegplus.stderr import captured_stderr
+from jpegplus.codecs.jpeg.markers import coefficient_stream
+from jpegplus.stderr import captured_stderr, one_line
 
 log = logging.getLogger(__name__)
 
@@ -107,7 +107,7 @@ class JpegCells:
             except (OSError, RuntimeError, ValueError, IndexError):
                 components = None
         if messages.getvalue():
-            log.info("libjpeg on the coefficients: %s", " / ".join(messages.getvalue().split("\n")).strip(" /"))
+            log.info("libjpeg on the coefficients: %s", one_line(messages))
         return None if components is None else cls(components)
 
 
@@ -126,30 +126,6 @@ def _components(jpeg: jpeglib.DCTJPEG) -> tuple[ComponentCells, ...] | None:
         )
         for index, (plane, factor) in enumerate(zip(planes, factors, strict=True))
     )
-
-
-APP14 = 0xEE
-SKIPPED_SEGMENTS = {*range(0xE0, 0xF0), 0xFE}  # APP0-APP15 and COM: metadata, none of it about coefficients
-ADOBE_LENGTH = 14  # an APP14 "Adobe" segment: its transform byte says whether three components are YCbCr or RGB
-
-
-def coefficient_stream(data: bytes) -> bytes | None:
-    """``data`` without its APPn and COM segments, or ``None`` when its header does not parse up to the scan.
-
-    jpeglib saves and copies every APPn segment itself, and a malformed one (an APP0 that claims
-    length 2, then EXIF) kills the process with a bus error; the coefficients need none of them, except
-    Adobe's APP14 colour transform, which is kept in its standard 14-byte form.
-    """
-    kept = bytearray(data[:2])
-    for marker, start, end in header_segments(data):
-        segment = data[start:end]
-        if marker == SOS:
-            return bytes(kept + data[start:])
-        if marker not in SKIPPED_SEGMENTS:
-            kept += segment
-        elif marker == APP14 and len(segment) >= 2 + ADOBE_LENGTH and segment[4:9] == b"Adobe":
-            kept += segment[:2] + ADOBE_LENGTH.to_bytes(2, "big") + segment[4 : 2 + ADOBE_LENGTH]
-    return None
 
 
 def project(image: torch.Tensor, cells: JpegCells | None, *, first_row: int = 0) -> torch.Tensor:

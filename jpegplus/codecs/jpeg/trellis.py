@@ -19,7 +19,7 @@ import jpeglib
 import numpy as np
 
 from jpegplus.codecs.jpeg.markers import with_metadata_of
-from jpegplus.stderr import captured_stderr
+from jpegplus.stderr import captured_stderr, one_line
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +45,7 @@ def trellis_quantized(fine: bytes, pixels: np.ndarray) -> bytes:
         except (OSError, RuntimeError, ValueError):
             result = fine
     if messages.getvalue():
-        log.info("mozjpeg's trellis quantization: %s", " / ".join(messages.getvalue().split("\n")).strip(" /"))
+        log.info("mozjpeg's trellis quantization: %s", one_line(messages))
     return result
 
 
