@@ -227,6 +227,13 @@ def train(
     legacy: Annotated[
         bool, typer.Option(help="JPEG pairs as people have them (re-compressed, shifted, resized, jpegli): enhance")
     ] = False,
+    legacy_kinds: Annotated[
+        str,
+        typer.Option(
+            help="with --legacy, the kinds of file drawn (comma-separated: single, jpegli, mozjpeg, aligned, "
+            "shifted, resized); default all"
+        ),
+    ] = "",
     compress_pairs: Annotated[
         bool, typer.Option(help="every JPEG pair as compress writes full mode: the decoder of compress's own files")
     ] = False,
@@ -251,6 +258,7 @@ def train(
             loss=parse_loss(loss),
             ms_ssim_share=ms_ssim_share,
             legacy=legacy,
+            legacy_kinds=tuple(comma_separated(legacy_kinds)),
             compress_pairs=compress_pairs,
         )
         start(run, config, threads, from_weights=from_weights)

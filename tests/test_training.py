@@ -289,9 +289,21 @@ def test_quality_range_and_losses(tmp_path: Path) -> None:
     assert loss(Loss.MSE_MS_SSIM, share=0.1)(darker, picture).item() == pytest.approx(mse + 0.1 * dissimilarity)
 
 
+def test_legacy_kinds_limit_the_files_drawn(photo: np.ndarray) -> None:
+    rng = np.random.default_rng(3)
+    shapes = {legacy.legacy_round_trip(photo, rng, (20, 40), kinds=("shifted",))[1].shape for _ in range(6)}
+    assert all(shape[:2] < photo.shape[:2] for shape in shapes)  # every file shifted: the reference cropped
+    aligned = [legacy.legacy_round_trip(photo, rng, (20, 40), kinds=("aligned", "single"))[1] for _ in range(6)]
+    assert all(reference.shape == photo.shape for reference in aligned)
+
+
 def test_training_options_that_cannot_work_together_are_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="legacy pairs or compress pairs"):
         TrainConfig(data_dir=str(tmp_path), plan=parse_plan("artifacts:1"), legacy=True, compress_pairs=True)
+    with pytest.raises(ValueError, match="unknown legacy kinds blurred"):
+        TrainConfig(data_dir=str(tmp_path), plan=parse_plan("artifacts:1"), legacy=True, legacy_kinds=("blurred",))
+    with pytest.raises(ValueError, match="add --legacy"):
+        TrainConfig(data_dir=str(tmp_path), plan=parse_plan("artifacts:1"), legacy_kinds=("shifted",))
     with pytest.raises(ValueError, match="patches above 160"):
         TrainConfig(data_dir=str(tmp_path), plan=parse_plan("artifacts:1"), patch=128, loss=Loss.MSE_MS_SSIM)
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from jpegplus.codecs import list_codecs
 from jpegplus.models import RECONSTRUCTORS
+from jpegplus.training.legacy import KIND_SHARES
 
 SHIPPED_ARCHITECTURE = "LeanRestoreNet"  # the reconstruction network the shipped weights use
 MS_SSIM_MIN_SIDE = 160  # pytorch-msssim's 5 scales with its 11-pixel window need a longer side than this
@@ -61,6 +62,7 @@ class TrainConfig:
     down_architecture: str = SHIPPED_ARCHITECTURE  # the half-resolution path's reconstruction network
     codec: str = "jpeg"  # the codec whose decodes the artifact model learns to repair
     legacy: bool = False  # JPEG pairs as people have them (re-compressed, shifted, resized, jpegli): enhance's model
+    legacy_kinds: tuple[str, ...] = ()  # the kinds of legacy file drawn, in their shares (empty: every kind)
     compress_pairs: bool = False  # every JPEG pair as compress writes full mode for the installed networks
     com_anchor_weight: float = 0.1  # keeps the compact image near a box-filtered photo (plain viewers see it)
     loss: Loss = Loss.CHARBONNIER
@@ -87,6 +89,12 @@ class TrainConfig:
         self.loss = parse_loss(self.loss)  # config.json of a run holds the name
         if self.legacy and self.compress_pairs:
             msg = "choose legacy pairs or compress pairs, not both"
+            raise ValueError(msg)
+        if unknown := set(self.legacy_kinds) - set(KIND_SHARES):
+            msg = f"unknown legacy kinds {', '.join(sorted(unknown))}; known: {', '.join(KIND_SHARES)}"
+            raise ValueError(msg)
+        if self.legacy_kinds and not self.legacy:
+            msg = "legacy kinds choose among legacy pairs: add --legacy"
             raise ValueError(msg)
         if self.loss is Loss.MSE_MS_SSIM and self.patch <= MS_SSIM_MIN_SIDE:
             msg = f"the {self.loss.value} loss needs patches above {MS_SSIM_MIN_SIDE} pixels (5-scale MS-SSIM)"

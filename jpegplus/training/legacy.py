@@ -61,13 +61,15 @@ def _resized(image: np.ndarray, size: tuple[int, int], resample: Image.Resamplin
 
 
 def legacy_round_trip(
-    image: np.ndarray, rng: np.random.Generator, qualities: tuple[int, int]
+    image: np.ndarray, rng: np.random.Generator, qualities: tuple[int, int], kinds: tuple[str, ...] = ()
 ) -> tuple[np.ndarray, np.ndarray, tuple[float, float]]:
     """One random legacy JPEG of ``image``: (decoded RGB, the clean reference of the same size, condition).
 
-    The condition is read from the last file's tables, as ``enhance`` reads it.
+    ``kinds`` (default: all of :data:`KIND_SHARES`) are drawn in proportion to their shares. The condition is
+    read from the last file's tables, as ``enhance`` reads it.
     """
-    kind = rng.choice(list(KIND_SHARES), p=list(KIND_SHARES.values()))
+    shares = {kind: share for kind, share in KIND_SHARES.items() if not kinds or kind in kinds}
+    kind = rng.choice(list(shares), p=[share / sum(shares.values()) for share in shares.values()])
     reference = image
     if kind == "single":
         last, gray = data.random_jpeg(image, rng, qualities)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import logging
@@ -131,7 +132,11 @@ class Trainer:
             if not path.exists():
                 log.info("preparing %s", name)
                 round_trip = (
-                    legacy_round_trip if cfg.legacy else data.compress_round_trip if cfg.compress_pairs else None
+                    functools.partial(legacy_round_trip, kinds=cfg.legacy_kinds)
+                    if cfg.legacy
+                    else data.compress_round_trip
+                    if cfg.compress_pairs
+                    else None
                 )
                 data.artifact_patches(
                     subset, patch=cfg.patch, crops=crops, encodes=encodes, qualities=cfg.artifact_qualities,
