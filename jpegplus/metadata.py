@@ -34,7 +34,8 @@ from jpegplus.codecs.exif import (
 )
 from jpegplus.codecs.jp2meta import write_metadata
 from jpegplus.codecs.jpeg.markers import SEGMENT_BODY_LIMIT
-from jpegplus.codecs.pillow_codec import COMMENT, within_limit
+from jpegplus.codecs.pillow_codec import COMMENT, open_image, within_limit
+from jpegplus.errors import InvalidInputError
 
 if TYPE_CHECKING:
     from jpegplus.io import LoadedImage
@@ -42,6 +43,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 XMP_ORIENTATION = re.compile(rb'(tiff:Orientation="|<tiff:Orientation>)([1-8])')
+THUMBNAIL_MAX_PIXELS = 1 << 20  # EXIF thumbnails are about 160x120; a larger claim is not one to turn
 XMP_PIXEL_SIZE = re.compile(rb'(exif:Pixel([XY])Dimension(?:="|>))([0-9]+)')
 PNG_XMP_KEY = "XML:com.adobe.xmp"  # the iTXt chunk PNG keeps XMP in
 XMP_TAG = 700  # TIFF's XMP tag
@@ -225,12 +227,12 @@ def _with_turned_thumbnail(exif: bytes, value: int) -> bytes:
         return exif
     buffer = io.BytesIO()
     try:
-        with Image.open(io.BytesIO(small)) as picture:
-            bands = [Image.fromarray(orient(np.asarray(band), value)) for band in picture.split()]
-            turned = Image.merge(picture.mode, bands)
-            sampling = JpegImagePlugin.get_sampling(picture)
-            turned.save(buffer, "JPEG", qtables=picture.quantization, subsampling=sampling)
-    except (OSError, ValueError, SyntaxError):
+        picture = open_image(small, "JPEG", max_pixels=THUMBNAIL_MAX_PIXELS)  # a forged header is refused
+        bands = [Image.fromarray(orient(np.asarray(band), value)) for band in picture.split()]
+        turned = Image.merge(picture.mode, bands)
+        tables = getattr(picture, "quantization", None)  # a JpegImageFile's own tables
+        turned.save(buffer, "JPEG", qtables=tables, subsampling=JpegImagePlugin.get_sampling(picture))
+    except (InvalidInputError, OSError, ValueError):
         return exif
     result = with_thumbnail(exif, buffer.getvalue())
     return result if len(result) <= max(len(exif), SEGMENT_BODY_LIMIT) else exif

@@ -51,6 +51,12 @@ def _byte_order(tiff: bytes | bytearray) -> str:
     return "<" if tiff[:2] == b"II" else ">"
 
 
+def _first_directory(tiff: bytes | bytearray) -> int:
+    """Offset of IFD0; :class:`struct.error` when the block is too short to say."""
+    (offset,) = struct.unpack_from(_byte_order(tiff) + "I", tiff, 4)
+    return int(offset)
+
+
 def _entry(tiff: bytes | bytearray, directory: int, wanted: int) -> tuple[int, int, int] | None:
     """(offset, field type, value count) of tag ``wanted``'s entry in the directory at ``directory``, or ``None``;
     :class:`struct.error` when the block is too short for what it says."""
@@ -68,7 +74,7 @@ def _orientation_entry(tiff: bytes | bytearray) -> tuple[str, int, int] | None:
     orientation is one SHORT, else ``None``."""
     order = _byte_order(tiff)
     try:
-        (offset,) = struct.unpack_from(order + "I", tiff, 4)
+        offset = _first_directory(tiff)
         found = _entry(tiff, offset, ORIENTATION)
     except struct.error:
         return None
@@ -118,8 +124,7 @@ def with_sizes_swapped(exif: bytes) -> bytes:
     tiff = bytearray(exif.removeprefix(EXIF_PREFIX))
     order = _byte_order(tiff)
     try:
-        (first,) = struct.unpack_from(order + "I", tiff, 4)
-        pointer = _entry(tiff, first, EXIF_DIRECTORY)
+        pointer = _entry(tiff, _first_directory(tiff), EXIF_DIRECTORY)
         if pointer is None:
             return exif
         (directory,) = struct.unpack_from(order + "I", tiff, pointer[0] + 8)
@@ -165,7 +170,7 @@ def _thumbnail_entries(tiff: bytearray) -> tuple[bytes, int, int] | None:
     """(thumbnail, offset of its start entry, offset of its length entry) of IFD1, both entries one LONG."""
     order = _byte_order(tiff)
     try:
-        (first,) = struct.unpack_from(order + "I", tiff, 4)
+        first = _first_directory(tiff)
         (count,) = struct.unpack_from(order + "H", tiff, first)
         (second,) = struct.unpack_from(order + "I", tiff, first + 2 + 12 * count)
         if not second:
