@@ -8,6 +8,7 @@ import numpy as np
 
 from jpegplus import inference, payload
 from jpegplus.codecs import Codec, RegionQuantizer, RestorationEncoder
+from jpegplus.codecs.jpeg.mpo import with_pictures
 from jpegplus.io import LoadedImage, to_image, to_tensor
 from jpegplus.modes import Mode
 from jpegplus.runtime import resolve_device
@@ -73,7 +74,8 @@ class ModeEncoder:
         return self.loaded.pixels.shape[0] * self.loaded.pixels.shape[1]
 
     def encode(self, quality: int, *, dead_zone: float | None = None, trellis: bool | None = None) -> bytes:
-        """A standard file of the codec with the jpegplus payload, alpha (at the stored size), EXIF, ICC and XMP.
+        """A standard file of the codec with the jpegplus payload, alpha (at the stored size), EXIF, ICC and XMP
+        (and a JPEG's further pictures after its own, :mod:`~jpegplus.codecs.jpeg.mpo`).
 
         Full mode asks a :class:`~jpegplus.codecs.RestorationEncoder` codec for its restoration settings
         (the half-resolution model learned the standard ones), with trellis quantization where the network
@@ -91,7 +93,8 @@ class ModeEncoder:
             quality=quality,
             model=self.spec.model_id,
         )
-        return payload.embed(self._encode_stored(quality, dead_zone, trellis), metadata)
+        stored = payload.embed(self._encode_stored(quality, dead_zone, trellis), metadata)
+        return with_pictures(stored, self.loaded.pictures)
 
     def _encode_stored(self, quality: int, dead_zone: float | None, trellis: bool | None) -> bytes:
         """The stored image as a file of the codec, with alpha and what the original carries beside its pixels

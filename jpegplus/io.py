@@ -20,9 +20,12 @@ from PIL import Image
 
 from jpegplus import metadata
 from jpegplus.codecs import get_codec
+from jpegplus.codecs.jpeg import mpo
+from jpegplus.codecs.jpeg.mpo import FurtherPictures
 from jpegplus.codecs.pillow_codec import (
     check_one_picture,
     check_side_limit,
+    format_name,
     open_image,
     to_display_colours,
     to_planes,
@@ -46,7 +49,9 @@ class LoadedImage:
     ``pixels`` is uint8 (H, W, 3) RGB or (H, W) gray; ``alpha`` a uint8 (H, W) plane, ``None`` when opaque;
     ``dpi`` the (horizontal, vertical) dots per inch the file gave, ``None`` when it gave none; ``text`` its
     text fields by key (a PNG's text chunks, a JPEG's or GIF's comment as ``Comment``), ``None`` without any;
-    ``segments`` a JPEG's metadata segments that no other field holds (IPTC, extended XMP), whole.
+    ``segments`` a JPEG's metadata segments that no other field holds (IPTC, extended XMP), whole;
+    ``pictures`` an MPO JPEG's pictures after the first (an HDR gain map, a stereo view), which only JPEG outputs
+    carry (:mod:`jpegplus.codecs.jpeg.mpo`).
     """
 
     pixels: np.ndarray
@@ -57,6 +62,7 @@ class LoadedImage:
     dpi: tuple[float, float] | None = None
     text: dict[str, str] | None = None
     segments: tuple[bytes, ...] | None = None
+    pictures: FurtherPictures | None = None
 
     @property
     def carried(self) -> CarriedMetadata:
@@ -107,12 +113,13 @@ def load_image(source: ImageSource, *, max_pixels: int | None = None) -> LoadedI
     Arrays may be (H, W) gray, (H, W, 2) gray + alpha, (H, W, 3) RGB or (H, W, 4) RGBA.
     ``max_pixels`` refuses a larger image (an encoded file before it is decoded).
     """
-    if is_encoded(source):
-        source = check_one_picture(open_image(read_encoded(source), max_pixels=max_pixels))
+    data = read_encoded(source) if is_encoded(source) else None
+    if data is not None:
+        source = check_one_picture(open_image(data, max_pixels=max_pixels))
     if isinstance(source, np.ndarray):
         loaded = from_array(check_pixels(source))
     elif isinstance(source, Image.Image):
-        loaded = from_picture(source)
+        loaded = from_picture(source, data)
     else:
         msg = f"unsupported image type {type(source).__name__}: pass a uint8 array, a PIL image, a path or bytes"
         raise InvalidInputError(msg)
@@ -130,14 +137,16 @@ def from_array(planes: np.ndarray) -> LoadedImage:
     return LoadedImage(np.ascontiguousarray(colour), alpha=np.ascontiguousarray(alpha) if alpha.min() < 255 else None)
 
 
-def from_picture(picture: Image.Image) -> LoadedImage:
+def from_picture(picture: Image.Image, data: bytes | None = None) -> LoadedImage:
     """A decoded Pillow image as colour and alpha planes with its EXIF, ICC, XMP, pixel density, text and other
-    JPEG metadata segments."""
+    JPEG metadata segments; and, given the file's ``data``, an MPO JPEG's further pictures."""
     converted, icc = to_display_colours(picture)
     colour, alpha = to_planes(converted)
     exif, xmp = metadata.read_exif(picture), metadata.read_xmp(picture)
     dpi, text = metadata.read_dpi(picture), metadata.read_text(picture)
-    return LoadedImage(check_pixels(colour), exif, icc, xmp, alpha, dpi, text, metadata.read_segments(picture))
+    pictures = mpo.read(data) if data is not None and format_name(picture) == "JPEG" else None
+    segments = metadata.read_segments(picture)
+    return LoadedImage(check_pixels(colour), exif, icc, xmp, alpha, dpi, text, segments, pictures)
 
 
 def check_pixels(pixels: np.ndarray) -> np.ndarray:
@@ -244,7 +253,7 @@ def encode_picture(loaded: LoadedImage, suffix: str, *, quality: int = PICTURE_J
     if pillow_format == "JPEG":
         jpeg = get_codec("jpeg")
         fitted = metadata.fit(loaded, jpeg)
-        return jpeg.encode(fitted.pixels, quality, **fitted.carried)
+        return mpo.with_pictures(jpeg.encode(fitted.pixels, quality, **fitted.carried), fitted.pictures)
     fitted = metadata.fit(loaded, metadata.PLAIN_FILE)
     return metadata.encode_with_metadata(Image.fromarray(fitted.array), fitted, pillow_format)
 

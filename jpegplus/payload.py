@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from PIL import Image
 
 from jpegplus.codecs import Codec, list_codecs
-from jpegplus.codecs.pillow_codec import open_image
+from jpegplus.codecs.pillow_codec import format_name, open_image
 from jpegplus.codecs.registry import get_codec
 from jpegplus.errors import MetadataError
 
@@ -185,4 +185,4 @@ def extract(data: bytes) -> Metadata | None:
 
 def _codec_of(picture: Image.Image) -> Codec | None:
     """The adapter of an opened file's format, or ``None`` for a format no codec writes."""
-    return next((codec for codec in map(get_codec, list_codecs()) if codec.pillow_format == picture.format), None)
+    return next((codec for codec in map(get_codec, list_codecs()) if codec.pillow_format == format_name(picture)), None)

@@ -15,7 +15,7 @@ from jpegplus import blind, inference, metrics, payload, transparency
 from jpegplus.codecs import get_codec
 from jpegplus.codecs.jpeg import consistency
 from jpegplus.codecs.jpeg.quantization import condition_from_picture, condition_from_quality, is_standard
-from jpegplus.codecs.pillow_codec import check_one_picture, check_side_limit, open_image
+from jpegplus.codecs.pillow_codec import check_one_picture, check_side_limit, format_name, open_image
 from jpegplus.codecs.registry import check_quality
 from jpegplus.encoder import ModeEncoder
 from jpegplus.errors import InvalidInputError, InvalidOptionError, MetadataError, WeightsError
@@ -226,7 +226,7 @@ def decompress_image(
     mode = parse_mode(metadata.mode)
     spec = _spec_for(metadata.model, mode, metadata.codec)
     condition = adapter.condition(picture, metadata.quality)
-    decoded = from_picture(picture)
+    decoded = from_picture(picture, data)
     gray = metadata.channels == 1
     if mode is Mode.FULL and metadata.quality > spec.highest_quality:
         # the plain decode, which measured better than the network above its highest_quality
@@ -275,10 +275,10 @@ def enhance_image(
     target = resolve_device(device)
     data = read_encoded(image) if is_encoded(image) else None
     picture = check_one_picture(open_image(data, max_pixels=limit)) if data is not None else None
-    if data is not None and picture is not None and picture.format == "JPEG":
+    if data is not None and picture is not None and format_name(picture) == "JPEG":
         condition = override or _tables_condition(picture)
         cells = consistency.JpegCells.read(data)  # before decoding: libjpeg's buffers and the pixels never meet
-        decoded = load_image(picture)
+        decoded = from_picture(picture, data)
         picture.close()  # the pixels live in ``decoded`` now; Pillow's copy would double them
         del picture
         if not decoded.pixels.flags.writeable:  # Pillow's read-only view: one copy now, none in the network pass

@@ -51,7 +51,7 @@ class PillowCodec:
     exif_limit: int | None = None  # largest EXIF block the format holds, in bytes (None: no practical limit)
     xmp_limit: int | None = None  # the same for XMP
     text_keys: frozenset[str] | None = frozenset()  # the text fields the format holds (None: any)
-    holds_jpeg_segments = False  # True (JPEG): a JPEG's IPTC and extended XMP segments travel whole
+    holds_jpeg_segments = False  # True (JPEG): a JPEG's IPTC and extended XMP segments and MPO pictures travel whole
     enhanceable = False  # see :class:`~jpegplus.codecs.Codec`
 
     def save_options(self, quality: int, mode: str) -> dict[str, Any]:
@@ -177,7 +177,7 @@ def open_image(
                 picture = Image.open(io.BytesIO(data))
             if max_pixels is not None:
                 check_pixel_count(picture.width, picture.height, max_pixels, "the image")
-            if load and picture.format == "JPEG":
+            if load and format_name(picture) == "JPEG":
                 check_jpeg_data(data, picture.width, picture.height)
             if load:
                 _note_reduction(picture)
@@ -210,10 +210,16 @@ def open_image(
         return open_image(whole, expected_format, load=load, max_pixels=max_pixels)
     for warning in caught:
         log.debug("Pillow: %s", warning.message)
-    if expected_format is not None and picture.format != expected_format:
+    if expected_format is not None and format_name(picture) != expected_format:
         msg = f"expected a {expected_format} file, got {picture.format or 'unknown format'}"
         raise InvalidInputError(msg)
     return picture
+
+
+def format_name(picture: Image.Image) -> str | None:
+    """Pillow's name of ``picture``'s format, with a JPEG that indexes further pictures (Pillow's "MPO": phones'
+    Ultra HDR photos, stereo cameras) a JPEG: every decoder reads its first picture as one."""
+    return "JPEG" if picture.format == "MPO" else picture.format
 
 
 @contextmanager
@@ -235,9 +241,10 @@ def _pillow_limit_at_least(max_pixels: int | None) -> Iterator[None]:
 
 def check_one_picture(picture: Image.Image) -> Image.Image:
     """``picture`` when its file holds one picture; an animation or a multi-page file is refused, since only its
-    first frame would be written. A camera's MPO JPEG passes: its first picture is the photo, the rest previews."""
+    first frame would be written. A JPEG with further pictures (MPO) passes: its first picture is the photo, and the
+    others travel into JPEG outputs (:mod:`jpegplus.codecs.jpeg.mpo`)."""
     frames = getattr(picture, "n_frames", 1)
-    if frames > 1 and picture.format != "MPO":
+    if frames > 1 and format_name(picture) != "JPEG":
         msg = (
             f"a {picture.format} file of {frames} frames (an animation or pages): jpegplus takes one still picture "
             "and would keep only the first; save the frame you want as a file of its own"
