@@ -8,7 +8,7 @@ import numpy as np
 
 from jpegplus import inference, payload
 from jpegplus.codecs import Codec, RegionQuantizer, RestorationEncoder
-from jpegplus.codecs.jpeg.mpo import with_pictures
+from jpegplus.codecs.jpeg.appended import with_appended
 from jpegplus.io import LoadedImage, to_image, to_tensor
 from jpegplus.modes import Mode
 from jpegplus.runtime import resolve_device
@@ -75,7 +75,7 @@ class ModeEncoder:
 
     def encode(self, quality: int, *, dead_zone: float | None = None, trellis: bool | None = None) -> bytes:
         """A standard file of the codec with the jpegplus payload, alpha (at the stored size), EXIF, ICC and XMP
-        (and a JPEG's further pictures after its own, :mod:`~jpegplus.codecs.jpeg.mpo`).
+        (and what a JPEG's file holds after its picture, :mod:`~jpegplus.codecs.jpeg.appended`).
 
         Full mode asks a :class:`~jpegplus.codecs.RestorationEncoder` codec for its restoration settings
         (the half-resolution model learned the standard ones), with trellis quantization where the network
@@ -94,7 +94,7 @@ class ModeEncoder:
             model=self.spec.model_id,
         )
         stored = payload.embed(self._encode_stored(quality, dead_zone, trellis), metadata)
-        return with_pictures(stored, self.loaded.pictures)
+        return with_appended(stored, self.loaded.appended)
 
     def _encode_stored(self, quality: int, dead_zone: float | None, trellis: bool | None) -> bytes:
         """The stored image as a file of the codec, with alpha and what the original carries beside its pixels

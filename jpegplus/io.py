@@ -20,8 +20,8 @@ from PIL import Image
 
 from jpegplus import metadata
 from jpegplus.codecs import get_codec
-from jpegplus.codecs.jpeg import mpo
-from jpegplus.codecs.jpeg.mpo import FurtherPictures
+from jpegplus.codecs.jpeg import appended as after_picture
+from jpegplus.codecs.jpeg.appended import Appended
 from jpegplus.codecs.pillow_codec import (
     check_one_picture,
     check_side_limit,
@@ -50,8 +50,8 @@ class LoadedImage:
     ``dpi`` the (horizontal, vertical) dots per inch the file gave, ``None`` when it gave none; ``text`` its
     text fields by key (a PNG's text chunks, a JPEG's or GIF's comment as ``Comment``), ``None`` without any;
     ``segments`` a JPEG's metadata segments that no other field holds (IPTC, extended XMP), whole;
-    ``pictures`` an MPO JPEG's pictures after the first (an HDR gain map, a stereo view), which only JPEG outputs
-    carry (:mod:`jpegplus.codecs.jpeg.mpo`).
+    ``appended`` what a JPEG's file holds after its picture (an MPO's further pictures, a motion photo's video),
+    which only JPEG outputs carry (:mod:`jpegplus.codecs.jpeg.appended`).
     """
 
     pixels: np.ndarray
@@ -62,7 +62,7 @@ class LoadedImage:
     dpi: tuple[float, float] | None = None
     text: dict[str, str] | None = None
     segments: tuple[bytes, ...] | None = None
-    pictures: FurtherPictures | None = None
+    appended: Appended | None = None
 
     @property
     def carried(self) -> CarriedMetadata:
@@ -139,14 +139,14 @@ def from_array(planes: np.ndarray) -> LoadedImage:
 
 def from_picture(picture: Image.Image, data: bytes | None = None) -> LoadedImage:
     """A decoded Pillow image as colour and alpha planes with its EXIF, ICC, XMP, pixel density, text and other
-    JPEG metadata segments; and, given the file's ``data``, an MPO JPEG's further pictures."""
+    JPEG metadata segments; and, given the file's ``data``, what a JPEG's file holds after its picture."""
     converted, icc = to_display_colours(picture)
     colour, alpha = to_planes(converted)
     exif, xmp = metadata.read_exif(picture), metadata.read_xmp(picture)
     dpi, text = metadata.read_dpi(picture), metadata.read_text(picture)
-    pictures = mpo.read(data) if data is not None and format_name(picture) == "JPEG" else None
+    appended = after_picture.read(data) if data is not None and format_name(picture) == "JPEG" else None
     segments = metadata.read_segments(picture)
-    return LoadedImage(check_pixels(colour), exif, icc, xmp, alpha, dpi, text, segments, pictures)
+    return LoadedImage(check_pixels(colour), exif, icc, xmp, alpha, dpi, text, segments, appended)
 
 
 def check_pixels(pixels: np.ndarray) -> np.ndarray:
@@ -253,7 +253,7 @@ def encode_picture(loaded: LoadedImage, suffix: str, *, quality: int = PICTURE_J
     if pillow_format == "JPEG":
         jpeg = get_codec("jpeg")
         fitted = metadata.fit(loaded, jpeg)
-        return mpo.with_pictures(jpeg.encode(fitted.pixels, quality, **fitted.carried), fitted.pictures)
+        return after_picture.with_appended(jpeg.encode(fitted.pixels, quality, **fitted.carried), fitted.appended)
     fitted = metadata.fit(loaded, metadata.PLAIN_FILE)
     return metadata.encode_with_metadata(Image.fromarray(fitted.array), fitted, pillow_format)
 

@@ -7,8 +7,9 @@
   OpenCV ignores AVIF's rotation box and PNG, TIFF and JP2 support varies, so for every other
   output the rotation is baked into the pixels and the carried EXIF (and XMP) says 1.
 - **Fit**: EXIF or XMP a format cannot hold (JPEG's 64 KB segments) is left out with a warning, its
-  orientation baked in first; ``strip`` leaves out EXIF (GPS with it) and XMP but keeps ICC. An MPO JPEG's
-  further pictures (:mod:`jpegplus.codecs.jpeg.mpo`) travel into JPEG outputs only, with a warning elsewhere.
+  orientation baked in first; ``strip`` leaves out EXIF (GPS with it) and XMP but keeps ICC. What a JPEG's
+  file holds after its picture (:mod:`jpegplus.codecs.jpeg.appended`: an MPO's further pictures, a motion
+  photo's video) travels into JPEG outputs only, with a warning elsewhere.
 """
 
 from __future__ import annotations
@@ -34,8 +35,8 @@ from jpegplus.codecs.exif import (
     with_thumbnail,
 )
 from jpegplus.codecs.jp2meta import write_metadata
+from jpegplus.codecs.jpeg.appended import Appended
 from jpegplus.codecs.jpeg.markers import SEGMENT_BODY_LIMIT
-from jpegplus.codecs.jpeg.mpo import FurtherPictures
 from jpegplus.codecs.pillow_codec import COMMENT, open_image, within_limit
 from jpegplus.errors import InvalidInputError
 
@@ -255,29 +256,27 @@ def fit(loaded: LoadedImage, carrier: Carrier, *, strip: bool = False) -> Loaded
     xmp = None if strip else within_limit(turned.xmp, carrier.xmp_limit, "XMP")
     text = None if strip else carried_text(turned.text, carrier.text_keys)
     segments = None if strip else carried_segments(turned.segments, carrier.holds_jpeg_segments)
-    pictures = _carried_pictures(loaded, turned, carrier.holds_jpeg_segments, strip=strip)
+    appended = _carried_appended(loaded, turned, carrier.holds_jpeg_segments, strip=strip)
     channels = 1 if turned.pixels.ndim == 2 and carrier.carries_gray else 3
     icc = _matching_icc(turned.icc, channels)
-    return replace(turned, xmp=xmp, text=text, segments=segments, pictures=pictures, icc=icc)
+    return replace(turned, xmp=xmp, text=text, segments=segments, appended=appended, icc=icc)
 
 
-def _carried_pictures(loaded: LoadedImage, turned: LoadedImage, held: bool, *, strip: bool) -> FurtherPictures | None:
-    """An MPO's further pictures where the output keeps them: a JPEG (``held``), not stripped, its picture not turned
-    upright (they keep the source's orientation); else ``None`` with a warning saying why."""
-    if loaded.pictures is None:
+def _carried_appended(loaded: LoadedImage, turned: LoadedImage, held: bool, *, strip: bool) -> Appended | None:
+    """What followed a JPEG's picture where the output keeps it: a JPEG (``held``), not stripped, its picture not
+    turned upright (further pictures keep the source's orientation); else ``None`` with a warning saying why."""
+    if loaded.appended is None:
         return None
     if held and not strip and turned.pixels is loaded.pixels:
-        return loaded.pictures
+        return loaded.appended
     reason = (
         "strip leaves them out"
         if strip
         else "the output format has no place for them"
         if not held
-        else "the first picture is turned upright in the output, and they would not be"
+        else "the picture is turned upright in the output, and they would not be"
     )
-    count = len(loaded.pictures.pictures)
-    log.warning("the JPEG's %d further picture%s (MPO: an HDR gain map, a stereo view or a preview) left out: %s",
-                count, "" if count == 1 else "s", reason)  # fmt: skip
+    log.warning("the JPEG's %s left out: %s", loaded.appended.describe(), reason)
     return None
 
 

@@ -175,6 +175,8 @@ def _to_size(encoder: ModeEncoder, target_size: int) -> bytes:
     found = bisect_quality(encoder.encode, lambda data: len(data) <= target_size, highest=True)
     if found is None:
         msg = f"cannot fit in {target_size} bytes even at quality 1 (that needs {len(encoder.encode(1))})"
+        if (kept := encoder.loaded.appended) is not None:
+            msg += f", {kept.size:,} of them the source's {kept.describe()}, which strip leaves out"
         raise InvalidOptionError(msg)
     metadata = payload.extract(found)
     assert metadata is not None  # the encoder wrote it

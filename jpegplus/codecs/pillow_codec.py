@@ -51,7 +51,7 @@ class PillowCodec:
     exif_limit: int | None = None  # largest EXIF block the format holds, in bytes (None: no practical limit)
     xmp_limit: int | None = None  # the same for XMP
     text_keys: frozenset[str] | None = frozenset()  # the text fields the format holds (None: any)
-    holds_jpeg_segments = False  # True (JPEG): a JPEG's IPTC and extended XMP segments and MPO pictures travel whole
+    holds_jpeg_segments = False  # True (JPEG): a JPEG's IPTC and extended XMP segments and appended data travel whole
     enhanceable = False  # see :class:`~jpegplus.codecs.Codec`
 
     def save_options(self, quality: int, mode: str) -> dict[str, Any]:
@@ -242,7 +242,7 @@ def _pillow_limit_at_least(max_pixels: int | None) -> Iterator[None]:
 def check_one_picture(picture: Image.Image) -> Image.Image:
     """``picture`` when its file holds one picture; an animation or a multi-page file is refused, since only its
     first frame would be written. A JPEG with further pictures (MPO) passes: its first picture is the photo, and the
-    others travel into JPEG outputs (:mod:`jpegplus.codecs.jpeg.mpo`)."""
+    others travel into JPEG outputs (:mod:`jpegplus.codecs.jpeg.appended`)."""
     frames = getattr(picture, "n_frames", 1)
     if frames > 1 and format_name(picture) != "JPEG":
         msg = (

@@ -55,7 +55,7 @@ class Codec(Protocol):
     exif_limit: int | None
     xmp_limit: int | None
     text_keys: frozenset[str] | None  # the text fields the format holds (None: any)
-    holds_jpeg_segments: bool  # whether a JPEG's IPTC and extended XMP segments and MPO pictures travel whole (JPEG)
+    holds_jpeg_segments: bool  # whether a JPEG's IPTC and extended XMP segments and appended data travel whole (JPEG)
     enhanceable: bool  # plain files of the codec carry what :func:`jpegplus.enhance` restores them from
 
     def encode(

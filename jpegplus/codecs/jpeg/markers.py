@@ -73,7 +73,8 @@ def scans_finish_every_coefficient(data: bytes) -> bool:
 def _segments(data: bytes, *, in_scans: bool) -> Iterator[tuple[int, int, int]]:
     """``(marker, start, end)`` of the segments of a file that opens with SOI, skipping bytes that are not a
     marker; stops at EOI or where a length breaks. ``in_scans`` walks on through entropy-coded data, where
-    0xFF is followed by a stuffed zero or a restart marker; without it a restart marker (or SOI) ends the walk."""
+    0xFF is followed by a stuffed zero or a restart marker, and yields the EOI that ends it; without it a restart
+    marker (or SOI) ends the walk."""
     if data[:2] != bytes((0xFF, SOI)):
         return
     position = 2
@@ -85,12 +86,19 @@ def _segments(data: bytes, *, in_scans: bool) -> Iterator[tuple[int, int, int]]:
                 return
             continue
         if marker in (SOI, EOI) or 0xD0 <= marker <= 0xD7:
+            if in_scans and marker == EOI:
+                yield marker, position, position + 2
             return
         length = int.from_bytes(data[position + 2 : position + 4], "big")
         if length < 2 or position + 2 + length > len(data):
             return
         yield marker, position, position + 2 + length
         position += 2 + length
+
+
+def image_end(data: bytes) -> int | None:
+    """Offset just past the EOI that ends the file's first image (what follows is not part of it), or ``None``."""
+    return next((end for marker, _, end in _segments(data, in_scans=True) if marker == EOI), None)
 
 
 def metadata_end(data: bytes) -> int:

@@ -1,4 +1,5 @@
-"""MPO JPEGs (phones' Ultra HDR photos, stereo cameras): read as JPEGs, their further pictures kept whole in JPEGs."""
+"""What follows a JPEG's picture (MPO pictures: phones' Ultra HDR gain maps, stereo views; a motion photo's video):
+read as the JPEG, kept whole in JPEG outputs."""
 
 from __future__ import annotations
 
@@ -12,13 +13,15 @@ from PIL import Image
 
 import jpegplus
 from conftest import jpeg_bytes
-from jpegplus.codecs.jpeg import mpo
+from jpegplus.codecs.jpeg import appended
+from jpegplus.errors import InvalidOptionError
 from jpegplus.io import encode_picture, load_image
 from jpegplus.pipeline import decompress_image, enhance_image
 
 PRIMARY_TYPE = 0x030000  # MP entry attribute: baseline MP primary image
 STEREO_TYPE = 0x020002  # multi-frame image, disparity
 INDIVIDUAL_NUMBER = struct.pack("<HHII", 0xB101, 4, 1, 1)  # the attribute IFD's MPIndividualNum entry
+VIDEO = b"\0\0\0\x18ftypmp42" + bytes(range(256)) * 40  # what a motion photo appends: an MP4, found from the end
 
 
 def mpo_file(primary: bytes, further: list[bytes], *, gap: bytes = b"", offset_error: int = 0) -> bytes:
@@ -50,10 +53,11 @@ def mpo_file(primary: bytes, further: list[bytes], *, gap: bytes = b"", offset_e
 
 @pytest.fixture(scope="module")
 def stereo(photo: np.ndarray) -> tuple[bytes, bytes, list[bytes]]:
-    """An MPO of the photo (quality 40) and two further pictures, with padding before them, and its parts."""
+    """An MPO of the photo (quality 40) and two further pictures, with padding before them and a video after
+    them, and its parts."""
     primary = jpeg_bytes(photo, 40)
     further = [jpeg_bytes(photo[:, ::-1], 70), jpeg_bytes(photo[:48, :64], 50)]
-    return mpo_file(primary, further, gap=b"\0" * 7), primary, further
+    return mpo_file(primary, further, gap=b"\0" * 7) + VIDEO, primary, further
 
 
 def test_an_mpo_is_enhanced_as_the_jpeg_it_opens_with(stereo: tuple[bytes, bytes, list[bytes]]) -> None:
@@ -72,9 +76,9 @@ def test_further_pictures_travel_whole_into_jpeg_outputs_with_the_index_rewritte
         "decompress": encode_picture(decompress_image(compressed), ".jpg"),
     }
     for name, output in outputs.items():
-        carried = mpo.read(output)
-        assert carried is not None and carried.pictures == tuple(further), name
-        assert INDIVIDUAL_NUMBER in carried.index, name  # the attribute IFD kept
+        carried = appended.read(output)
+        assert carried is not None and carried.pictures == tuple(further) and carried.trailer == VIDEO, name
+        assert INDIVIDUAL_NUMBER in carried.index and output.endswith(VIDEO), name  # the attribute IFD kept
         opened = Image.open(io.BytesIO(output))
         assert opened.format == "MPO" and opened.n_frames == 3, name
         opened.seek(2)
@@ -96,17 +100,34 @@ def test_further_pictures_left_out_are_named_in_a_warning(
 ) -> None:
     with caplog.at_level(logging.WARNING):
         output = call(stereo[0])  # type: ignore[operator]
-    assert "the JPEG's 2 further pictures (MPO: an HDR gain map, a stereo view or a preview) left out: " in caplog.text
-    assert caplog.text.rstrip().endswith(reason)
-    assert Image.open(io.BytesIO(output)).format != "MPO" and mpo.read(output) is None
+    pictures = "the JPEG's 2 further pictures (MPO: an HDR gain map, a stereo view or a preview) and "
+    video = f"{len(VIDEO):,} bytes after them (a motion photo's video, a phone's trailer) left out: "
+    assert pictures + video in caplog.text and caplog.text.rstrip().endswith(reason)
+    assert Image.open(io.BytesIO(output)).format != "MPO" and appended.read(output) is None
 
 
-def test_an_index_pointing_outside_the_file_keeps_the_first_picture_with_a_warning(
+def test_a_motion_photo_keeps_its_video_after_the_new_picture_and_padding_is_not_kept(
     photo: np.ndarray, caplog: pytest.LogCaptureFixture
 ) -> None:
     primary = jpeg_bytes(photo, 40)
-    broken = mpo_file(primary, [jpeg_bytes(photo, 70)], offset_error=10_000)
+    output = jpegplus.compress(primary + VIDEO, codec="jpeg", quality=30)
+    assert output.endswith(VIDEO) and jpegplus.decompress(output).shape == photo.shape and not caplog.records
+    carried = appended.read(output)
+    assert carried is not None and carried.trailer == VIDEO and not carried.pictures
+    assert appended.read(primary + b"\0\0\xff") is None and appended.read(primary) is None
+    with pytest.raises(InvalidOptionError, match=f"{len(VIDEO):,} of them the source's {len(VIDEO):,} bytes after its"):
+        jpegplus.compress(primary + VIDEO, codec="jpeg", target_size=len(VIDEO))
+    assert len(jpegplus.compress(primary + VIDEO, codec="jpeg", target_size=len(VIDEO), strip=True)) <= len(VIDEO)
+
+
+def test_an_index_pointing_outside_the_file_keeps_what_follows_the_picture_without_one(
+    photo: np.ndarray, caplog: pytest.LogCaptureFixture
+) -> None:
+    primary, second = jpeg_bytes(photo, 40), jpeg_bytes(photo, 70)
+    broken = mpo_file(primary, [second], offset_error=10_000)
     with caplog.at_level(logging.WARNING):
         output = encode_picture(enhance_image(broken), ".jpg")
-    assert "points outside the file or at no JPEG: its further pictures are left out" in caplog.text
-    assert mpo.read(output) is None and np.asarray(Image.open(io.BytesIO(output))).shape == photo.shape
+    assert "points outside the file or at no JPEG: what follows its picture is kept without an index" in caplog.text
+    carried = appended.read(output)
+    assert carried is not None and carried.trailer == second and not carried.pictures
+    assert np.asarray(Image.open(io.BytesIO(output))).shape == photo.shape
