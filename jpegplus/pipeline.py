@@ -222,10 +222,9 @@ def decompress_image(
     check_pixel_count(metadata.width, metadata.height, limit, "the image the file's jpegplus metadata claims")
     adapter = get_codec(metadata.codec)
     picture = open_image(data, adapter.pillow_format, max_pixels=limit)
-    if picture.size != metadata.stored_size:
-        msg = f"jpegplus metadata does not match the file: stored image {picture.size}, expected {metadata.stored_size}"
-        raise MetadataError(msg)
     mode = parse_mode(metadata.mode)
+    width, height = _restored_size(picture.size, metadata, mode)
+    check_pixel_count(width, height, limit, "the restored image")
     spec = _spec_for(metadata.model, mode, metadata.codec)
     condition = adapter.condition(picture, metadata.quality)
     decoded = from_picture(picture, data)
@@ -234,7 +233,7 @@ def decompress_image(
         # the plain decode, which measured better than the network above its highest_quality
         pixels = to_image(to_tensor(decoded.pixels), gray=gray)
     elif mode is Mode.DOWNSAMPLE:
-        size = (metadata.height, metadata.width)
+        size = (height, width)
         stored = to_tensor(decoded.pixels)
         restored = inference.upsample_restore(load_model(spec.name).reconstruct, stored, condition, size, target)
         pixels = to_image(restored, gray=gray)
@@ -243,6 +242,23 @@ def decompress_image(
         pixels = inference.restore_pixels(net, decoded.pixels, condition, target, gray=gray, tile=inference.TILE)
     alpha = None if decoded.alpha is None else transparency.resize_alpha(decoded.alpha, pixels.shape)
     return replace(decoded, pixels=pixels, alpha=alpha)
+
+
+def _restored_size(stored: tuple[int, int], metadata: payload.Metadata, mode: Mode) -> tuple[int, int]:
+    """The (width, height) decompress gives back: the original's; for a file whose picture was edited after jpegplus
+    wrote it, what the picture shows, with a warning: turned a quarter (a lossless rotation), the original's size
+    turned, else (cropped, resized) the picture's size, twice it in half-resolution mode."""
+    if stored == metadata.stored_size:
+        return metadata.width, metadata.height
+    if stored == metadata.stored_size[::-1]:
+        log.warning("the file's picture is turned a quarter from what jpegplus wrote (rotated since?): restored so")
+        return metadata.height, metadata.width
+    scale = 2 if mode is Mode.DOWNSAMPLE else 1
+    log.warning(
+        "the file's picture is %dx%d, not the %dx%d jpegplus wrote (cropped or resized since?): restored at %dx%d",
+        *stored, *metadata.stored_size, stored[0] * scale, stored[1] * scale,
+    )  # fmt: skip
+    return stored[0] * scale, stored[1] * scale
 
 
 def enhance(

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import io
+import logging
+from collections.abc import Callable
 
 import cv2
 import numpy as np
@@ -187,13 +189,44 @@ def test_pixel_limit_is_checked_before_decoding(photo: np.ndarray) -> None:
     assert jpegplus.decompress(data, max_pixels=96 * 128).shape == photo.shape
 
 
-def test_tampered_size_is_refused(photo: np.ndarray) -> None:
+def test_an_implausible_size_is_refused_and_one_the_file_does_not_show_gives_way_to_the_file(
+    photo: np.ndarray, caplog: pytest.LogCaptureFixture
+) -> None:
     data = jpegplus.compress(photo, quality=50, mode="downsample")
     huge = retag(data, width=100_000, height=100_000)
     with pytest.raises(MetadataError, match="implausible"):
         jpegplus.decompress(huge)
-    with pytest.raises(MetadataError, match="does not match"):
-        jpegplus.decompress(retag(data, width=300))
+    with caplog.at_level(logging.WARNING):
+        restored = jpegplus.decompress(retag(data, width=300))  # stores 64x48 pixels, claims 150x48
+    assert "is 64x48, not the 150x48 jpegplus wrote (cropped or resized since?): restored at 128x96" in caplog.text
+    assert restored.shape == photo.shape and psnr(photo, restored) > 25
+
+
+def edited_since(data: bytes, edit: Callable[[np.ndarray], np.ndarray]) -> bytes:
+    """A jpegplus JPEG whose pixels an editor changed, re-encoded with the file's tables and keeping its payload."""
+    jpeg = get_codec("jpeg")
+    record = jpeg.read_payload(data)
+    assert record is not None
+    picture = Image.open(io.BytesIO(data))
+    buffer = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(edit(np.asarray(picture)))).save(buffer, "JPEG", qtables=picture.quantization)
+    return jpeg.attach(buffer.getvalue(), record)
+
+
+@pytest.mark.parametrize(
+    ("edit", "said"),
+    [(np.rot90, "turned a quarter from what jpegplus wrote"), (lambda p: p[16:80, 16:112], "cropped or resized")],
+)
+def test_a_full_mode_file_turned_or_cropped_since_is_restored_as_it_shows(
+    photo: np.ndarray, edit: Callable[[np.ndarray], np.ndarray], said: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    changed = edited_since(jpegplus.compress(photo, quality=30, mode="full"), edit)
+    with caplog.at_level(logging.WARNING):
+        restored = jpegplus.decompress(changed)
+    assert said in caplog.text
+    original = edit(photo)
+    assert restored.shape == original.shape
+    assert psnr(original, restored) > psnr(original, np.asarray(Image.open(io.BytesIO(changed)))) + 0.5
 
 
 def test_foreign_model_is_refused(photo: np.ndarray) -> None:
