@@ -9,8 +9,8 @@ if ! "$PYTHON" -c "import torch" 2>/dev/null; then
   "$PYTHON" -m pip install --quiet "torch==2.13.0"
 fi
 # openvino: the faster CPU runtime; onnxruntime: the runtime bench-speed measures beside it;
-# ray: the --engine ray batches and their tests (about 25 s and 500 MB).
-"$PYTHON" -m pip install --quiet --disable-pip-version-check -e ".[test,openvino,onnxruntime,ray]"
+# ray: the --engine ray batches and their tests (about 25 s and 500 MB); heif: HEIC inputs (about 15 MB).
+"$PYTHON" -m pip install --quiet --disable-pip-version-check -e ".[test,openvino,onnxruntime,ray,heif]"
 # The decoders and viewers the interoperability tests open jpegplus files with (djpeg, exiftool,
 # headless chromium; about 20 s): Debian packages, installed where apt-get can (root), else those
 # tests skip and say which package they need.

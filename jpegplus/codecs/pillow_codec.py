@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from PIL import Image, ImageCms, ImageFile
 
+from jpegplus.codecs import heif
 from jpegplus.codecs.exif import for_pillow_writer, usable_exif
 from jpegplus.codecs.jpeg import ending
 from jpegplus.codecs.jpeg.markers import sample_precision, smallest_scan_bytes
@@ -170,6 +171,8 @@ def open_image(
     if not data:
         msg = "empty input: no image data"
         raise InvalidInputError(msg)
+    if heif.is_heif(data):
+        heif.enable()
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
@@ -182,6 +185,8 @@ def open_image(
             if load:
                 _note_reduction(picture)
                 picture.load()
+                if picture.format == "HEIF":
+                    heif.note_left_out(picture)
             _add_box_metadata(picture, data)
     except InvalidInputError:
         raise
