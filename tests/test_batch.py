@@ -104,6 +104,12 @@ def test_enhance_takes_every_image_of_a_folder_but_its_own_outputs(tmp_path: Pat
     assert planned.ignored == {"enhanced outputs": 1}
 
 
+def test_a_folder_of_phone_photos_gives_its_heic_files_too(tmp_path: Path, photo: np.ndarray) -> None:
+    (tmp_path / "IMG_0001.HEIC").write_bytes(b"\0\0\0\x18ftypheic")  # taken by name, read (or refused) later
+    save(tmp_path / "IMG_0002.png", photo)
+    assert [job.source.name for job in plan([tmp_path], COMPRESS).jobs] == ["IMG_0001.HEIC", "IMG_0002.png"]
+
+
 def test_stdin_takes_one_input_and_no_out_dir(tmp_path: Path, photo: np.ndarray) -> None:
     assert plan([STDIO], COMPRESS).jobs[0].target == STDIO
     with pytest.raises(InvalidOptionError):

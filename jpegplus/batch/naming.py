@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 
 from jpegplus.batch.options import DEFAULT_SUFFIX, ENHANCE_FORMATS, PILLOW_FORMAT, Operation, Options, PictureFormat
-from jpegplus.codecs import get_codec
+from jpegplus.codecs import get_codec, heif
 from jpegplus.codecs.registry import CodecName
 from jpegplus.errors import InvalidOptionError, OutputError
 
@@ -59,12 +59,12 @@ class Plan:
 
 @functools.cache
 def readable_formats() -> dict[str, str]:
-    """Lower-case extension -> Pillow format, for every format Pillow can open."""
+    """Lower-case extension -> Pillow format, for every format Pillow can open, and HEIF (whose files get their
+    one-line error where pillow-heif is missing, rather than being passed over)."""
     from PIL import Image
 
-    return {
-        ext: fmt for ext, fmt in Image.registered_extensions().items() if fmt in Image.OPEN and fmt not in NOT_PICTURES
-    }
+    opened = Image.registered_extensions().items()
+    return heif.EXTENSIONS | {ext: fmt for ext, fmt in opened if fmt in Image.OPEN and fmt not in NOT_PICTURES}
 
 
 def codec_format(codec: CodecName) -> str:

@@ -18,6 +18,7 @@ from jpegplus.errors import InvalidInputError
 log = logging.getLogger(__name__)
 
 HEVC_BRANDS = frozenset({b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"hevm", b"hevs"})  # ISO/IEC 23008-12
+EXTENSIONS = {".heic": "HEIF", ".heif": "HEIF", ".hif": "HEIF"}  # what pillow-heif's opener registers with Pillow
 BRANDS_END = 64  # the ftyp box's brands: major, then compatible ones, within the file's first bytes
 
 
