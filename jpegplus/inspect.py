@@ -5,12 +5,14 @@ from __future__ import annotations
 from dataclasses import asdict
 
 from jpegplus import payload
+from jpegplus.codecs.jpeg import appended
 from jpegplus.codecs.jpeg.quantization import estimate_quality
-from jpegplus.codecs.pillow_codec import open_image
+from jpegplus.codecs.pillow_codec import format_name, open_image
 
 
 def describe(data: bytes) -> dict[str, str]:
-    """Format, size, jpegplus metadata (if any) and a JPEG's estimated quality."""
+    """Format, size, jpegplus metadata (if any), a JPEG's estimated quality and what its file holds after its
+    picture."""
     picture = open_image(data)
     facts = {
         "format": picture.format or "unknown",
@@ -22,6 +24,9 @@ def describe(data: bytes) -> dict[str, str]:
     if tables:
         facts["estimated JPEG quality"] = f"{estimate_quality(tables[0]):.0f}"
         facts["quantization tables"] = str(len(tables))
+    after = appended.read(data) if format_name(picture) == "JPEG" else None
+    if after is not None:
+        facts["after the picture"] = after.describe()
     metadata = payload.extract(data)
     if metadata is None:
         facts["jpegplus"] = "no (plain file)"

@@ -15,6 +15,7 @@ import jpegplus
 from conftest import jpeg_bytes
 from jpegplus.codecs.jpeg import appended
 from jpegplus.errors import InvalidOptionError
+from jpegplus.inspect import describe
 from jpegplus.io import encode_picture, load_image
 from jpegplus.pipeline import decompress_image, enhance_image
 
@@ -131,3 +132,12 @@ def test_an_index_pointing_outside_the_file_keeps_what_follows_the_picture_witho
     carried = appended.read(output)
     assert carried is not None and carried.trailer == second and not carried.pictures
     assert np.asarray(Image.open(io.BytesIO(output))).shape == photo.shape
+
+
+def test_info_says_what_follows_the_picture(stereo: tuple[bytes, bytes, list[bytes]]) -> None:
+    facts = describe(stereo[0])
+    assert facts["after the picture"] == (
+        "2 further pictures (MPO: an HDR gain map, a stereo view or a preview) and "
+        f"{len(VIDEO):,} bytes after them (a motion photo's video, a phone's trailer)"
+    )
+    assert "after the picture" not in describe(stereo[1])
