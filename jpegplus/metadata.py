@@ -81,7 +81,7 @@ class Carrier(Protocol):
     @property
     def text_keys(self) -> frozenset[str] | None: ...  # the text fields the format holds (None: any)
     @property
-    def holds_jpeg_segments(self) -> bool: ...  # whether a JPEG's IPTC, extended XMP and MPO pictures travel whole
+    def holds_jpeg_segments(self) -> bool: ...  # whether a JPEG's IPTC, extended XMP and appended data travel whole
 
 
 @dataclass(frozen=True)

@@ -116,6 +116,7 @@ def test_a_motion_photo_keeps_its_video_after_the_new_picture_and_padding_is_not
     carried = appended.read(output)
     assert carried is not None and carried.trailer == VIDEO and not carried.pictures
     assert appended.read(primary + b"\0\0\xff") is None and appended.read(primary) is None
+    assert appended.read(primary + b"!") == appended.Appended(trailer=b"!")  # the end marker is in the last 3 bytes
     with pytest.raises(InvalidOptionError, match=f"{len(VIDEO):,} of them the source's {len(VIDEO):,} bytes after its"):
         jpegplus.compress(primary + VIDEO, codec="jpeg", target_size=len(VIDEO))
     assert len(jpegplus.compress(primary + VIDEO, codec="jpeg", target_size=len(VIDEO), strip=True)) <= len(VIDEO)

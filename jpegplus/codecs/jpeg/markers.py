@@ -78,7 +78,7 @@ def _segments(data: bytes, *, in_scans: bool) -> Iterator[tuple[int, int, int]]:
     if data[:2] != bytes((0xFF, SOI)):
         return
     position = 2
-    while position + 4 <= len(data):
+    while position + 2 <= len(data):
         marker = data[position + 1] if data[position] == 0xFF else 0x00
         if marker in (0x00, 0xFF) or (in_scans and 0xD0 <= marker <= 0xD7):
             position = data.find(0xFF, position + 1)
