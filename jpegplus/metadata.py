@@ -36,6 +36,7 @@ from jpegplus.codecs.exif import (
 )
 from jpegplus.codecs.jp2meta import write_metadata
 from jpegplus.codecs.jpeg.appended import Appended
+from jpegplus.codecs.jpeg.codec import segment_payload
 from jpegplus.codecs.jpeg.markers import SEGMENT_BODY_LIMIT
 from jpegplus.codecs.pillow_codec import COMMENT, open_image, within_limit
 from jpegplus.errors import InvalidInputError
@@ -54,7 +55,13 @@ APP_MARKERS = {f"APP{n}": 0xE0 + n for n in range(16)}  # Pillow's names of a JP
 CARRIED_SEGMENTS = {  # name: (APPn segment, how its body opens)
     "IPTC (Photoshop APP13)": ("APP13", b"Photoshop 3.0\0"),
     "extended XMP": ("APP1", b"http://ns.adobe.com/xmp/extension/\0"),
+    "Ducky (Photoshop APP12: quality, comment, copyright)": ("APP12", b"Ducky"),
 }
+READ_SEGMENTS = (  # APPn segments another field reads (or the decoder: Adobe's colour transform): (kind, opening)
+    ("APP0", b"JFIF\0"), ("APP1", b"Exif\0"), ("APP1", b"http://ns.adobe.com/xap/1.0/\0"),
+    ("APP2", b"ICC_PROFILE\0"), ("APP2", b"MPF\0"), ("APP14", b"Adobe"),
+)  # fmt: skip
+C2PA_LABEL = b"c2pa"  # the JUMBF label of a C2PA manifest store (Content Credentials) in APP11
 # TIFF tags of how the file stores its pixels (size, samples, compression, strips and tiles, colour map), and
 # its ICC profile (read apart), none of which describes the picture another file holds
 TIFF_LAYOUT_TAGS = frozenset({254, 255, 256, 257, 258, 259, 262, 263, 266, 273, 277, 278, 279, 280, 281, 284, 317, 320,
@@ -156,6 +163,23 @@ def _segment_name(kind: str, body: bytes) -> str | None:
         if kind == wanted and body.startswith(opening):
             return name
     return None
+
+
+def note_left_out_segments(picture: Image.Image) -> None:
+    """Warn about a JPEG's APPn segments that no field reads and no output carries, naming them: C2PA Content
+    Credentials (which sign the original file, not what jpegplus writes), a camera maker's segments, …"""
+    left = []
+    for kind, body in getattr(picture, "applist", []):
+        read = any(kind == wanted and body.startswith(opening) for wanted, opening in READ_SEGMENTS)
+        if kind == "COM" or read or _segment_name(kind, body) or segment_payload(kind, body) is not None:
+            continue
+        if kind == "APP11" and C2PA_LABEL in body[:80]:
+            left.append("C2PA Content Credentials (APP11; they sign the original file, not this output)")
+        else:
+            opening = body[:12].split(b"\0", 1)[0].decode("latin-1")
+            left.append(f"{kind} {opening!r}" if opening.isprintable() and opening else kind)
+    if left:
+        log.warning("the JPEG's %s left out: no output carries them", ", ".join(dict.fromkeys(left)))
 
 
 def carried_segments(segments: tuple[bytes, ...] | None, held: bool) -> tuple[bytes, ...] | None:

@@ -297,6 +297,30 @@ def test_iptc_and_extended_xmp_travel_whole_into_jpeg_and_are_left_out_with_a_wa
     assert IPTC_SEGMENT not in jpegplus.compress(source, codec="jpeg", quality=quality, strip=True)
 
 
+DUCKY_SEGMENT = app_segment(0xEC, b"Ducky\x00\x01\x00\x04\x00\x00\x00\x50\x00\x00")
+C2PA_JUMBF = b"\0\0\0\x40jumb\0\0\0\x20jumd" + b"\0" * 16 + b"c2pa\0"  # a manifest store's opening boxes
+C2PA_SEGMENT = app_segment(0xEB, b"JP\x00\x01\x00\x00\x00\x01" + C2PA_JUMBF)
+FLASHPIX_SEGMENT = app_segment(0xE2, b"FPXR\0\0\x01" + b"\0" * 20)
+
+
+def test_other_app_segments_are_carried_or_named_in_a_warning_never_dropped_silently(
+    photo: np.ndarray, caplog: pytest.LogCaptureFixture
+) -> None:
+    plain = jpeg_bytes(photo, 80)
+    source = plain[:2] + DUCKY_SEGMENT + C2PA_SEGMENT + FLASHPIX_SEGMENT + app_segment(0xE4, b"\x07\x01") + plain[2:]
+    with caplog.at_level(logging.WARNING):
+        enhanced = encode_picture(enhance_image(source), ".jpg")
+    assert DUCKY_SEGMENT in enhanced and C2PA_SEGMENT not in enhanced and FLASHPIX_SEGMENT not in enhanced
+    assert (
+        "the JPEG's C2PA Content Credentials (APP11; they sign the original file, not this output), APP2 'FPXR', "
+        "APP4 left out: no output carries them"
+    ) in caplog.text
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):
+        jpegplus.decompress(jpegplus.compress(plain, codec="jpeg", quality=50))  # its own APP11 payload: no word
+    assert not caplog.records
+
+
 def test_png_text_is_kept_where_the_output_holds_it_and_left_out_with_a_warning_elsewhere(
     photo: np.ndarray, caplog: pytest.LogCaptureFixture
 ) -> None:

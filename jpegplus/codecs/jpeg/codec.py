@@ -162,15 +162,19 @@ class JpegCodec(PillowCodec):
         """The payload of the first jpegplus APP11 segment (JUMBF, or the bare form of older files), or ``None``;
         the segments are the ones Pillow read while opening ``picture``."""
         for kind, body in getattr(picture, "applist", []):
-            if kind != "APP11":
-                continue
-            if body.startswith(LEGACY_IDENTIFIER):
-                return body[len(LEGACY_IDENTIFIER) :]
-            if body.startswith(JUMBF_COMMON_ID):
-                found = _jumbf_payload(body[8:])
-                if found is not None:
-                    return found
+            found = segment_payload(kind, body)
+            if found is not None:
+                return found
         return None
+
+
+def segment_payload(kind: str, body: bytes) -> bytes | None:
+    """The jpegplus payload an APPn segment (Pillow's ``kind`` name and its ``body``) holds, or ``None``."""
+    if kind != "APP11":
+        return None
+    if body.startswith(LEGACY_IDENTIFIER):
+        return body[len(LEGACY_IDENTIFIER) :]
+    return _jumbf_payload(body[8:]) if body.startswith(JUMBF_COMMON_ID) else None
 
 
 def smallest_scans(data: bytes) -> bytes:
