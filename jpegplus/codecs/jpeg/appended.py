@@ -67,13 +67,9 @@ def read(data: bytes) -> Appended | None:
     """What follows the picture of a JPEG's ``data``, or ``None`` when nothing does but padding. An MPF index that
     does not point at whole JPEGs inside the file is dropped with a warning, the bytes it pointed at kept as the
     trailer."""
-    pictures, found = _indexed_pictures(data)
-    if pictures is not None:
-        assert found is not None
-        header, body, byte_order, entries = found
-        last = max(header + offset + len(picture) for offset, picture in pictures)
-        further = tuple(picture for _, picture in pictures)
-        return Appended(further, body, entries, byte_order, _meaningful(data[last:]))
+    indexed = _indexed(data)
+    if indexed is not None:
+        return indexed
     end = image_end(data)
     trailer = _meaningful(data[end:]) if end is not None else b""
     return Appended(trailer=trailer) if trailer else None
@@ -102,22 +98,19 @@ def with_appended(primary: bytes, appended: Appended | None) -> bytes:
     return opening + b"".join(appended.pictures) + appended.trailer
 
 
-def _indexed_pictures(
-    data: bytes,
-) -> tuple[list[tuple[int, bytes]] | None, tuple[int, bytes, str, int] | None]:
-    """The (offset, picture) pairs an MPF index of more than one picture points at, and (the file offset of its
-    TIFF header, the segment's body, byte order, MP entries' offset); ``None`` twice without a usable index."""
+def _indexed(data: bytes) -> Appended | None:
+    """The further pictures an MPF index of more than one picture points at, with the bytes after the last of them;
+    ``None`` without such an index (with a warning when it is there but broken)."""
     found = _index_segment(data)
     if found is None:
-        return None, None
+        return None
     header, body = found
     parsed = _entries(body)
-    if parsed is None or parsed[2] < 2:
-        if parsed is None:
-            log.warning("the JPEG's MPF index does not parse: what follows its picture is kept without an index")
-        return None, None
+    if parsed is None:
+        log.warning("the JPEG's MPF index does not parse: what follows its picture is kept without an index")
+        return None
     byte_order, entries, count = parsed
-    pictures = []
+    pictures, last = [], 0
     for number in range(1, count):
         size, offset = struct.unpack_from(byte_order + "II", body, entries + number * ENTRY_BYTES + 4)
         picture = data[header + offset : header + offset + size]
@@ -126,9 +119,12 @@ def _indexed_pictures(
                 "the JPEG's MPF index points outside the file or at no JPEG: what follows its picture is kept "
                 "without an index"
             )
-            return None, None
-        pictures.append((offset, picture))
-    return pictures, (header, body, byte_order, entries)
+            return None
+        pictures.append(picture)
+        last = max(last, header + offset + size)
+    if not pictures:
+        return None
+    return Appended(tuple(pictures), body, entries, byte_order, _meaningful(data[last:]))
 
 
 def _index_segment(data: bytes) -> tuple[int, bytes] | None:
