@@ -62,3 +62,14 @@ def test_what_no_output_holds_is_named_in_a_warning(caplog: pytest.LogCaptureFix
         heif.note_left_out(picture)
     assert "10 bits per sample" in caplog.text
     assert "depth map and auxiliary images (an HDR gain map travels there) left out" in caplog.text
+    assert "nclx" not in caplog.text
+    caplog.clear()
+    picture.info.update(nclx_profile={"color_primaries": 12, "transfer_characteristics": 13})  # Display P3
+    with caplog.at_level(logging.WARNING):
+        heif.note_left_out(picture)
+    assert "colours as nclx primaries 12, transfer 13, without an ICC profile: read as sRGB" in caplog.text
+    caplog.clear()
+    picture.info["icc_profile"] = b"a Display P3 profile"
+    with caplog.at_level(logging.WARNING):
+        heif.note_left_out(picture)
+    assert "nclx" not in caplog.text

@@ -20,6 +20,8 @@ log = logging.getLogger(__name__)
 HEVC_BRANDS = frozenset({b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"hevm", b"hevs"})  # ISO/IEC 23008-12
 EXTENSIONS = {".heic": "HEIF", ".heif": "HEIF", ".hif": "HEIF"}  # what pillow-heif's opener registers with Pillow
 BRANDS_END = 64  # the ftyp box's brands: major, then compatible ones, within the file's first bytes
+SRGB_PRIMARIES = frozenset({1, 2})  # nclx colour primaries BT.709 (sRGB's) and unspecified (ITU-T H.273)
+HDR_TRANSFERS = frozenset({16, 18})  # nclx transfer characteristics PQ and HLG
 
 
 def is_heif(data: bytes) -> bool:
@@ -43,8 +45,17 @@ def enable() -> None:
 
 
 def note_left_out(picture: Image.Image) -> None:
-    """Warn about what the HEIF holds beside its 8-bit primary image that no output keeps."""
+    """Warn about what the HEIF holds beside its 8-bit primary image that no output keeps, and about colours that
+    only its nclx box describes (no ICC profile) other than sRGB's, which are read as sRGB."""
     info = picture.info
+    nclx = info.get("nclx_profile") or {}
+    wide = nclx.get("color_primaries", 1) not in SRGB_PRIMARIES or nclx.get("transfer_characteristics") in HDR_TRANSFERS
+    if wide and not info.get("icc_profile"):
+        log.warning(
+            "the HEIF gives its colours as nclx primaries %s, transfer %s, without an ICC profile: read as sRGB, "
+            "they may look duller or shifted",
+            nclx.get("color_primaries"), nclx.get("transfer_characteristics"),
+        )  # fmt: skip
     if (bits := info.get("bit_depth", 8)) > 8:
         log.warning("the HEIF has %d bits per sample; jpegplus works on 8 bits, so it was reduced to 8", bits)
     left = [name for key, name in (("depth_images", "depth map"), ("aux", "auxiliary images")) if info.get(key)]
