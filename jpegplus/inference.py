@@ -10,6 +10,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from jpegplus.ensemble import ensembled
 from jpegplus.io import to_image, to_tensor
 from jpegplus.models import ComCNN, upsample2x
 from jpegplus.runtime import runnable
@@ -126,6 +127,7 @@ def restore_pixels(
     in_place: bool = False,
     gray: bool | None = None,
     tile: int | None = None,
+    passes: int = 1,
 ) -> np.ndarray:
     """:func:`restore` from uint8 pixels to uint8 pixels, one band of tiles at a time.
 
@@ -136,7 +138,8 @@ def restore_pixels(
     first row is ``first_row`` of the image before it is rounded (the consistency projection).
     ``in_place``: the result overwrites ``pixels`` (no second image in memory); the rows a later band
     reads as context are kept aside before they are overwritten. ``gray`` (default: whether ``pixels``
-    is 2-D) returns the planes' mean as (H, W); ``tile`` is :data:`BAND_TILE` unless given.
+    is 2-D) returns the planes' mean as (H, W); ``tile`` is :data:`BAND_TILE` unless given; ``passes`` > 1
+    averages the network over flips and turns of each tile (:func:`jpegplus.ensemble.ensembled`).
     """
     height, width = pixels.shape[:2]
     gray = pixels.ndim == 2 if gray is None else gray
@@ -174,22 +177,31 @@ def restore_pixels(
             context[:] = [(max(last - OVERLAP, 0), pixels[max(last - OVERLAP, 0) : last].copy())]
         out[first:last] = to_image(kept, gray=gray)
 
-    run_banded(fn, rows, padded_height, padded_width, sink, scale=1.0, tile=tile or BAND_TILE, overlap=OVERLAP)
+    averaged = ensembled(fn, passes)
+    run_banded(averaged, rows, padded_height, padded_width, sink, scale=1.0, tile=tile or BAND_TILE, overlap=OVERLAP)
     return out
 
 
 @torch.inference_mode()
 def upsample_restore(
-    net: nn.Module, compact: torch.Tensor, condition: tuple[float, float], size: tuple[int, int], device: torch.device
+    net: nn.Module,
+    compact: torch.Tensor,
+    condition: tuple[float, float],
+    size: tuple[int, int],
+    device: torch.device,
+    *,
+    passes: int = 1,
 ) -> torch.Tensor:
-    """Bicubic 2× upsampling of a decoded compact image, repaired by ``net``, cropped to ``size`` (h, w)."""
+    """Bicubic 2× upsampling of a decoded compact image, repaired by ``net``, cropped to ``size`` (h, w);
+    ``passes`` as :func:`restore_pixels` takes it."""
     cond = _condition_tensor(condition).to(device)
     model = runnable(net, device)
 
     def fn(tile: torch.Tensor) -> torch.Tensor:
         return model(upsample2x(tile.to(device)), cond).cpu()
 
-    restored = run_tiled(fn, compact, scale=2.0, tile=TILE // 2, overlap=OVERLAP // 2)  # TILE output pixels
+    averaged = ensembled(fn, passes, scale=2.0)
+    restored = run_tiled(averaged, compact, scale=2.0, tile=TILE // 2, overlap=OVERLAP // 2)  # TILE output pixels
     return restored[:, :, : size[0], : size[1]].clamp_(0, 1)
 
 

@@ -12,8 +12,9 @@ from jpegplus.codecs.registry import CodecName
 from jpegplus.errors import InvalidInputError, InvalidOptionError
 
 DEFAULT_MAX_PIXELS = 100_000_000
-PICTURE_JPEG_QUALITY = 95  # decompress and enhance outputs written as JPEG: little added loss
 """Largest image (stored or claimed by a file's metadata) processed unless the caller allows more."""
+PICTURE_JPEG_QUALITY = 95  # decompress and enhance outputs written as JPEG: little added loss
+PASSES = (1, 2, 4, 8)  # network passes over flips and turns (:mod:`jpegplus.ensemble`) decompress and enhance take
 
 
 def parse_codec(codec: object) -> CodecName:
@@ -49,6 +50,14 @@ def check_psnr(value: object) -> float | None:
         msg = f"target_psnr must be a number of dB from 10 to 80, got {value!r}"
         raise InvalidOptionError(msg)
     return float(value)
+
+
+def check_passes(value: object) -> int:
+    """``passes``: one of :data:`PASSES`."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or int(value) not in PASSES:
+        msg = f"passes must be one of {', '.join(map(str, PASSES))}, got {value!r}"
+        raise InvalidOptionError(msg)
+    return int(value)
 
 
 def check_flag(value: object, name: str) -> bool:

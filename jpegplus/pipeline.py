@@ -36,6 +36,7 @@ from jpegplus.options import (
     DEFAULT_MAX_PIXELS,
     check_flag,
     check_optional_int,
+    check_passes,
     check_pixel_count,
     check_positive_int,
     check_psnr,
@@ -199,19 +200,24 @@ def _to_psnr(encoder: ModeEncoder, target_psnr: float, device: str | None) -> by
     return found
 
 
-def decompress(data: EncodedSource, *, device: str | None = None, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarray:
+def decompress(
+    data: EncodedSource, *, device: str | None = None, max_pixels: int = DEFAULT_MAX_PIXELS, passes: int = 1
+) -> np.ndarray:
     """Decode a jpegplus file (bytes, a path or a binary file object) to the original size.
 
     Returns a C-contiguous uint8 (H, W, 3) RGB or (H, W) gray array, and (H, W, 4) RGBA or
-    (H, W, 2) gray + alpha when the file carries transparency.
+    (H, W, 2) gray + alpha when the file carries transparency. ``passes`` (1, 2, 4 or 8) averages the
+    network over that many flips and turns of the picture (:mod:`jpegplus.ensemble`): a little better, as
+    many times the network's time.
     """
-    return decompress_image(data, device=device, max_pixels=max_pixels).array
+    return decompress_image(data, device=device, max_pixels=max_pixels, passes=passes).array
 
 
 def decompress_image(
-    data: EncodedSource, *, device: str | None = None, max_pixels: int = DEFAULT_MAX_PIXELS
+    data: EncodedSource, *, device: str | None = None, max_pixels: int = DEFAULT_MAX_PIXELS, passes: int = 1
 ) -> LoadedImage:
     """:func:`decompress` as colour and alpha planes, keeping the file's EXIF, ICC profile and XMP."""
+    passes = check_passes(passes)
     limit = check_positive_int(max_pixels, "max_pixels")
     target = resolve_device(device)
     data = read_encoded(data)
@@ -235,11 +241,14 @@ def decompress_image(
     elif mode is Mode.DOWNSAMPLE:
         size = (height, width)
         stored = to_tensor(decoded.pixels)
-        restored = inference.upsample_restore(load_model(spec.name).reconstruct, stored, condition, size, target)
+        net = load_model(spec.name).reconstruct
+        restored = inference.upsample_restore(net, stored, condition, size, target, passes=passes)
         pixels = to_image(restored, gray=gray)
     else:  # band by band, uint8 in and out: bounded memory at any size, the same pixels as one tiled pass
         net = load_model(lighter(spec, condition).name).reconstruct
-        pixels = inference.restore_pixels(net, decoded.pixels, condition, target, gray=gray, tile=inference.TILE)
+        pixels = inference.restore_pixels(
+            net, decoded.pixels, condition, target, gray=gray, tile=inference.TILE, passes=passes
+        )
     alpha = None if decoded.alpha is None else transparency.resize_alpha(decoded.alpha, pixels.shape)
     return replace(decoded, pixels=pixels, alpha=alpha)
 
@@ -267,6 +276,7 @@ def enhance(
     strength: int | None = None,
     device: str | None = None,
     max_pixels: int = DEFAULT_MAX_PIXELS,
+    passes: int = 1,
 ) -> np.ndarray:
     """Remove JPEG compression artifacts; returns a C-contiguous uint8 array of the input's size.
 
@@ -276,8 +286,9 @@ def enhance(
     saved from a decode), whose JPEG grid and quality are estimated from the pixels
     (:mod:`jpegplus.blind`; pixels without a JPEG trace are returned unchanged). ``strength`` (an
     equivalent libjpeg quality, 1–100) overrides both for images re-compressed or resized after JPEG.
+    ``passes`` (1, 2, 4 or 8) averages the network over that many flips and turns, as :func:`decompress`.
     """
-    return enhance_image(image, strength=strength, device=device, max_pixels=max_pixels).array
+    return enhance_image(image, strength=strength, device=device, max_pixels=max_pixels, passes=passes).array
 
 
 def enhance_image(
@@ -286,8 +297,10 @@ def enhance_image(
     strength: int | None = None,
     device: str | None = None,
     max_pixels: int = DEFAULT_MAX_PIXELS,
+    passes: int = 1,
 ) -> LoadedImage:
     """:func:`enhance` as colour and alpha planes, keeping the input's EXIF, ICC profile and XMP."""
+    passes = check_passes(passes)
     override = None if strength is None else condition_from_quality(check_quality(strength))
     limit = check_positive_int(max_pixels, "max_pixels")
     target = resolve_device(device)
@@ -306,7 +319,9 @@ def enhance_image(
             return consistency.project(band, cells, first_row=first_row)
 
         spec = _enhancer(cells, condition, gray=decoded.pixels.ndim == 2)
-        restored = _restore_enhance(decoded.pixels, spec, condition, (0, 0), target, project, in_place=True)
+        restored = _restore_enhance(
+            decoded.pixels, spec, condition, (0, 0), target, project, in_place=True, passes=passes
+        )
         return replace(decoded, pixels=restored)
     decoded = load_image(picture if picture is not None else image, max_pixels=limit)
     estimate = blind.estimate(decoded.pixels)
@@ -318,7 +333,8 @@ def enhance_image(
         log.info("no JPEG trace in the pixels: returned unchanged (pass strength to filter anyway)")
         return decoded
     spec = _enhancer(None, condition, gray=decoded.pixels.ndim == 2)
-    return replace(decoded, pixels=_restore_enhance(decoded.pixels, spec, condition, estimate.offset, target))
+    restored = _restore_enhance(decoded.pixels, spec, condition, estimate.offset, target, passes=passes)
+    return replace(decoded, pixels=restored)
 
 
 def _enhancer(
@@ -356,13 +372,15 @@ def _restore_enhance(
     finish: Callable[[torch.Tensor, int], torch.Tensor] | None = None,
     *,
     in_place: bool = False,
+    passes: int = 1,
 ) -> np.ndarray:
     """The enhance network on ``pixels`` whose 8×8 JPEG grid starts at ``offset`` (rows, columns), band by
     band (:func:`inference.restore_pixels`: bounded memory for any size); ``finish`` changes each band first;
-    ``in_place`` overwrites ``pixels`` (only for pixels decoded here, never a caller's array)."""
+    ``in_place`` overwrites ``pixels`` (only for pixels decoded here, never a caller's array); ``passes``
+    as :func:`enhance` takes it."""
     model = load_model(spec.name)
     return inference.restore_pixels(
-        model.reconstruct, pixels, condition, device, offset=offset, finish=finish, in_place=in_place
+        model.reconstruct, pixels, condition, device, offset=offset, finish=finish, in_place=in_place, passes=passes
     )
 
 

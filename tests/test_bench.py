@@ -309,6 +309,13 @@ def test_bench_enhance_makes_the_sets_and_reports_gains(monkeypatch, tmp_path: P
     assert "| q10 | 2 |" in (out / "summary.md").read_text() and "q10: +" in capsys.readouterr().out
     simd = json.loads((out / "results.json").read_text())["machine"]["simd"]  # beside the timings
     assert "avx2" in simd and f"SIMD {' '.join(simd)}." in (out / "summary.md").read_text()
+    monkeypatch.setattr("sys.argv", [*argv[:-2], "--sets", "q10", "--passes", "2", "--keep-sets", str(keep)])
+    with pytest.raises(SystemExit) as stopped:
+        cli.main()
+    assert stopped.value.code == 0
+    averaged = json.loads((out / "results.json").read_text())
+    assert averaged["passes"] == 2 and averaged["sets"][0]["mean_gain"] > results["q10"]["mean_gain"]
+    assert "averaged over 2 flips and turns" in (out / "summary.md").read_text()
     monkeypatch.setattr("sys.argv", [*argv[:-2], "--sets", "q7"])
     with pytest.raises(SystemExit) as stopped:
         cli.main()

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from jpegplus.codecs.registry import CodecName
 from jpegplus.errors import InvalidOptionError
-from jpegplus.options import DEFAULT_MAX_PIXELS, PICTURE_JPEG_QUALITY
+from jpegplus.options import DEFAULT_MAX_PIXELS, PICTURE_JPEG_QUALITY, check_passes
 
 if TYPE_CHECKING:
     from jpegplus.io import LoadedImage
@@ -55,6 +55,7 @@ class Options:
     target_psnr: float | None = None
     saliency: bool = False
     strength: int | None = None
+    passes: int = 1  # decompress and enhance: network passes over flips and turns (jpegplus.ensemble)
     picture_format: PictureFormat = PictureFormat.PNG
     picture_quality: int = PICTURE_JPEG_QUALITY
     allow_half_size: bool = False
@@ -68,6 +69,7 @@ class Options:
         if self.target_size is not None and self.target_psnr is not None:  # refused before any file is read
             msg = "give --target-size or --target-psnr, not both"
             raise InvalidOptionError(msg)
+        check_passes(self.passes)
 
 
 @dataclass(frozen=True)
@@ -112,11 +114,13 @@ def transform(data: bytes, options: Options) -> Product:
             )
         return Product(packed, facts.width * facts.height, facts.mode)
     if operation is Operation.DECOMPRESS:
-        restored = pipeline.decompress_image(data, device=options.device, max_pixels=options.max_pixels)
+        restored = pipeline.decompress_image(
+            data, device=options.device, max_pixels=options.max_pixels, passes=options.passes
+        )
         stored = payload.extract(data)
         return Product(encode_picture(restored, options), _pixels(restored), stored.mode if stored else "")
     enhanced = pipeline.enhance_image(
-        data, strength=options.strength, device=options.device, max_pixels=options.max_pixels
+        data, strength=options.strength, device=options.device, max_pixels=options.max_pixels, passes=options.passes
     )
     return Product(
         encode_picture(enhanced, options), _pixels(enhanced), "enhance" if data[:3] == JPEG_START else "blind"

@@ -46,8 +46,9 @@ def _as(reference: np.ndarray, image: np.ndarray) -> np.ndarray:
     return np.asarray(Image.fromarray(image).convert("L" if reference.ndim == 2 else "RGB"))
 
 
-def bench_set(folder: Path) -> SetResult:
-    """Enhance every input of one set folder and compare with its reference."""
+def bench_set(folder: Path, passes: int = 1) -> SetResult:
+    """Enhance every input of one set folder (with ``passes``, :func:`jpegplus.enhance`'s) and compare with its
+    reference."""
     gains, plains, outs, times = {}, [], [], []
     for reference_path in sorted(folder.glob(f"*{REFERENCE_SUFFIX}")):
         stem = reference_path.name[: -len(REFERENCE_SUFFIX)]
@@ -55,7 +56,7 @@ def bench_set(folder: Path) -> SetResult:
         reference = _pixels(reference_path)
         plain = _as(reference, _pixels(source))
         start = time.perf_counter()
-        enhanced = _as(reference, pipeline.enhance(source))
+        enhanced = _as(reference, pipeline.enhance(source, passes=passes))
         times.append((time.perf_counter() - start) * 1000)
         plains.append(metrics.psnr(reference, plain))
         outs.append(metrics.psnr(reference, enhanced))
@@ -73,22 +74,25 @@ def bench_set(folder: Path) -> SetResult:
     )
 
 
-def bench_photos(photos: Path, out: Path, names: list[str] | None = None, keep: Path | None = None) -> list[SetResult]:
+def bench_photos(
+    photos: Path, out: Path, names: list[str] | None = None, keep: Path | None = None, *, passes: int = 1
+) -> list[SetResult]:
     """Make the sets (all, or ``names``) from the clean PNG photos of ``photos`` (into ``keep``, else a
-    temporary folder) and measure them: results.json and summary.md in ``out``."""
+    temporary folder) and measure them with ``passes``: results.json and summary.md in ``out``."""
     if keep is not None:
         make_sets(photos, keep, names)
-        return run_enhance_bench(keep, out, names)
+        return run_enhance_bench(keep, out, names, passes=passes)
     with tempfile.TemporaryDirectory(prefix="jpegplus-enhance-sets-") as folder:
         make_sets(photos, Path(folder), names)
-        return run_enhance_bench(Path(folder), out, names)
+        return run_enhance_bench(Path(folder), out, names, passes=passes)
 
 
-def run_enhance_bench(sets_dir: Path, out: Path, names: list[str] | None = None) -> list[SetResult]:
-    """Every set folder of ``sets_dir`` (or ``names``); writes results.json and summary.md into ``out``."""
+def run_enhance_bench(sets_dir: Path, out: Path, names: list[str] | None = None, *, passes: int = 1) -> list[SetResult]:
+    """Every set folder of ``sets_dir`` (or ``names``) with ``passes``; writes results.json and summary.md into
+    ``out``."""
     folders = [sets_dir / n for n in names] if names else sorted(p for p in sets_dir.iterdir() if p.is_dir())
     pipeline.enhance(np.zeros((64, 64, 3), np.uint8), strength=50)  # load and compile once, outside the timings
-    results = [bench_set(folder) for folder in folders]
+    results = [bench_set(folder, passes) for folder in folders]
     model = load_model(select_enhance().name)
     light = stand_in(model.spec)
     facts: dict[str, object] = {
@@ -97,6 +101,7 @@ def run_enhance_bench(sets_dir: Path, out: Path, names: list[str] | None = None)
         "light": None
         if light is None
         else {"model": light.model_id, "parameters": _parameters(light), "lowest_quality": light.lowest_quality},
+        "passes": passes,
         "bf16": cpu_has_bf16(),
         "machine": machine(),
         "sets": [asdict(r) for r in results],
@@ -120,8 +125,9 @@ def markdown(results: list[SetResult], facts: dict[str, Any]) -> str:
             f", and from quality {light['lowest_quality']} of libjpeg's standard tables `{light['model']}`"
             f" ({light['parameters']:,} parameters)"
         )
+    averaged = f", averaged over {facts['passes']} flips and turns" if facts.get("passes", 1) > 1 else ""
     lines = [
-        f"enhance with {models}; PSNR against the references (RGB; gray sets on their one plane)",
+        f"enhance with {models}{averaged}; PSNR against the references (RGB; gray sets on their one plane)",
         "",
         "| set | images | plain dB | enhanced dB | mean gain | worst gain (image) | median ms |",
         "|---|---|---|---|---|---|---|",
