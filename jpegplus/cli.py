@@ -361,6 +361,9 @@ def bench(
         Optional[Tunes],
         typer.Option(parser=parse_tunes, metavar="NAMES", help="auto's curves: psnr, ms-ssim (default: psnr)"),
     ] = None,
+    passes: Annotated[
+        int, typer.Option(help="also decode every network curve with 2, 4 or 8 passes (curves named -passesN)")
+    ] = 1,
 ) -> None:
     """Rate-distortion and speed benchmark with BD-rates, plots and an HTML report."""
     from jpegplus.bench.main import run_bench
@@ -377,6 +380,7 @@ def bench(
             peers=peers or (),
             plain_view=plain_view,
             tunes=tunes or DEFAULT_TUNES,
+            passes=passes,
         )
         for line in run_bench(config, out, readme):
             print(line)

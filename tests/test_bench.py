@@ -173,6 +173,22 @@ def test_auto_gets_a_curve_per_tune(tmp_path: Path) -> None:
         parse_tunes(" , ")
 
 
+def test_passes_add_a_curve_for_every_network_decode(tmp_path: Path) -> None:
+    folder = tmp_path / "set"
+    folder.mkdir()
+    Image.fromarray(data.astronaut()[100:276, 150:326]).save(folder / "a.png")
+    run_bench(BenchConfig(folder, (CodecName.JPEG,), (Mode.FULL,), True, (20,), passes=2), tmp_path / "out")
+    results = json.loads((tmp_path / "out" / "results.json").read_text())
+    assert set(results["curves"]) == {
+        "plain-jpeg", "jpeg+enhance", "jpeg+enhance-passes2", "jpegplus-jpeg-full", "jpegplus-jpeg-full-passes2"
+    }  # fmt: skip
+    for curve in ("jpeg+enhance", "jpegplus-jpeg-full"):  # the same files, decoded better
+        once, twice = (_points(results, name)[("a.png", 20)] for name in (curve, f"{curve}-passes2"))
+        assert twice["bytes"] == once["bytes"] and twice["psnr"] > once["psnr"]
+    with pytest.raises(InvalidOptionError, match="passes must be one of"):
+        BenchConfig(folder, passes=3)
+
+
 @pytest.fixture(scope="module")
 def peers_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     folder = tmp_path_factory.mktemp("peerset")

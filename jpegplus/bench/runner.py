@@ -24,6 +24,7 @@ from jpegplus.bench.peers import Peer, encode_peer
 from jpegplus.codecs import Codec, CodecName, get_codec
 from jpegplus.errors import InvalidInputError, InvalidOptionError
 from jpegplus.modes import Mode, Tune
+from jpegplus.options import check_passes
 from jpegplus.runtime import cpu_has_bf16, select_runtime, simd_flags
 from jpegplus.weights import read_manifest
 
@@ -67,8 +68,10 @@ class BenchConfig:
     peers: tuple[Peer, ...] = ()
     plain_view: bool = False
     tunes: tuple[Tune, ...] = DEFAULT_TUNES  # auto's curves, one per metric it is tuned for
+    passes: int = 1  # > 1: every network curve again, decoded with that many passes (jpegplus.ensemble)
 
     def __post_init__(self) -> None:
+        check_passes(self.passes)
         for peer in self.peers:
             if peer.codec not in self.codecs:
                 msg = f"--peers are {peer.codec.name} encoders: add {peer.codec.value} to --codecs"
@@ -124,9 +127,10 @@ def bench_image(path: Path, config: BenchConfig, keep: dict[str, dict[int, np.nd
         decoded, dec = _timed(codec.decode, data)
         add(curve, codec.name, quality, data, _as_reference(reference, decoded), enc, dec)
         if config.enhance and codec.enhanceable:
-            enhanced, dec = _timed(pipeline.enhance, data)
-            add(f"{curve.removeprefix('plain-')}+enhance", codec.name, quality, data,
-                _as_reference(reference, enhanced), enc, dec)  # fmt: skip
+            for passes, suffix in _pass_curves(config):
+                enhanced, dec = _timed(pipeline.enhance, data, passes=passes)
+                add(f"{curve.removeprefix('plain-')}+enhance{suffix}", codec.name, quality, data,
+                    _as_reference(reference, enhanced), enc, dec)  # fmt: skip
 
     for codec_name in config.codecs:
         codec = get_codec(codec_name)
@@ -142,14 +146,20 @@ def bench_image(path: Path, config: BenchConfig, keep: dict[str, dict[int, np.nd
                     pipeline.compress, reference, codec=name, quality=quality, mode=mode.value, allow_half_size=True,
                     tune=tune.value,
                 )  # fmt: skip
-                restored, dec = _timed(pipeline.decompress, packed)
                 label = mode.value if tune is Tune.PSNR else f"{mode.value}-{tune.value}"
-                add(f"jpegplus-{name}-{label}", name, quality, packed, restored, enc, dec)
+                for passes, suffix in _pass_curves(config):
+                    restored, dec = _timed(pipeline.decompress, packed, passes=passes)
+                    add(f"jpegplus-{name}-{label}{suffix}", name, quality, packed, restored, enc, dec)
                 if config.plain_view:
                     plain, dec = _timed(codec.decode, packed)
                     add(f"jpegplus-{name}-{label}{PLAIN_VIEW}", name, quality, packed,
                         _as_reference(reference, plain), enc, dec)  # fmt: skip
     return records
+
+
+def _pass_curves(config: BenchConfig) -> list[tuple[int, str]]:
+    """(passes, curve name suffix) of each network decode: one pass, and ``config.passes`` when more."""
+    return [(1, "")] + ([(config.passes, f"-passes{config.passes}")] if config.passes > 1 else [])
 
 
 def _mode_curves(config: BenchConfig) -> list[tuple[Mode, Tune]]:
