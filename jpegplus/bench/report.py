@@ -52,7 +52,8 @@ def crops(
 ) -> list[tuple[str, str]]:
     """Centre crops of the showcase image ``path``: the original and each curve near ``CROP_BPP``; (caption, file).
 
-    The files are named ``example_crop_*.png`` and committed beside the report.
+    The files are named ``example_crop_*.png`` and stay beside the report on the machine that ran it: as parts of
+    evaluation photos they are not committed (``.gitignore``).
     """
     with Image.open(path) as picture:
         shown = [("original", "example_crop_original.png", np.asarray(picture.convert("RGB")))]
