@@ -273,9 +273,11 @@ def test_enhance_removes_artifacts(photo: np.ndarray) -> None:
 @pytest.mark.parametrize(
     ("quality", "options", "network"),
     [
-        (50, {}, "jpeg-enhance-light"),  # 4:2:0
-        (50, {"subsampling": "4:2:2"}, "jpeg-enhance-light"),
+        (80, {}, "jpeg-enhance-light"),  # 4:2:0
+        (80, {"subsampling": "4:2:2"}, "jpeg-enhance-light"),
+        (50, {}, "jpeg-enhance"),  # below the slim stand-in's quality (75)
         (50, {"subsampling": "4:4:4"}, "jpeg-artifacts-light"),
+        (40, {"subsampling": "4:4:4"}, "jpeg-artifacts-light"),  # from the artifact pair's (30)
         (15, {"subsampling": "4:4:4"}, "jpeg-enhance"),
         (15, {}, "jpeg-enhance"),
         (50, {"qtables": [t.astype(int).tolist() for t in restoration_tables(50)]}, "jpeg-enhance"),  # own tables
