@@ -217,11 +217,19 @@ def train(
     threads: Annotated[int, typer.Option(min=1)] = 2,
     from_weights: Annotated[bool, typer.Option(help="start a new run from the installed weights")] = False,
     architecture: Annotated[
-        str, typer.Option(help="artifact model: LeanRestoreNet (shipped), RestoreNet or RecCNN (the paper's)")
+        str,
+        typer.Option(
+            help="artifact model: LeanRestoreNet (shipped), SlimRestoreNet, DeepRestoreNet, RestoreNet or RecCNN "
+            "(the paper's)"
+        ),
     ] = "LeanRestoreNet",
     down_architecture: Annotated[
         str, typer.Option(help="half-resolution model: LeanRestoreNet (shipped), RestoreNet or RecCNN (the paper's)")
     ] = "LeanRestoreNet",
+    train_new_over: Annotated[
+        Optional[str],
+        typer.Option(help="train only what --architecture adds to this smaller one (a grown network's new pairs)"),
+    ] = None,
     patch: Annotated[int, typer.Option(min=32, help="training patch side in pixels")] = 128,
     learning_rate: Annotated[float, typer.Option(help="peak learning rate of each stage")] = 3e-4,
     artifact_crops: Annotated[int, typer.Option(min=1, help="crops per codec encode of a photo")] = 5,
@@ -265,6 +273,7 @@ def train(
             artifact_encodes=artifact_encodes,
             artifact_architecture=architecture,
             down_architecture=down_architecture,
+            frozen_architecture=train_new_over,
             codec=codec,
             seed=seed,
             artifact_qualities=parse_qualities(artifact_qualities),

@@ -260,6 +260,7 @@ def test_export_command_writes_the_kinds_and_what_was_measured(tmp_path: Path) -
         ("--codec", "gif", "unknown codec 'gif'"),
         ("--architecture", "Big", "unknown architecture 'Big'"),
         ("--down-architecture", "Big", "unknown architecture 'Big'"),
+        ("--train-new-over", "Big", "unknown architecture 'Big'"),
         ("--loss", "l3", "unknown loss 'l3'"),
         ("--artifact-qualities", "60-5", "bad quality range '60-5'"),
         ("--artifact-qualities", "high", "bad quality range 'high'"),
@@ -340,11 +341,45 @@ def test_per_level_pairs_start_from_the_network_with_the_later_pairs_removed() -
         RestoreNet(widths=(8, 16, 32), pairs=(2, 1, 0))
 
 
+def test_a_deeper_network_grows_from_a_shallower_one_computing_the_same() -> None:
+    torch.manual_seed(0)
+    shallow = RestoreNet(widths=(8, 16, 32), pairs=(2, 1), bottleneck_pairs=0)
+    deep = RestoreNet(widths=(8, 16, 32), pairs=(2, 3), bottleneck_pairs=1)
+    for parameter in shallow.parameters():
+        torch.nn.init.normal_(parameter, std=0.1)
+    assert not copy_weights(shallow, deep)  # growing is asked for, never assumed
+    assert copy_weights(shallow, deep, grow=True)
+    image, condition = torch.rand(1, 3, 32, 32), torch.tensor([[0.3, 0.2]])
+    with torch.no_grad():
+        assert torch.allclose(deep(image, condition), shallow(image, condition), atol=1e-6)
+    added = (deep.encoders[1][1], deep.encoders[1][2], deep.decoders[1][2], deep.bottleneck[0])
+    assert all(not pair.conv2.weight.any() and pair.conv1.weight.any() for pair in added)  # identity, yet trainable
+
+
+def test_a_grown_network_can_learn_only_its_new_pairs(tmp_path: Path) -> None:
+    from jpegplus.training.config import StageKind, TrainConfig
+    from jpegplus.training.loop import Trainer
+
+    plan = parse_plan("artifacts:1")
+    config = TrainConfig(
+        str(tmp_path), plan, artifact_architecture="DeepRestoreNet", frozen_architecture="LeanRestoreNet"
+    )
+    trainer = Trainer(config, tmp_path / "run")
+    optimizer = trainer._begin_stage(StageKind.ARTIFACTS)
+    learned = {id(parameter) for group in optimizer.param_groups for parameter in group["params"]}
+    names = {name for name, parameter in trainer.artifact_net.named_parameters() if id(parameter) in learned}
+    new_pairs = ("encoders.1.2.", "encoders.2.2.", "encoders.2.3.", "decoders.1.2.", "decoders.2.2.", "decoders.2.3.")
+    assert len(names) == 4 * len(new_pairs) and all(name.startswith(new_pairs) for name in names)
+    net = trainer.artifact_net
+    assert all(parameter.requires_grad == (name in names) for name, parameter in net.named_parameters())
+
+
 def test_copy_weights_refuses_a_network_that_does_not_fit() -> None:
     target = RestoreNet(widths=(8, 16), pairs=1)
     before = {key: value.clone() for key, value in target.state_dict().items()}
     assert not copy_weights(RecCNN(), target)
     assert not copy_weights(RECONSTRUCTORS["LeanRestoreNet"](widths=(8, 16), pairs=1), target)  # lacks the bottleneck
+    assert not copy_weights(RestoreNet(widths=(8, 16), pairs=1).head, target, grow=True)  # lacks more than pairs
     assert all(torch.equal(before[key], value) for key, value in target.state_dict().items())
 
 

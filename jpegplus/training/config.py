@@ -60,6 +60,8 @@ class TrainConfig:
     compact_qualities: tuple[int, int] = (10, 95)
     artifact_architecture: str = SHIPPED_ARCHITECTURE
     down_architecture: str = SHIPPED_ARCHITECTURE  # the half-resolution path's reconstruction network
+    # artifact stages train only the tensors this smaller architecture lacks (a grown network's new pairs)
+    frozen_architecture: str | None = None
     codec: str = "jpeg"  # the codec whose decodes the artifact model learns to repair
     legacy: bool = False  # JPEG pairs as people have them (re-compressed, shifted, resized, jpegli): enhance's model
     legacy_kinds: tuple[str, ...] = ()  # the kinds of legacy file drawn, in their shares (empty: every kind)
@@ -79,8 +81,8 @@ class TrainConfig:
     notes: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        for architecture in (self.artifact_architecture, self.down_architecture):
-            if architecture not in RECONSTRUCTORS:
+        for architecture in (self.artifact_architecture, self.down_architecture, self.frozen_architecture):
+            if architecture is not None and architecture not in RECONSTRUCTORS:
                 msg = f"unknown architecture {architecture!r}; known: {', '.join(sorted(RECONSTRUCTORS))}"
                 raise ValueError(msg)
         if self.codec not in list_codecs():

@@ -22,6 +22,7 @@ from jpegplus.codecs.jpeg.quantization import condition_from_quality
 from jpegplus.io import to_batch_tensor, to_image
 from jpegplus.metrics import tensor_psnr
 from jpegplus.models import RECONSTRUCTORS, ComCNN, upsample2x
+from jpegplus.models.folded import ResidualPair, zero_init
 from jpegplus.runtime import autocast, channels_last
 from jpegplus.training import data
 from jpegplus.training.config import Stage, StageKind, TrainConfig
@@ -76,16 +77,29 @@ def augment(rng: np.random.Generator, *arrays: np.ndarray) -> list[np.ndarray]:
     return out
 
 
-def copy_weights(source: torch.nn.Module, target: torch.nn.Module) -> bool:
+def copy_weights(source: torch.nn.Module, target: torch.nn.Module, *, grow: bool = False) -> bool:
     """Load ``source``'s weights into ``target`` if every tensor of ``target`` is in ``source`` with its shape.
 
     So a network starts from a trained one of its architecture or from a larger variant of it
-    (a lean RestoreNet from a RestoreNet: the missing bottleneck is left out). False when it does not fit.
+    (a lean RestoreNet from a RestoreNet: the missing bottleneck is left out). ``grow`` also lets
+    ``target`` have residual pairs that ``source`` lacks (a deeper network from a trained shallower
+    one): their last convolution is zeroed, so each starts as the identity and the grown network
+    computes what ``source`` does. False when it does not fit.
     """
     theirs, ours = source.state_dict(), target.state_dict()
-    if any(key not in theirs or theirs[key].shape != value.shape for key, value in ours.items()):
+    if any(key in theirs and theirs[key].shape != value.shape for key, value in ours.items()):
         return False
-    target.load_state_dict({key: theirs[key] for key in ours})
+    pairs = {name: pair for name, pair in target.named_modules() if isinstance(pair, ResidualPair)}
+    new_pairs = {
+        name: pair for name, pair in pairs.items() if not any(f"{name}.{key}" in theirs for key in pair.state_dict())
+    }
+    new_keys = {f"{name}.{key}" for name, pair in new_pairs.items() for key in pair.state_dict()}
+    missing = {key for key in ours if key not in theirs}
+    if missing and not (grow and missing <= new_keys):
+        return False
+    target.load_state_dict({key: theirs[key] for key in ours if key in theirs}, strict=False)
+    for pair in new_pairs.values():
+        zero_init(pair.conv2)
     return True
 
 
@@ -270,7 +284,12 @@ class Trainer:
         trained = self.runners[kind].network
         trained.requires_grad_(True)
         trained.train()
-        return torch.optim.Adam(trained.parameters(), lr=self.config.learning_rate)
+        if trained is self.artifact_net and self.config.frozen_architecture:
+            frozen = RECONSTRUCTORS[self.config.frozen_architecture]().state_dict()
+            for name, parameter in trained.named_parameters():
+                parameter.requires_grad_(name not in frozen)
+        learned = [parameter for parameter in trained.parameters() if parameter.requires_grad]
+        return torch.optim.Adam(learned, lr=self.config.learning_rate)
 
     def checkpoint(self) -> None:
         """Atomically save models, optimizer and progress."""
@@ -311,7 +330,10 @@ class Trainer:
         from jpegplus.weights import load_model, select
 
         artifacts = load_model(select(self.config.codec, Mode.FULL).name)
-        copy_weights(artifacts.reconstruct, self.artifact_net)
+        if not copy_weights(artifacts.reconstruct, self.artifact_net, grow=True):
+            spec = artifacts.spec
+            msg = f"{spec.model_id} ({spec.architecture}) does not fit {self.config.artifact_architecture}"
+            raise ValueError(msg)
         log.info("starting from %s", artifacts.spec.model_id)
         if self.config.trains_half_resolution:
             down = load_model("jpeg-downsample")
