@@ -364,7 +364,7 @@ def _enhancer(
     if subsampled:
         return lighter(own, condition)
     light = lighter(artifacts, condition)
-    return own if light == artifacts else light
+    return own if light.lightens is None else light
 
 
 def _restore_enhance(
