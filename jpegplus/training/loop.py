@@ -89,9 +89,10 @@ def copy_weights(source: torch.nn.Module, target: torch.nn.Module, *, grow: bool
     theirs, ours = source.state_dict(), target.state_dict()
     if any(key in theirs and theirs[key].shape != value.shape for key, value in ours.items()):
         return False
-    pairs = {name: pair for name, pair in target.named_modules() if isinstance(pair, ResidualPair)}
     new_pairs = {
-        name: pair for name, pair in pairs.items() if not any(f"{name}.{key}" in theirs for key in pair.state_dict())
+        name: pair
+        for name, pair in target.named_modules()
+        if isinstance(pair, ResidualPair) and not any(f"{name}.{key}" in theirs for key in pair.state_dict())
     }
     new_keys = {f"{name}.{key}" for name, pair in new_pairs.items() for key in pair.state_dict()}
     missing = {key for key in ours if key not in theirs}
