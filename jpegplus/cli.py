@@ -232,6 +232,13 @@ def train(
     ] = None,
     patch: Annotated[int, typer.Option(min=32, help="training patch side in pixels")] = 128,
     learning_rate: Annotated[float, typer.Option(help="peak learning rate of each stage")] = 3e-4,
+    average_decay: Annotated[
+        Optional[float],
+        typer.Option(
+            help="keep an exponential moving average of the weights with this decay (e.g. 0.999): "
+            "validated and exported in place of the raw weights"
+        ),
+    ] = None,
     artifact_crops: Annotated[int, typer.Option(min=1, help="crops per codec encode of a photo")] = 5,
     artifact_encodes: Annotated[int, typer.Option(min=1, help="random codec encodes per photo")] = 8,
     codec: Annotated[str, typer.Option(help="codec whose decodes the artifact model learns to repair")] = "jpeg",
@@ -269,6 +276,7 @@ def train(
             plan=parse_plan(plan),
             patch=patch,
             learning_rate=learning_rate,
+            average_decay=average_decay,
             artifact_crops=artifact_crops,
             artifact_encodes=artifact_encodes,
             artifact_architecture=architecture,

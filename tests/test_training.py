@@ -392,3 +392,37 @@ def test_plan_stages_are_typed_and_only_half_resolution_plans_prepare_clean_patc
     assert not TrainConfig(str(tmp_path), parse_plan("artifacts:1")).trains_half_resolution
     assert TrainConfig(str(tmp_path), parse_plan("artifacts:1,down-rec:1")).trains_half_resolution
     assert TrainConfig(str(tmp_path), []).artifact_architecture == "LeanRestoreNet"  # what ships
+
+
+def test_a_weight_average_is_what_validation_measures_export_writes_and_the_stage_ends_with(tmp_path: Path) -> None:
+    from jpegplus.training.config import StageKind, TrainConfig
+    from jpegplus.training.export import exported_weights
+    from jpegplus.training.loop import Trainer
+
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        TrainConfig(str(tmp_path), parse_plan("artifacts:1"), average_decay=1.0)
+    config = TrainConfig(str(tmp_path), parse_plan("artifacts:1"), average_decay=0.75)
+    trainer = Trainer(config, tmp_path / "run")
+    trainer.run_dir.mkdir()
+    trainer._begin_stage(StageKind.ARTIFACTS)
+    net, average = trainer.artifact_net, trainer.average
+    assert (
+        average is not None
+        and trainer.measured(net) is average.module
+        and trainer.measured(trainer.down_net) is not average.module
+    )
+    start = net.head.weight.detach().clone()
+    average.update_parameters(net)  # the first update takes the weights as they are
+    with torch.no_grad():
+        net.head.weight.add_(4.0)  # as if an optimizer step moved them
+    average.update_parameters(net)
+    assert torch.allclose(average.module.head.weight, start + 1.0)  # 0.75 · start + 0.25 · (start + 4)
+    trainer.checkpoint()
+    payload = torch.load(trainer.run_dir / "checkpoint.pt", weights_only=True)
+    assert torch.allclose(exported_weights(payload, "artifact_net")["head.weight"], start + 1.0)
+    assert torch.allclose(exported_weights(payload, "down_net")["head.weight"], trainer.down_net.head.weight)
+    resumed = Trainer(config, trainer.run_dir)
+    assert resumed.resume() and resumed.pending_average is not None
+    assert torch.allclose(resumed.pending_average["module.head.weight"], start + 1.0)
+    trainer._end_stage(net)
+    assert trainer.average is None and torch.allclose(net.head.weight, start + 1.0)

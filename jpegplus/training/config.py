@@ -54,6 +54,9 @@ class TrainConfig:
     final_learning_rate: float = 2e-6
     warmup_steps: int = 100
     gradient_clip: float = 0.5
+    # decay of an exponential moving average of the trained network's weights (torch's AveragedModel), which is
+    # then what validation measures and the checkpoint exports; None trains and exports the raw weights
+    average_decay: float | None = None
     artifact_qualities: tuple[int, int] = (5, 95)
     artifact_crops: int = 5  # crops per encode of each photo
     artifact_encodes: int = 8  # random codec encodes of each photo
@@ -97,6 +100,9 @@ class TrainConfig:
             raise ValueError(msg)
         if self.legacy_kinds and not self.legacy:
             msg = "legacy kinds choose among legacy pairs: add --legacy"
+            raise ValueError(msg)
+        if self.average_decay is not None and not 0 < self.average_decay < 1:
+            msg = f"the weight average's decay must lie between 0 and 1, not {self.average_decay}"
             raise ValueError(msg)
         if self.loss is Loss.MSE_MS_SSIM and self.patch <= MS_SSIM_MIN_SIDE:
             msg = f"the {self.loss.value} loss needs patches above {MS_SSIM_MIN_SIDE} pixels (5-scale MS-SSIM)"

@@ -70,7 +70,7 @@ def export(
         tensors = {
             prefix + key: value.to(torch.float16).contiguous()
             for prefix, entry in parts.items()
-            for key, value in payload[entry].items()
+            for key, value in exported_weights(payload, entry).items()
         }
         file, digest = _write_weights(out_dir, name, tensors, f"{name} {architecture}")
         light = kind.endswith(LIGHT_SUFFIX)
@@ -94,6 +94,16 @@ def export(
         written[name] = file
     write_atomic(manifest_path, (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode(), force=True)
     return written
+
+
+def exported_weights(payload: dict, entry: str) -> dict[str, torch.Tensor]:
+    """A checkpoint's weights of one network (``"artifact_net"``...): their running average while a stage
+    that averages them is under way, else the network's own."""
+    average = payload.get("average")
+    if average is None or average["network"] != entry:
+        return payload[entry]
+    state = average["state"]
+    return {key.removeprefix("module."): value for key, value in state.items() if key.startswith("module.")}
 
 
 def _write_weights(out_dir: Path, name: str, tensors: dict[str, torch.Tensor], description: str) -> tuple[str, str]:

@@ -17,6 +17,7 @@ import numpy as np
 import torch
 from PIL import Image
 from torch.nn import functional as F
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 from jpegplus.codecs.jpeg.quantization import condition_from_quality
 from jpegplus.io import to_batch_tensor, to_image
@@ -123,9 +124,13 @@ class Trainer:
         self.artifact_net = channels_last(RECONSTRUCTORS[config.artifact_architecture]())
         self.down_net = channels_last(RECONSTRUCTORS[config.down_architecture]())
         self.com_net = channels_last(ComCNN())
+        self.networks = {"artifact_net": self.artifact_net, "down_net": self.down_net, "com_net": self.com_net}
         self.state = Progress()
         self.optimizer: torch.optim.Optimizer | None = None
         self.pending_optimizer: dict | None = None  # a resumed run's optimizer state, loaded when its stage begins
+        self.average: AveragedModel | None = None  # the running average of the stage's network (average_decay)
+        self.average_of: torch.nn.Module | None = None  # the network it averages
+        self.pending_average: dict | None = None  # a resumed run's average, loaded when its stage begins
         self.compact_pairs: tuple[np.ndarray, np.ndarray] | None = None  # down-rec: the codec pass of the stage
         self.data: TrainingData | None = None
         self.reconstruction_loss = reconstruction_loss(config)
@@ -195,7 +200,7 @@ class Trainer:
         self.com_net.eval()
         for start in range(0, len(clean), INFERENCE_CHUNK):
             with torch.no_grad(), autocast(self.device):
-                compact = self.com_net(to_batch_tensor(clean[start : start + INFERENCE_CHUNK])).float()
+                compact = self.measured(self.com_net)(to_batch_tensor(clean[start : start + INFERENCE_CHUNK])).float()
             for pixels in (to_image(compact[index : index + 1], gray=False) for index in range(len(compact))):
                 buffer = io.BytesIO()
                 Image.fromarray(pixels).save(
@@ -247,6 +252,10 @@ class Trainer:
         return self.reconstruction_loss(out, target) + self.config.com_anchor_weight * anchor
 
     # ----- validation ---------------------------------------------------------------------------
+    def measured(self, net: torch.nn.Module) -> torch.nn.Module:
+        """What validation runs for ``net``: its running average while the stage averages it."""
+        return self.average.module if self.average is not None and self.average_of is net else net
+
     def _run_chunked(self, net: torch.nn.Module, inputs: torch.Tensor, conditions: np.ndarray) -> torch.Tensor:
         outs = []
         for start in range(0, len(inputs), INFERENCE_CHUNK):
@@ -260,7 +269,7 @@ class Trainer:
         """PSNR of the held-out decodes and of the artifact model's output."""
         pairs = self.prepared.artifacts_val
         degraded, reference = to_batch_tensor(pairs.degraded), to_batch_tensor(pairs.clean)
-        out = self._run_chunked(self.artifact_net, degraded, pairs.condition)
+        out = self._run_chunked(self.measured(self.artifact_net), degraded, pairs.condition)
         return {"psnr_in": tensor_psnr(degraded, reference), "psnr_out": tensor_psnr(out, reference)}
 
     @torch.no_grad()
@@ -269,12 +278,12 @@ class Trainer:
         clean_val = self._clean(self.prepared.clean_val)
         decoded, condition = self.compact_codec_pass(clean_val, seed=VALIDATION_CODEC_SEED)
         upsampled, reference = upsample2x(to_batch_tensor(decoded)), to_batch_tensor(clean_val)
-        out = self._run_chunked(self.down_net, upsampled, condition)
+        out = self._run_chunked(self.measured(self.down_net), upsampled, condition)
         return {"psnr_bicubic": tensor_psnr(upsampled, reference), "psnr_out": tensor_psnr(out, reference)}
 
     # ----- the run ------------------------------------------------------------------------------
     def _begin_stage(self, kind: StageKind) -> torch.optim.Optimizer:
-        for net in (self.artifact_net, self.down_net, self.com_net):
+        for net in self.networks.values():
             net.requires_grad_(False)
             net.eval()
         if kind.half_resolution and not self.state.down_initialised:
@@ -290,16 +299,26 @@ class Trainer:
             for name, parameter in trained.named_parameters():
                 parameter.requires_grad_(name not in frozen)
         learned = [parameter for parameter in trained.parameters() if parameter.requires_grad]
+        decay = self.config.average_decay
+        self.average = None if decay is None else AveragedModel(trained, multi_avg_fn=get_ema_multi_avg_fn(decay))
+        self.average_of = trained
         return torch.optim.Adam(learned, lr=self.config.learning_rate)
+
+    def _end_stage(self, trained: torch.nn.Module) -> None:
+        """The stage's result is its network's running average when it kept one."""
+        if self.average is not None:
+            trained.load_state_dict(self.average.module.state_dict())
+            self.average = None
 
     def checkpoint(self) -> None:
         """Atomically save models, optimizer and progress."""
         payload = {
             "state": asdict(self.state),
-            "artifact_net": self.artifact_net.state_dict(),
-            "down_net": self.down_net.state_dict(),
-            "com_net": self.com_net.state_dict(),
+            **{name: net.state_dict() for name, net in self.networks.items()},
             "optimizer": self.optimizer.state_dict() if self.optimizer else None,
+            "average": None
+            if self.average is None
+            else {"network": self._name(self.average_of), "state": self.average.state_dict()},
             "architectures": {
                 "artifact_net": self.config.artifact_architecture,
                 "down_net": self.config.down_architecture,
@@ -318,11 +337,14 @@ class Trainer:
             return False
         payload = torch.load(path, weights_only=True, map_location="cpu")
         self.state = Progress(**payload["state"])
-        self.artifact_net.load_state_dict(payload["artifact_net"])
-        self.down_net.load_state_dict(payload["down_net"])
-        self.com_net.load_state_dict(payload["com_net"])
+        for name, net in self.networks.items():
+            net.load_state_dict(payload[name])
         self.pending_optimizer = payload["optimizer"]
+        self.pending_average = (payload.get("average") or {}).get("state")
         return True
+
+    def _name(self, net: torch.nn.Module | None) -> str:
+        return next(name for name, candidate in self.networks.items() if candidate is net)
 
     def start_from_weights(self) -> None:
         """Initialise a fresh run from the installed weights: the codec's artifact model and, for plans
@@ -364,7 +386,11 @@ class Trainer:
             if self.pending_optimizer is not None:
                 optimizer.load_state_dict(self.pending_optimizer)
                 self.pending_optimizer = None
+            if self.pending_average is not None and self.average is not None:
+                self.average.load_state_dict(self.pending_average)
+            self.pending_average = None
             self._run_stage(stage, optimizer)
+            self._end_stage(self.runners[stage.kind].network)
             log.info("stage %d (%s) done: %s", self.state.stage, stage.kind.value, self.runners[stage.kind].validate())
             self.state = Progress(stage=self.state.stage + 1, down_initialised=self.state.down_initialised)
             self.checkpoint()
@@ -388,6 +414,8 @@ class Trainer:
             loss.backward()
             torch.nn.utils.clip_grad_norm_(runner.network.parameters(), self.config.gradient_clip)
             optimizer.step()
+            if self.average is not None:
+                self.average.update_parameters(runner.network)
             losses.append(loss.item())
             self.state.step += 1
             cpu = time.process_time()
