@@ -10,6 +10,8 @@
   orientation baked in first; ``strip`` leaves out EXIF (GPS with it) and XMP but keeps ICC. What a JPEG's
   file holds after its picture (:mod:`jpegplus.codecs.jpeg.appended`: an MPO's further pictures, a motion
   photo's video) travels into JPEG outputs only, with a warning elsewhere.
+- **IPTC**: a JPEG's APP13 segment in a JPEG, the same Photoshop IRB in a PNG's ``Raw profile type iptc`` text
+  (:mod:`jpegplus.codecs.iptc`) and a TIFF's Photoshop tag; other formats leave it out with a warning.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from jpegplus.codecs.exif import (
     with_sizes_swapped,
     with_thumbnail,
 )
+from jpegplus.codecs.iptc import RAW_IPTC_KEY, is_iptc_segment, profile_irb, profile_segment, profile_text
 from jpegplus.codecs.jp2meta import write_metadata
 from jpegplus.codecs.jpeg.appended import Appended
 from jpegplus.codecs.jpeg.codec import segment_payload
@@ -51,6 +54,7 @@ THUMBNAIL_MAX_PIXELS = 1 << 20  # EXIF thumbnails are about 160x120; a larger cl
 XMP_PIXEL_SIZE = re.compile(rb'(exif:Pixel([XY])Dimension(?:="|>))([0-9]+)')
 PNG_XMP_KEY = "XML:com.adobe.xmp"  # the iTXt chunk PNG keeps XMP in
 XMP_TAG = 700  # TIFF's XMP tag
+PHOTOSHOP_TAG = 34377  # TIFF's tag of Photoshop's image resource blocks (where a TIFF keeps IPTC)
 APP_MARKERS = {f"APP{n}": 0xE0 + n for n in range(16)}  # Pillow's names of a JPEG's APPn segments
 CARRIED_SEGMENTS = {  # name: (APPn segment, how its body opens)
     "IPTC (Photoshop APP13)": ("APP13", b"Photoshop 3.0\0"),
@@ -278,12 +282,28 @@ def fit(loaded: LoadedImage, carrier: Carrier, *, strip: bool = False) -> Loaded
     if strip or not exif_fits:
         turned = replace(turned, exif=None)
     xmp = None if strip else within_limit(turned.xmp, carrier.xmp_limit, "XMP")
-    text = None if strip else carried_text(turned.text, carrier.text_keys)
-    segments = None if strip else carried_segments(turned.segments, carrier.holds_jpeg_segments)
+    text, segments = (None, None) if strip else iptc_in_place(turned.text, turned.segments, carrier)
+    text = carried_text(text, carrier.text_keys)
+    segments = carried_segments(segments, carrier.holds_jpeg_segments)
     appended = _carried_appended(loaded, turned, carrier.holds_jpeg_segments, strip=strip)
     channels = 1 if turned.pixels.ndim == 2 and carrier.carries_gray else 3
     icc = _matching_icc(turned.icc, channels)
     return replace(turned, xmp=xmp, text=text, segments=segments, appended=appended, icc=icc)
+
+
+def iptc_in_place(
+    text: dict[str, str] | None, segments: tuple[bytes, ...] | None, carrier: Carrier
+) -> tuple[dict[str, str] | None, tuple[bytes, ...] | None]:
+    """``text`` and ``segments`` with IPTC where ``carrier``'s format keeps it: a PNG's raw-profile text field
+    becomes an APP13 segment in a JPEG, a JPEG's APP13 segments that text field in a format holding any text."""
+    raw = (text or {}).get(RAW_IPTC_KEY)
+    if carrier.holds_jpeg_segments and raw and (segment := profile_segment(raw)):
+        rest = {key: value for key, value in (text or {}).items() if key != RAW_IPTC_KEY}
+        return rest or None, (*(segments or ()), segment)
+    if carrier.text_keys is None and segments and (profile := profile_text(segments)):
+        others = tuple(segment for segment in segments if not is_iptc_segment(segment))
+        return {**(text or {}), RAW_IPTC_KEY: profile}, others or None
+    return text, segments
 
 
 def _carried_appended(loaded: LoadedImage, turned: LoadedImage, held: bool, *, strip: bool) -> Appended | None:
@@ -321,7 +341,11 @@ def save_options(loaded: LoadedImage, pillow_format: str) -> dict[str, Any]:
     ``pillow_format`` (WebP and AVIF have no density of their own: EXIF's resolution is theirs; only PNG holds
     any text field, JPEG a comment)."""
     exif, icc, xmp, dpi = loaded.exif, loaded.icc, loaded.xmp, loaded.dpi
-    text = carried_text(loaded.text, FORMAT_TEXT_KEYS.get(pillow_format, frozenset())) or {}
+    text = loaded.text or {}
+    iptc = profile_irb(text[RAW_IPTC_KEY]) if pillow_format == "TIFF" and RAW_IPTC_KEY in text else None
+    if iptc:
+        text = {key: value for key, value in text.items() if key != RAW_IPTC_KEY}
+    text = carried_text(text, FORMAT_TEXT_KEYS.get(pillow_format, frozenset())) or {}
     if pillow_format in ("JPEG", "WEBP", "AVIF"):
         options: dict[str, Any] = {
             "exif": for_pillow_writer(exif, pillow_format),
@@ -335,12 +359,14 @@ def save_options(loaded: LoadedImage, pillow_format: str) -> dict[str, Any]:
         if xmp:
             chunks.add_itxt(PNG_XMP_KEY, xmp.decode("utf-8", "replace"))
         for key, value in text.items():
-            chunks.add_text(key, value)  # tEXt where Latin-1 holds it, else iTXt
+            chunks.add_text(key, value, zip=key == RAW_IPTC_KEY)  # tEXt (zTXt) where Latin-1 holds it, else iTXt
         options = {"exif": exif, "icc_profile": icc, "pnginfo": chunks, "dpi": dpi}
     elif pillow_format == "TIFF":  # Pillow's TIFF writer ignores ``exif`` beside ``tiffinfo``: XMP joins the tags
         tags = (exif_tags(exif) if exif else None) or Image.Exif()
         if xmp:
             tags[XMP_TAG] = xmp
+        if iptc:
+            tags[PHOTOSHOP_TAG] = iptc
         options = {"exif": tags, "icc_profile": icc, "dpi": dpi}
     else:
         if exif or icc or xmp:

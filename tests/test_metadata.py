@@ -16,6 +16,7 @@ import jpegplus
 from conftest import jpeg_bytes
 from jpegplus import metadata
 from jpegplus.codecs import exif, get_codec
+from jpegplus.codecs.iptc import RAW_IPTC_KEY, profile_segment
 from jpegplus.codecs.jp2meta import read_metadata
 from jpegplus.io import LoadedImage, encode_picture, load_image
 from jpegplus.pipeline import decompress_image, enhance_image
@@ -275,7 +276,7 @@ def app_segment(marker: int, body: bytes) -> bytes:
     return struct.pack(">BBH", 0xFF, marker, len(body) + 2) + body
 
 
-IPTC_SEGMENT = app_segment(0xED, b"Photoshop 3.0\x008BIM\x04\x04\0\0\0\0\0\x0c\x1c\x02\x5a\0\x05Paris\0")
+IPTC_SEGMENT = app_segment(0xED, b"Photoshop 3.0\x008BIM\x04\x04\0\0\0\0\0\x0a\x1c\x02\x5a\0\x05Paris")  # City
 EXTENDED_XMP_SEGMENT = app_segment(0xE1, b"http://ns.adobe.com/xmp/extension/\0" + b"0" * 32 + b"<x:xmpmeta>")
 
 
@@ -295,6 +296,48 @@ def test_iptc_and_extended_xmp_travel_whole_into_jpeg_and_are_left_out_with_a_wa
         jpegplus.compress(source, codec="webp", quality=quality)
     assert "IPTC (Photoshop APP13) and extended XMP: left out" in caplog.text
     assert IPTC_SEGMENT not in jpegplus.compress(source, codec="jpeg", quality=quality, strip=True)
+
+
+def iptc_jpeg(photo: np.ndarray) -> bytes:
+    plain = jpeg_bytes(photo, 80)
+    return plain[:2] + IPTC_SEGMENT + plain[2:]
+
+
+def test_iptc_travels_into_png_as_its_raw_profile_text_and_back_into_a_jpeg_whole(
+    photo: np.ndarray, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING):
+        png = encode_picture(enhance_image(iptc_jpeg(photo)), ".png")
+    profile = Image.open(io.BytesIO(png)).text[RAW_IPTC_KEY]
+    assert profile.split("\n")[1:3] == ["IPTC profile", f"{len(IPTC_SEGMENT) - 18:8d}"] and not caplog.records
+    compressed = jpegplus.compress(png, codec="jpeg", quality=40)
+    assert IPTC_SEGMENT in compressed and RAW_IPTC_KEY not in Image.open(io.BytesIO(compressed)).info
+    assert IPTC_SEGMENT in encode_picture(load_image(png), ".jpg")
+    path = tmp_path / "enhanced.png"
+    path.write_bytes(png)
+    if shutil.which("exiftool"):  # the convention is ExifTool's own: it reads the city back
+        city = subprocess.run(["exiftool", "-s3", "-IPTC:City", str(path)], capture_output=True, text=True)
+        assert city.stdout.strip() == "Paris"
+
+
+def test_iptc_travels_into_tiff_as_its_photoshop_tag(photo: np.ndarray) -> None:
+    tiff = Image.open(io.BytesIO(encode_picture(enhance_image(iptc_jpeg(photo)), ".tif")))
+    assert bytes(tiff.tag_v2[metadata.PHOTOSHOP_TAG]) == IPTC_SEGMENT[4 + len(b"Photoshop 3.0\0") :]
+
+
+def test_a_png_profile_of_bare_iptc_records_becomes_a_photoshop_segment_and_a_broken_one_stays_text(
+    photo: np.ndarray, caplog: pytest.LogCaptureFixture
+) -> None:
+    records = b"\x1c\x02\x5a\x00\x05Paris"
+    assert profile_segment(f"\niptc\n{len(records):8d}\n{records.hex()}\n") == IPTC_SEGMENT
+    assert profile_segment("\niptc\n      99\n1c02\n") is None  # its length is not the data's
+    chunks = PngImagePlugin.PngInfo()
+    chunks.add_text(RAW_IPTC_KEY, "not hex")
+    buffer = io.BytesIO()
+    Image.fromarray(photo).save(buffer, "PNG", pnginfo=chunks)
+    with caplog.at_level(logging.WARNING):
+        compressed = jpegplus.compress(buffer.getvalue(), codec="jpeg", quality=40)
+    assert b"Photoshop 3.0" not in compressed and f"{RAW_IPTC_KEY} left out" in caplog.text
 
 
 DUCKY_SEGMENT = app_segment(0xEC, b"Ducky\x00\x01\x00\x04\x00\x00\x00\x50\x00\x00")
