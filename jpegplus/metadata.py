@@ -11,7 +11,7 @@
   file holds after its picture (:mod:`jpegplus.codecs.jpeg.appended`: an MPO's further pictures, a motion
   photo's video) travels into JPEG outputs only, with a warning elsewhere.
 - **IPTC**: a JPEG's APP13 segment in a JPEG, the same Photoshop IRB in a PNG's ``Raw profile type iptc`` text
-  (:mod:`jpegplus.codecs.iptc`) and a TIFF's Photoshop tag; other formats leave it out with a warning.
+  (:mod:`jpegplus.codecs.raw_profiles`) and a TIFF's Photoshop tag; other formats leave it out with a warning.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ import numpy as np
 from PIL import Image, JpegImagePlugin, PngImagePlugin
 
 from jpegplus.codecs.exif import (
+    EXIF_PREFIX,
     ORIENTATION,
     exif_tags,
     for_pillow_writer,
@@ -36,12 +37,20 @@ from jpegplus.codecs.exif import (
     with_sizes_swapped,
     with_thumbnail,
 )
-from jpegplus.codecs.iptc import RAW_IPTC_KEY, is_iptc_segment, profile_irb, profile_segment, profile_text
 from jpegplus.codecs.jp2meta import write_metadata
 from jpegplus.codecs.jpeg.appended import Appended
 from jpegplus.codecs.jpeg.codec import segment_payload
 from jpegplus.codecs.jpeg.markers import SEGMENT_BODY_LIMIT
 from jpegplus.codecs.pillow_codec import COMMENT, open_image, within_limit
+from jpegplus.codecs.raw_profiles import (
+    RAW_IPTC_KEY,
+    RAW_PROFILE_KEYS,
+    iptc_irb,
+    iptc_profile,
+    iptc_segment,
+    is_iptc_segment,
+    profile_data,
+)
 from jpegplus.errors import InvalidInputError
 
 if TYPE_CHECKING:
@@ -114,9 +123,9 @@ PLAIN_FILE = FileFormat()
 def read_exif(picture: Image.Image) -> bytes | None:
     """The EXIF of a decoded file, or ``None``. A TIFF's is its own tags but those of its layout (read once its
     pixels are loaded, when Pillow has applied and dropped its orientation)."""
-    raw = picture.info.get("exif")
+    raw = picture.info.get("exif") or _raw_profile(picture, "exif")
     if raw:
-        return usable_exif(bytes(raw))
+        return usable_exif(raw if raw.startswith(EXIF_PREFIX) else EXIF_PREFIX + raw)
     return _tiff_exif(picture) if picture.format == "TIFF" else None
 
 
@@ -132,17 +141,26 @@ def _tiff_exif(picture: Image.Image) -> bytes | None:
 
 def read_xmp(picture: Image.Image) -> bytes | None:
     """The XMP packet of a decoded file, or ``None``."""
-    xmp = picture.info.get("xmp")
+    xmp = picture.info.get("xmp") or _raw_profile(picture, "xmp")
     if not xmp:
         return None
     return xmp.encode("utf-8") if isinstance(xmp, str) else bytes(xmp)
 
 
+def _raw_profile(picture: Image.Image, kind: str) -> bytes | None:
+    """A PNG's ImageMagick raw profile of ``kind`` (exif, xmp) where the PNG has no field of its own for it."""
+    if picture.format != "PNG" or picture.info.get(kind):
+        return None
+    text = getattr(picture, "text", {}).get(RAW_PROFILE_KEYS[kind])
+    return profile_data(str(text)) if text else None
+
+
 def read_text(picture: Image.Image) -> dict[str, str] | None:
-    """A decoded file's text fields: a PNG's text chunks (XMP aside, which :func:`read_xmp` reads) or the
-    comment of a JPEG or GIF as ``Comment``; ``None`` without any."""
+    """A decoded file's text fields: a PNG's text chunks (XMP aside, which :func:`read_xmp` reads, and the raw
+    profiles read as EXIF and XMP) or the comment of a JPEG or GIF as ``Comment``; ``None`` without any."""
     if picture.format == "PNG":
-        chunks = {key: str(value) for key, value in getattr(picture, "text", {}).items() if key != PNG_XMP_KEY}
+        read = {PNG_XMP_KEY} | {RAW_PROFILE_KEYS[kind] for kind in ("exif", "xmp") if _raw_profile(picture, kind)}
+        chunks = {key: str(value) for key, value in getattr(picture, "text", {}).items() if key not in read}
         return chunks or None
     comment = picture.info.get("comment")
     if not comment:
@@ -297,10 +315,10 @@ def iptc_in_place(
     """``text`` and ``segments`` with IPTC where ``carrier``'s format keeps it: a PNG's raw-profile text field
     becomes an APP13 segment in a JPEG, a JPEG's APP13 segments that text field in a format holding any text."""
     raw = (text or {}).get(RAW_IPTC_KEY)
-    if carrier.holds_jpeg_segments and raw and (segment := profile_segment(raw)):
+    if carrier.holds_jpeg_segments and raw and (segment := iptc_segment(raw)):
         rest = {key: value for key, value in (text or {}).items() if key != RAW_IPTC_KEY}
         return rest or None, (*(segments or ()), segment)
-    if carrier.text_keys is None and segments and (profile := profile_text(segments)):
+    if carrier.text_keys is None and segments and (profile := iptc_profile(segments)):
         others = tuple(segment for segment in segments if not is_iptc_segment(segment))
         return {**(text or {}), RAW_IPTC_KEY: profile}, others or None
     return text, segments
@@ -342,7 +360,7 @@ def save_options(loaded: LoadedImage, pillow_format: str) -> dict[str, Any]:
     any text field, JPEG a comment)."""
     exif, icc, xmp, dpi = loaded.exif, loaded.icc, loaded.xmp, loaded.dpi
     text = loaded.text or {}
-    iptc = profile_irb(text[RAW_IPTC_KEY]) if pillow_format == "TIFF" and RAW_IPTC_KEY in text else None
+    iptc = iptc_irb(text[RAW_IPTC_KEY]) if pillow_format == "TIFF" and RAW_IPTC_KEY in text else None
     if iptc:
         text = {key: value for key, value in text.items() if key != RAW_IPTC_KEY}
     text = carried_text(text, FORMAT_TEXT_KEYS.get(pillow_format, frozenset())) or {}

@@ -16,8 +16,8 @@ import jpegplus
 from conftest import jpeg_bytes
 from jpegplus import metadata
 from jpegplus.codecs import exif, get_codec
-from jpegplus.codecs.iptc import RAW_IPTC_KEY, profile_segment
 from jpegplus.codecs.jp2meta import read_metadata
+from jpegplus.codecs.raw_profiles import RAW_IPTC_KEY, iptc_segment
 from jpegplus.io import LoadedImage, encode_picture, load_image
 from jpegplus.pipeline import decompress_image, enhance_image
 
@@ -325,12 +325,43 @@ def test_iptc_travels_into_tiff_as_its_photoshop_tag(photo: np.ndarray) -> None:
     assert bytes(tiff.tag_v2[metadata.PHOTOSHOP_TAG]) == IPTC_SEGMENT[4 + len(b"Photoshop 3.0\0") :]
 
 
+def raw_profile(kind: str, data: bytes) -> str:
+    """ImageMagick's text of a raw profile: a name line, the byte count, hex lines."""
+    return f"\n{kind}\n{len(data):8d}\n{data.hex()}\n"
+
+
+def test_imagemagick_raw_exif_and_xmp_profiles_of_a_png_are_its_exif_and_xmp() -> None:
+    chunks = PngImagePlugin.PngInfo()
+    chunks.add_text("Raw profile type exif", raw_profile("exif", camera_exif(6)), zip=True)
+    chunks.add_text("Raw profile type xmp", raw_profile("xmp", b"<x:xmpmeta>title</x:xmpmeta>"), zip=True)
+    chunks.add_text("Title", "kept")
+    buffer = io.BytesIO()
+    Image.fromarray(sideways()).save(buffer, "PNG", pnginfo=chunks)
+    loaded = load_image(buffer.getvalue())
+    assert exif.exif_tags(loaded.exif)[0x010F] == "TestMake" and loaded.xmp == b"<x:xmpmeta>title</x:xmpmeta>"
+    assert loaded.text == {"Title": "kept"}  # the profiles are not also text, which would keep orientation 6
+    png = Image.open(io.BytesIO(encode_picture(loaded, ".png")))
+    assert is_upright(np.asarray(png)) and png.getexif()[0x0112] == 1 and "Raw profile type exif" not in png.info
+    jpeg = Image.open(io.BytesIO(encode_picture(loaded, ".jpg")))
+    assert jpeg.getexif()[0x0112] == 6 and is_upright(np.asarray(ImageOps.exif_transpose(jpeg)))
+
+
+def test_a_png_raw_exif_profile_beside_its_own_exif_stays_text() -> None:
+    chunks = PngImagePlugin.PngInfo()
+    chunks.add_text("Raw profile type exif", raw_profile("exif", camera_exif(3)))
+    buffer = io.BytesIO()
+    Image.fromarray(sideways()).save(buffer, "PNG", pnginfo=chunks, exif=camera_exif(1))
+    loaded = load_image(buffer.getvalue())  # Pillow's getexif, too, prefers the eXIf chunk
+    assert exif.exif_tags(loaded.exif)[0x0112] == 1 and loaded.text is not None
+    assert loaded.text["Raw profile type exif"] == raw_profile("exif", camera_exif(3))
+
+
 def test_a_png_profile_of_bare_iptc_records_becomes_a_photoshop_segment_and_a_broken_one_stays_text(
     photo: np.ndarray, caplog: pytest.LogCaptureFixture
 ) -> None:
     records = b"\x1c\x02\x5a\x00\x05Paris"
-    assert profile_segment(f"\niptc\n{len(records):8d}\n{records.hex()}\n") == IPTC_SEGMENT
-    assert profile_segment("\niptc\n      99\n1c02\n") is None  # its length is not the data's
+    assert iptc_segment(raw_profile("iptc", records)) == IPTC_SEGMENT
+    assert iptc_segment("\niptc\n      99\n1c02\n") is None  # its length is not the data's
     chunks = PngImagePlugin.PngInfo()
     chunks.add_text(RAW_IPTC_KEY, "not hex")
     buffer = io.BytesIO()

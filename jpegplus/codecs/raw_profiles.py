@@ -1,0 +1,68 @@
+"""ImageMagick's raw-profile text chunks in PNG: ``Raw profile type exif``, ``xmp`` and ``iptc``.
+
+PNG long had no place for EXIF or IPTC; ImageMagick (and ExifTool after it) keeps such metadata hex-encoded in
+text chunks of these keys, and ImageMagick 6 still writes EXIF there when it makes a PNG of a JPEG. jpegplus
+reads the EXIF and XMP ones where the PNG has no field of its own (as Pillow's ``getexif`` does), and keeps a
+JPEG's IPTC there: Photoshop's image resource blocks (IRB) of its APP13 segments, which ExifTool reads back
+and which return into an APP13 segment when that PNG becomes a JPEG.
+"""
+
+from __future__ import annotations
+
+import struct
+
+from jpegplus.codecs.jpeg.markers import SEGMENT_BODY_LIMIT
+
+RAW_PROFILE_KEYS = {kind: f"Raw profile type {kind}" for kind in ("exif", "xmp", "iptc")}
+RAW_IPTC_KEY = RAW_PROFILE_KEYS["iptc"]
+PHOTOSHOP = b"Photoshop 3.0\0"  # how an APP13 segment's body opens
+APP13 = 0xED
+IPTC_RESOURCE = 0x0404  # the IRB resource holding IPTC-IIM records
+IIM_TAG_MARKER = 0x1C  # how each IPTC-IIM record opens
+HEX_LINE = 72  # hex digits per line, as ImageMagick and ExifTool write them
+
+
+def profile_data(text: str) -> bytes | None:
+    """The bytes a raw-profile text holds (a name line, the byte count, hex lines); ``None`` when it is not one."""
+    lines = text.strip().split("\n")
+    try:
+        length = int(lines[1])
+        data = bytes.fromhex("".join(lines[2:]))
+    except (IndexError, ValueError):
+        return None
+    return data if data and length == len(data) else None
+
+
+def iptc_profile(segments: tuple[bytes, ...]) -> str | None:
+    """The raw-profile text of the IRB that ``segments``' APP13 segments (whole, marker included) hold; ``None``
+    without any."""
+    irb = b"".join(segment[4 + len(PHOTOSHOP) :] for segment in segments if is_iptc_segment(segment))
+    if not irb:
+        return None
+    digits = irb.hex()
+    lines = "\n".join(digits[start : start + HEX_LINE] for start in range(0, len(digits), HEX_LINE))
+    return f"\nIPTC profile\n{len(irb):8d}\n{lines}\n"
+
+
+def iptc_irb(text: str) -> bytes | None:
+    """The IRB a ``Raw profile type iptc`` text holds (IPTC-IIM records alone are put in one); ``None`` when the
+    text is not such a profile."""
+    data = profile_data(text)
+    if data and data[0] == IIM_TAG_MARKER:
+        padding = b"\0" * (len(data) % 2)
+        return b"8BIM" + struct.pack(">HHI", IPTC_RESOURCE, 0, len(data)) + data + padding
+    return data
+
+
+def iptc_segment(text: str) -> bytes | None:
+    """The APP13 segment holding a ``Raw profile type iptc`` text's IRB; ``None`` when the text is not such a
+    profile or the IRB is larger than one segment holds."""
+    irb = iptc_irb(text)
+    if irb is None or len(PHOTOSHOP + irb) > SEGMENT_BODY_LIMIT:
+        return None
+    return struct.pack(">BBH", 0xFF, APP13, len(PHOTOSHOP + irb) + 2) + PHOTOSHOP + irb
+
+
+def is_iptc_segment(segment: bytes) -> bool:
+    """Whether a whole JPEG segment is Photoshop's APP13."""
+    return segment[1] == APP13 and segment[4:].startswith(PHOTOSHOP)
