@@ -146,7 +146,7 @@ def from_picture(picture: Image.Image, data: bytes | None = None) -> LoadedImage
     dpi, text = metadata.read_dpi(picture), metadata.read_text(picture)
     appended = after_picture.read(data) if data is not None and format_name(picture) == "JPEG" else None
     metadata.note_left_out_segments(picture)
-    segments = metadata.read_segments(picture)
+    segments = metadata.read_segments(picture, data)
     return LoadedImage(check_pixels(colour), exif, icc, xmp, alpha, dpi, text, segments, appended)
 
 

@@ -20,6 +20,7 @@ import io
 import logging
 import re
 import struct
+import warnings
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -48,8 +49,10 @@ from jpegplus.codecs.raw_profiles import (
     iptc_irb,
     iptc_profile,
     iptc_segment,
+    irb_segment,
     is_iptc_segment,
     profile_data,
+    records_irb,
 )
 from jpegplus.errors import InvalidInputError
 
@@ -64,6 +67,8 @@ XMP_PIXEL_SIZE = re.compile(rb'(exif:Pixel([XY])Dimension(?:="|>))([0-9]+)')
 PNG_XMP_KEY = "XML:com.adobe.xmp"  # the iTXt chunk PNG keeps XMP in
 XMP_TAG = 700  # TIFF's XMP tag
 PHOTOSHOP_TAG = 34377  # TIFF's tag of Photoshop's image resource blocks (where a TIFF keeps IPTC)
+IPTC_NAA_TAG = 33723  # TIFF's tag of bare IPTC-IIM records
+TIFF_IPTC_TAGS = (PHOTOSHOP_TAG, IPTC_NAA_TAG)  # read apart, as the IPTC segment
 APP_MARKERS = {f"APP{n}": 0xE0 + n for n in range(16)}  # Pillow's names of a JPEG's APPn segments
 CARRIED_SEGMENTS = {  # name: (APPn segment, how its body opens)
     "IPTC (Photoshop APP13)": ("APP13", b"Photoshop 3.0\0"),
@@ -130,11 +135,13 @@ def read_exif(picture: Image.Image) -> bytes | None:
 
 
 def _tiff_exif(picture: Image.Image) -> bytes | None:
-    tags = exif_tags(picture.getexif().tobytes())  # a copy: the picture's own tags stay as they are
+    with warnings.catch_warnings():  # Pillow warns as it keeps one number of a LONG-typed IPTC-NAA, read apart
+        warnings.filterwarnings("ignore", "Metadata Warning", UserWarning)
+        tags = exif_tags(picture.getexif().tobytes())  # a copy: the picture's own tags stay as they are
     if tags is None:
         log.warning("EXIF that is not a readable TIFF structure is left out")
         return None
-    for key in TIFF_LAYOUT_TAGS & set(tags):
+    for key in TIFF_LAYOUT_TAGS.union(TIFF_IPTC_TAGS) & set(tags):
         del tags[key]
     return tags.tobytes() if tags else None
 
@@ -168,15 +175,50 @@ def read_text(picture: Image.Image) -> dict[str, str] | None:
     return {COMMENT: comment.decode("utf-8", "replace") if isinstance(comment, bytes) else str(comment)}
 
 
-def read_segments(picture: Image.Image) -> tuple[bytes, ...] | None:
+def read_segments(picture: Image.Image, data: bytes | None = None) -> tuple[bytes, ...] | None:
     """A JPEG's metadata segments that no other field reads, whole: IPTC (Photoshop's APP13) and the extended XMP
-    that continues a packet over 64 KB (APP1); ``None`` without any."""
+    that continues a packet over 64 KB (APP1); a TIFF's IPTC as such a segment (read from the file's ``data``
+    where given); ``None`` without any."""
+    if picture.format == "TIFF":
+        segment = _tiff_iptc(picture, data)
+        return (segment,) if segment else None
     segments = tuple(
         struct.pack(">BBH", 0xFF, APP_MARKERS[kind], len(body) + 2) + body
         for kind, body in getattr(picture, "applist", [])
         if _segment_name(kind, body)
     )
     return segments or None
+
+
+def _tiff_iptc(picture: Image.Image, data: bytes | None) -> bytes | None:
+    """A TIFF's IPTC as an APP13 segment: its Photoshop IRB, else (or where the IRB outgrows a segment) its
+    IPTC-NAA records. tifffile reads them whole from ``data``: Pillow keeps one number of the LONG-typed IPTC-NAA
+    that Photoshop and ExifTool write, so without ``data`` such a tag is left out with a warning."""
+    irb, records = _tiff_iptc_tags(picture, data)
+    segment = (irb_segment(irb) if irb else None) or (irb_segment(records_irb(records)) if records else None)
+    if (irb or records) and segment is None:
+        log.warning("the TIFF's IPTC is larger than a JPEG segment holds: left out")
+    return segment
+
+
+def _tiff_iptc_tags(picture: Image.Image, data: bytes | None) -> list[bytes | None]:
+    """The bytes of a TIFF's :data:`TIFF_IPTC_TAGS` (``None`` where absent or not readable whole)."""
+    if data is not None:
+        import tifffile
+
+        try:
+            with tifffile.TiffFile(io.BytesIO(data)) as tiff:
+                tags = tiff.pages.first.tags
+                return [value if isinstance(value := getattr(tags.get(code), "value", None), bytes) else None
+                        for code in TIFF_IPTC_TAGS]  # fmt: skip
+        except Exception:  # tifffile fails in many ways on hostile bytes; Pillow read the picture
+            log.debug("tifffile cannot read the TIFF's tags; Pillow's reading is used")
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "Metadata Warning", UserWarning)
+        values = [picture.tag_v2.get(code) if hasattr(picture, "tag_v2") else None for code in TIFF_IPTC_TAGS]
+    if any(value is not None and not isinstance(value, bytes) for value in values):
+        log.warning("the TIFF's IPTC is not readable whole from a PIL image (pass the file): left out")
+    return [value if isinstance(value, bytes) else None for value in values]
 
 
 def _segment_name(kind: str, body: bytes) -> str | None:

@@ -323,7 +323,7 @@ def enhance_image(
             decoded.pixels, spec, condition, (0, 0), target, project, in_place=True, passes=passes
         )
         return replace(decoded, pixels=restored)
-    decoded = load_image(picture if picture is not None else image, max_pixels=limit)
+    decoded = from_picture(picture, data) if picture is not None else load_image(image, max_pixels=limit)
     estimate = blind.estimate(decoded.pixels)
     if override is not None:
         condition = override

@@ -10,6 +10,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+import tifffile
 from PIL import Image, ImageCms, ImageOps, PngImagePlugin
 
 import jpegplus
@@ -323,6 +324,31 @@ def test_iptc_travels_into_png_as_its_raw_profile_text_and_back_into_a_jpeg_whol
 def test_iptc_travels_into_tiff_as_its_photoshop_tag(photo: np.ndarray) -> None:
     tiff = Image.open(io.BytesIO(encode_picture(enhance_image(iptc_jpeg(photo)), ".tif")))
     assert bytes(tiff.tag_v2[metadata.PHOTOSHOP_TAG]) == IPTC_SEGMENT[4 + len(b"Photoshop 3.0\0") :]
+
+
+def tiff_with_iptc(records: bytes) -> bytes:
+    """A TIFF whose IPTC-NAA tag is LONG-typed, as Photoshop and ExifTool write it."""
+    padded = records + b"\0" * (-len(records) % 4)
+    longs = struct.unpack(f"<{len(padded) // 4}I", padded)
+    buffer = io.BytesIO()
+    tifffile.imwrite(buffer, sideways(), photometric="rgb", extratags=[(33723, "I", len(longs), longs, True)])
+    return buffer.getvalue()
+
+
+def test_a_tiffs_iptc_is_read_whole_and_travels_as_iptc_not_as_a_truncated_exif_tag(
+    recwarn: pytest.WarningsRecorder, caplog: pytest.LogCaptureFixture
+) -> None:
+    records = b"\x1c\x02\x5a\x00\x05Paris\x1c\x02\x19\x00\x04moon"
+    loaded = load_image(tiff_with_iptc(records))
+    assert loaded.segments is not None and records in loaded.segments[0] and not recwarn.list
+    assert loaded.exif is not None and 33723 not in (exif.exif_tags(loaded.exif) or {})  # tifffile's own tags stay
+    jpeg = jpegplus.compress(tiff_with_iptc(records), codec="jpeg", quality=60)
+    assert records in [body for marker, body in Image.open(io.BytesIO(jpeg)).applist if marker == "APP13"][0]
+    png = Image.open(io.BytesIO(encode_picture(jpegplus.enhance_image(tiff_with_iptc(records)), ".png")))
+    assert iptc_segment(png.text[RAW_IPTC_KEY]) == loaded.segments[0]
+    with caplog.at_level(logging.WARNING):  # a PIL image has lost all but one number of the tag
+        assert load_image(Image.open(io.BytesIO(tiff_with_iptc(records)))).segments is None
+    assert "IPTC is not readable whole from a PIL image" in caplog.text
 
 
 def raw_profile(kind: str, data: bytes) -> str:

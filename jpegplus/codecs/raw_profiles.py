@@ -48,19 +48,26 @@ def iptc_irb(text: str) -> bytes | None:
     """The IRB a ``Raw profile type iptc`` text holds (IPTC-IIM records alone are put in one); ``None`` when the
     text is not such a profile."""
     data = profile_data(text)
-    if data and data[0] == IIM_TAG_MARKER:
-        padding = b"\0" * (len(data) % 2)
-        return b"8BIM" + struct.pack(">HHI", IPTC_RESOURCE, 0, len(data)) + data + padding
-    return data
+    return records_irb(data) if data and data[0] == IIM_TAG_MARKER else data
+
+
+def records_irb(records: bytes) -> bytes:
+    """An IRB of one resource holding IPTC-IIM ``records``."""
+    padding = b"\0" * (len(records) % 2)
+    return b"8BIM" + struct.pack(">HHI", IPTC_RESOURCE, 0, len(records)) + records + padding
 
 
 def iptc_segment(text: str) -> bytes | None:
     """The APP13 segment holding a ``Raw profile type iptc`` text's IRB; ``None`` when the text is not such a
     profile or the IRB is larger than one segment holds."""
     irb = iptc_irb(text)
-    if irb is None or len(PHOTOSHOP + irb) > SEGMENT_BODY_LIMIT:
-        return None
-    return struct.pack(">BBH", 0xFF, APP13, len(PHOTOSHOP + irb) + 2) + PHOTOSHOP + irb
+    return None if irb is None else irb_segment(irb)
+
+
+def irb_segment(irb: bytes) -> bytes | None:
+    """The APP13 segment holding ``irb``; ``None`` when it is larger than one segment holds."""
+    body = PHOTOSHOP + irb
+    return struct.pack(">BBH", 0xFF, APP13, len(body) + 2) + body if len(body) <= SEGMENT_BODY_LIMIT else None
 
 
 def is_iptc_segment(segment: bytes) -> bool:
