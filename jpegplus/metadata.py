@@ -16,11 +16,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import logging
 import re
 import struct
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -135,8 +137,7 @@ def read_exif(picture: Image.Image) -> bytes | None:
 
 
 def _tiff_exif(picture: Image.Image) -> bytes | None:
-    with warnings.catch_warnings():  # Pillow warns as it keeps one number of a LONG-typed IPTC-NAA, read apart
-        warnings.filterwarnings("ignore", "Metadata Warning", UserWarning)
+    with _iptc_truncation_unannounced():
         tags = exif_tags(picture.getexif().tobytes())  # a copy: the picture's own tags stay as they are
     if tags is None:
         log.warning("EXIF that is not a readable TIFF structure is left out")
@@ -201,6 +202,15 @@ def _tiff_iptc(picture: Image.Image, data: bytes | None) -> bytes | None:
     return segment
 
 
+@contextlib.contextmanager
+def _iptc_truncation_unannounced() -> Iterator[None]:
+    """Pillow's reading of a TIFF's tags without its raw warning as it keeps one number of a LONG-typed IPTC-NAA
+    (Photoshop's and ExifTool's), which :func:`_tiff_iptc` reads apart."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "Metadata Warning", UserWarning)
+        yield
+
+
 def _tiff_iptc_tags(picture: Image.Image, data: bytes | None) -> list[bytes | None]:
     """The bytes of a TIFF's :data:`TIFF_IPTC_TAGS` (``None`` where absent or not readable whole)."""
     if data is not None:
@@ -213,11 +223,10 @@ def _tiff_iptc_tags(picture: Image.Image, data: bytes | None) -> list[bytes | No
                         for code in TIFF_IPTC_TAGS]  # fmt: skip
         except Exception:  # tifffile fails in many ways on hostile bytes; Pillow read the picture
             log.debug("tifffile cannot read the TIFF's tags; Pillow's reading is used")
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", "Metadata Warning", UserWarning)
+    with _iptc_truncation_unannounced():
         values = [picture.tag_v2.get(code) if hasattr(picture, "tag_v2") else None for code in TIFF_IPTC_TAGS]
     if any(value is not None and not isinstance(value, bytes) for value in values):
-        log.warning("the TIFF's IPTC is not readable whole from a PIL image (pass the file): left out")
+        log.warning("the TIFF's IPTC-NAA tag is not readable whole without its file: left out")
     return [value if isinstance(value, bytes) else None for value in values]
 
 
