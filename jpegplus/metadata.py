@@ -32,11 +32,13 @@ from PIL import Image, JpegImagePlugin, PngImagePlugin
 from jpegplus.codecs.exif import (
     EXIF_PREFIX,
     ORIENTATION,
+    density,
     exif_tags,
     for_pillow_writer,
     orientation_one,
     thumbnail,
     usable_exif,
+    with_density,
     with_sizes_swapped,
     with_thumbnail,
 )
@@ -87,6 +89,10 @@ C2PA_LABEL = b"c2pa"  # the JUMBF label of a C2PA manifest store (Content Creden
 TIFF_LAYOUT_TAGS = frozenset({254, 255, 256, 257, 258, 259, 262, 263, 266, 273, 277, 278, 279, 280, 281, 284, 317, 320,
                               322, 323, 324, 325, 330, 338, 339, 340, 341, 347, 513, 514, 529, 530, 531, 532, XMP_TAG,
                               34675})  # fmt: skip
+INCHES_PER_METRE = 1 / 0.0254
+JFIF_DENSITY_UNITS = (1, 2)  # dots per inch, per centimetre (0: an aspect ratio only)
+EXIF_DENSITY_FORMATS = ("JPEG", "MPO", "WEBP", "AVIF", "HEIF")  # EXIF states the density (a JPEG's JFIF first)
+DENSITY_IN_EXIF = ("WEBP", "AVIF")  # formats whose only pixel density field is EXIF's
 FORMAT_TEXT_KEYS: dict[str, frozenset[str] | None] = {"PNG": None, "JPEG": frozenset({COMMENT})}  # None: any key
 TRANSPOSING = 5  # orientations 5-8 swap rows and columns
 # (flip rows, flip columns) after transposing for orientations 5-8, as EXIF defines the values
@@ -266,13 +272,29 @@ def carried_segments(segments: tuple[bytes, ...] | None, held: bool) -> tuple[by
 
 def read_dpi(picture: Image.Image) -> tuple[float, float] | None:
     """The (horizontal, vertical) dots per inch a decoded file gives (JPEG's JFIF density or EXIF resolution,
-    PNG's pHYs, TIFF's resolution), or ``None`` when it gives no physical size."""
-    dpi: Any = picture.info.get("dpi", ())
+    PNG's pHYs, TIFF's resolution, JP2's capture resolution, the EXIF of WebP, AVIF and HEIF), or ``None`` when
+    it gives no physical size (:func:`jpegplus.codecs.exif.density`: only what the file states)."""
+    dpi: Any
+    if picture.format == "TIFF":
+        dpi = density(getattr(picture, "tag_v2", {})) or ()
+    elif picture.format in EXIF_DENSITY_FORMATS and picture.info.get("jfif_unit") not in JFIF_DENSITY_UNITS:
+        dpi = density(picture.getexif()) or ()
+    else:
+        dpi = picture.info.get("dpi", ())
     try:
         horizontal, vertical = (float(value) for value in dpi)
     except (TypeError, ValueError, ZeroDivisionError):  # absent, malformed, or a TIFF rational over zero
         return None
+    if picture.format == "PNG":
+        horizontal, vertical = _whole_dpi(horizontal), _whole_dpi(vertical)
     return (horizontal, vertical) if 0 < horizontal < np.inf and 0 < vertical < np.inf else None
+
+
+def _whole_dpi(dots_per_inch: float) -> float:
+    """PNG holds whole dots per metre: the whole dpi they were rounded from (300 for Pillow's 299.9994), if any."""
+    whole = round(dots_per_inch)
+    same_count = round(whole * INCHES_PER_METRE) == round(dots_per_inch * INCHES_PER_METRE)
+    return float(whole) if same_count else dots_per_inch
 
 
 def orientation(exif: bytes | None, xmp: bytes | None) -> int:
@@ -410,6 +432,8 @@ def save_options(loaded: LoadedImage, pillow_format: str) -> dict[str, Any]:
     ``pillow_format`` (WebP and AVIF have no density of their own: EXIF's resolution is theirs; only PNG holds
     any text field, JPEG a comment)."""
     exif, icc, xmp, dpi = loaded.exif, loaded.icc, loaded.xmp, loaded.dpi
+    if dpi and pillow_format in DENSITY_IN_EXIF:
+        exif = with_density(exif, dpi)
     text = loaded.text or {}
     iptc = iptc_irb(text[RAW_IPTC_KEY]) if pillow_format == "TIFF" and RAW_IPTC_KEY in text else None
     if iptc:
@@ -449,7 +473,7 @@ def encode_with_metadata(picture: Image.Image, loaded: LoadedImage, pillow_forma
     buffer = io.BytesIO()
     if pillow_format == "JPEG2000":  # Pillow writes no metadata into JP2
         picture.save(buffer, pillow_format)
-        return write_metadata(buffer.getvalue(), exif=loaded.exif, icc=loaded.icc, xmp=loaded.xmp)
+        return write_metadata(buffer.getvalue(), exif=loaded.exif, icc=loaded.icc, xmp=loaded.xmp, dpi=loaded.dpi)
     picture.save(buffer, pillow_format, **save_options(loaded, pillow_format))
     return buffer.getvalue()
 

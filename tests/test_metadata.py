@@ -448,6 +448,49 @@ def test_a_file_without_a_physical_size_gives_no_density() -> None:
         assert metadata.read_dpi(picture) == read
 
 
+def resolution_exif(*entries: tuple[int, object]) -> bytes:
+    tags = Image.Exif()
+    tags[0x010F] = "TestMake"
+    for key, value in entries:
+        tags[key] = value
+    return tags.tobytes()
+
+
+@pytest.mark.parametrize(
+    ("pillow_format", "options", "read"),
+    [
+        ("TIFF", {}, None),  # Pillow: 1 dpi
+        ("JPEG", {"exif": resolution_exif()}, None),  # Pillow: 72 dpi
+        ("JPEG", {"exif": resolution_exif((0x011A, 1.0), (0x011B, 1.0), (0x0128, 1))}, None),  # no unit; Pillow: 1
+        ("JPEG", {"exif": resolution_exif((0x011A, 240.0), (0x011B, 240.0))}, (240.0, 240.0)),  # inches; Pillow: 72
+        ("JPEG", {"exif": resolution_exif((0x011A, 100.0), (0x011B, 50.0), (0x0128, 3))}, (254.0, 127.0)),
+        ("WEBP", {"exif": resolution_exif((0x011A, 240.0), (0x011B, 240.0))}, (240.0, 240.0)),  # Pillow: none
+        ("PNG", {"dpi": (300, 300)}, (300.0, 300.0)),  # Pillow: 299.9994 from 11811 dots per metre
+    ],
+)
+def test_only_the_density_a_file_states_is_read(
+    pillow_format: str, options: dict[str, object], read: tuple[float, float] | None
+) -> None:
+    buffer = io.BytesIO()
+    Image.fromarray(sideways()).save(buffer, pillow_format, **options)
+    assert load_image(buffer.getvalue()).dpi == read
+
+
+@pytest.mark.parametrize("codec", ["webp", "avif", "jpeg2000"])
+def test_formats_without_a_density_field_of_their_own_keep_it(codec: str, caplog: pytest.LogCaptureFixture) -> None:
+    buffer = io.BytesIO()
+    Image.fromarray(sideways()).save(buffer, "PNG", dpi=(300, 150))
+    assert load_image(jpegplus.compress(buffer.getvalue(), codec=codec, quality=60)).dpi == (300.0, 150.0)
+    buffer = io.BytesIO()
+    Image.fromarray(sideways()).save(buffer, "PNG", dpi=(300, 150), exif=resolution_exif())
+    with caplog.at_level(logging.WARNING):
+        kept = load_image(jpegplus.compress(buffer.getvalue(), codec=codec, quality=60))
+    if codec == "jpeg2000":  # its own box
+        assert kept.dpi == (300.0, 150.0) and not caplog.records
+    else:  # EXIF's tags, which a block without them would be re-serialised to gain
+        assert kept.dpi is None and "300 x 150 dpi left out" in caplog.text
+
+
 @pytest.mark.parametrize("codec", CODECS)
 def test_strip_drops_exif_and_xmp_keeps_icc_and_orientation(codec: str, tmp_path: Path) -> None:
     data = jpegplus.compress(png_with_metadata(sideways()), codec=codec, quality=90, mode="full", strip=True)

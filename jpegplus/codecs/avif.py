@@ -31,6 +31,7 @@ class AvifCodec(BoxPayloadCodec):
 
     extension = ".avif"
     pillow_format = "AVIF"
+    density_in_exif = True
 
     def save_options(self, quality: int, mode: str) -> dict[str, Any]:
         options: dict[str, Any] = {"quality": quality, "speed": 6}

@@ -9,6 +9,8 @@ from __future__ import annotations
 import logging
 import struct
 import warnings
+from collections.abc import Mapping
+from typing import Any
 
 from PIL import Image
 
@@ -22,6 +24,8 @@ EXIF_DIRECTORY = 0x8769  # IFD0's pointer to the Exif directory
 PIXEL_WIDTH, PIXEL_HEIGHT = 0xA002, 0xA003  # the Exif directory's size of the picture (SHORT or LONG, inline)
 THUMBNAIL_START, THUMBNAIL_LENGTH = 0x0201, 0x0202  # IFD1's JPEG thumbnail (JPEGInterchangeFormat[Length])
 LONG = 4
+X_RESOLUTION, Y_RESOLUTION, RESOLUTION_UNIT = 0x011A, 0x011B, 0x0128  # IFD0's (and a TIFF's) pixel density
+INCHES, CENTIMETRES = 2, 3  # ResolutionUnit values (1: no unit, an aspect ratio); inches when the tag is absent
 
 
 def usable_exif(exif: bytes) -> bytes | None:
@@ -184,3 +188,32 @@ def _thumbnail_entries(tiff: bytearray) -> tuple[bytes, int, int] | None:
     (size,) = struct.unpack_from(order + "I", tiff, length[0] + 8)
     jpeg = bytes(tiff[offset : offset + size])
     return (jpeg, start[0], length[0]) if len(jpeg) == size and jpeg[:2] == b"\xff\xd8" else None
+
+
+def density(tags: Mapping[int, Any]) -> tuple[float, float] | None:
+    """The (horizontal, vertical) dots per inch EXIF (or TIFF) ``tags`` state, or ``None`` for none or a bare
+    aspect ratio. Pillow reports densities no file stated (72 dpi for a JPEG whose EXIF names none or no unit,
+    1 dpi for a TIFF without resolution tags); this reads only what is there."""
+    unit = tags.get(RESOLUTION_UNIT, INCHES)
+    if X_RESOLUTION not in tags or unit not in (INCHES, CENTIMETRES):
+        return None
+    scale = 2.54 if unit == CENTIMETRES else 1.0
+    try:
+        horizontal = float(tags[X_RESOLUTION]) * scale
+        return horizontal, float(tags.get(Y_RESOLUTION, tags[X_RESOLUTION])) * scale
+    except (TypeError, ValueError, ZeroDivisionError):  # a malformed value or a rational over zero
+        return None
+
+
+def with_density(exif: bytes | None, dpi: tuple[float, float]) -> bytes | None:
+    """EXIF that states ``dpi``, for formats whose only density field is EXIF's (WebP, AVIF): a new block holding
+    only the density when there is no EXIF, ``exif`` itself when it states a density; else ``exif`` with a
+    warning that the density is left out (added tags would re-serialise the block, losing maker notes)."""
+    if exif is None:
+        tags = Image.Exif()
+        tags[X_RESOLUTION], tags[Y_RESOLUTION], tags[RESOLUTION_UNIT] = dpi[0], dpi[1], INCHES
+        return tags.tobytes()  # Pillow's form, the Exif prefix first
+    if density(exif_tags(exif) or {}) is None:
+        log.warning("the output format keeps the pixel density in EXIF only, whose block states none: "
+                    "%g x %g dpi left out", *dpi)  # fmt: skip
+    return exif

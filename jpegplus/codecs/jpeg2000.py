@@ -59,6 +59,6 @@ class Jpeg2000Codec(BoxPayloadCodec):
     def save(
         self, picture: Image.Image, options: dict[str, Any], *, exif: bytes | None, icc: bytes | None, xmp: bytes | None
     ) -> bytes:
-        """Encode with Pillow, then add the metadata boxes."""
+        """Encode with Pillow, then add the metadata boxes (the pixel density among them)."""
         data = super().save(picture, options, exif=None, icc=None, xmp=None)
-        return write_metadata(data, exif=exif, icc=icc, xmp=xmp)
+        return write_metadata(data, exif=exif, icc=icc, xmp=xmp, dpi=options.get("dpi"))

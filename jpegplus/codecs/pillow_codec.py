@@ -16,7 +16,7 @@ import numpy as np
 from PIL import Image, ImageCms, ImageFile
 
 from jpegplus.codecs import heif
-from jpegplus.codecs.exif import for_pillow_writer, usable_exif
+from jpegplus.codecs.exif import for_pillow_writer, usable_exif, with_density
 from jpegplus.codecs.jpeg import ending
 from jpegplus.codecs.jpeg.markers import sample_precision, smallest_scan_bytes
 from jpegplus.codecs.jpeg.quantization import condition_from_quality
@@ -49,6 +49,7 @@ class PillowCodec:
     carries_gray = True  # False: the format stores gray as RGB, so it is widened first
     carries_alpha = True  # False (JPEG): a transparent image must be flattened onto a background first
     shows_exif_orientation = False  # True only where every viewer turns the picture by EXIF (JPEG)
+    density_in_exif = False  # True (WebP, AVIF): the pixel density has no field but EXIF's
     exif_limit: int | None = None  # largest EXIF block the format holds, in bytes (None: no practical limit)
     xmp_limit: int | None = None  # the same for XMP
     text_keys: frozenset[str] | None = frozenset()  # the text fields the format holds (None: any)
@@ -81,6 +82,8 @@ class PillowCodec:
         exif = within_limit(usable_exif(exif) if exif else None, self.exif_limit, "EXIF")
         xmp = within_limit(metadata.get("xmp"), self.xmp_limit, "XMP")
         dpi, text = metadata.get("dpi"), metadata.get("text") or {}
+        if dpi and self.density_in_exif:
+            exif = with_density(exif, dpi)
         options = self.save_options(quality, picture.mode) | ({"dpi": dpi} if dpi else {})  # where Pillow writes it
         if COMMENT in text and (self.text_keys is None or COMMENT in self.text_keys):
             options["comment"] = text[COMMENT]

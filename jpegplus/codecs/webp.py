@@ -21,6 +21,7 @@ class WebpCodec(PillowCodec):
 
     extension = ".webp"
     pillow_format = "WEBP"
+    density_in_exif = True
     carries_gray = False
 
     def save_options(self, quality: int, mode: str) -> dict[str, Any]:
