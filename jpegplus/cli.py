@@ -116,7 +116,10 @@ def compress(
         typer.Option(metavar="COLOR", help="flatten transparency onto this colour (white, #rrggbb) for JPEG"),
     ] = None,
     strip: Annotated[
-        bool, typer.Option("--strip", help="leave out EXIF (with GPS) and XMP; keep the ICC profile")
+        bool,
+        typer.Option(
+            "--strip", help="leave out EXIF (with GPS), XMP, IPTC, comments and text fields; keep the ICC profile"
+        ),
     ] = False,
     save_saliency: Annotated[
         Optional[Path], typer.Option(help="write the saliency map of the (one) input as a PNG")

@@ -142,7 +142,7 @@ def from_picture(picture: Image.Image, data: bytes | None = None) -> LoadedImage
     JPEG metadata segments; and, given the file's ``data``, what a JPEG's file holds after its picture."""
     converted, icc = to_display_colours(picture)
     colour, alpha = to_planes(converted)
-    exif, xmp = metadata.read_exif(picture), metadata.read_xmp(picture)
+    exif, xmp = metadata.read_exif(picture), metadata.read_xmp(picture, data)
     dpi, text = metadata.read_dpi(picture), metadata.read_text(picture)
     appended = after_picture.read(data) if data is not None and format_name(picture) == "JPEG" else None
     metadata.note_left_out_segments(picture)

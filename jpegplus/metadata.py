@@ -7,7 +7,7 @@
   OpenCV ignores AVIF's rotation box and PNG, TIFF and JP2 support varies, so for every other
   output the rotation is baked into the pixels and the carried EXIF (and XMP) says 1.
 - **Fit**: EXIF or XMP a format cannot hold (JPEG's 64 KB segments) is left out with a warning, its
-  orientation baked in first; ``strip`` leaves out EXIF (GPS with it) and XMP but keeps ICC. What a JPEG's
+  orientation baked in first; ``strip`` leaves out EXIF (GPS with it), XMP, IPTC and text but keeps ICC. What a JPEG's
   file holds after its picture (:mod:`jpegplus.codecs.jpeg.appended`: an MPO's further pictures, a motion
   photo's video) travels into JPEG outputs only, with a warning elsewhere.
 - **IPTC**: a JPEG's APP13 segment in a JPEG, the same Photoshop IRB in a PNG's ``Raw profile type iptc`` text
@@ -90,6 +90,9 @@ TIFF_LAYOUT_TAGS = frozenset({254, 255, 256, 257, 258, 259, 262, 263, 266, 273, 
                               322, 323, 324, 325, 330, 338, 339, 340, 341, 347, 513, 514, 529, 530, 531, 532, XMP_TAG,
                               34675})  # fmt: skip
 INCHES_PER_METRE = 1 / 0.0254
+GIF_XMP_EXTENSION = b"\x21\xff\x0bXMP DataXMP"  # a GIF application extension of the XMP specification
+XMP_MAGIC_TRAILER = b"\x01" + bytes(range(255, -1, -1))  # 0x01, 0xFF down to 0x00: where its packet ends
+OPENJPEG_COMMENT = b"Created by OpenJPEG version"  # what OpenJPEG writes into every codestream: not the user's
 JFIF_DENSITY_UNITS = (1, 2)  # dots per inch, per centimetre (0: an aspect ratio only)
 EXIF_DENSITY_FORMATS = ("JPEG", "MPO", "WEBP", "AVIF", "HEIF")  # EXIF states the density (a JPEG's JFIF first)
 DENSITY_IN_EXIF = ("WEBP", "AVIF")  # formats whose only pixel density field is EXIF's
@@ -153,12 +156,25 @@ def _tiff_exif(picture: Image.Image) -> bytes | None:
     return tags.tobytes() if tags else None
 
 
-def read_xmp(picture: Image.Image) -> bytes | None:
-    """The XMP packet of a decoded file, or ``None``."""
-    xmp = picture.info.get("xmp") or _raw_profile(picture, "xmp")
+def read_xmp(picture: Image.Image, data: bytes | None = None) -> bytes | None:
+    """The XMP packet of a decoded file, or ``None``; a GIF's is read from its ``data`` (Pillow skips it)."""
+    xmp = (
+        picture.info.get("xmp") or _raw_profile(picture, "xmp") or (_gif_xmp(data) if picture.format == "GIF" else None)
+    )
     if not xmp:
         return None
     return xmp.encode("utf-8") if isinstance(xmp, str) else bytes(xmp)
+
+
+def _gif_xmp(data: bytes | None) -> bytes | None:
+    """The XMP packet of a GIF's XMP application extension: raw bytes up to Adobe's 258-byte "magic trailer"
+    (which makes GIF readers skip the packet as sub-blocks)."""
+    start = data.find(GIF_XMP_EXTENSION) if data else -1
+    if data is None or start < 0:
+        return None
+    start += len(GIF_XMP_EXTENSION)
+    end = data.find(XMP_MAGIC_TRAILER, start)
+    return data[start:end] if end > start else None
 
 
 def _raw_profile(picture: Image.Image, kind: str) -> bytes | None:
@@ -177,7 +193,7 @@ def read_text(picture: Image.Image) -> dict[str, str] | None:
         chunks = {key: str(value) for key, value in getattr(picture, "text", {}).items() if key not in read}
         return chunks or None
     comment = picture.info.get("comment")
-    if not comment:
+    if not comment or (isinstance(comment, bytes) and comment.startswith(OPENJPEG_COMMENT)):
         return None
     return {COMMENT: comment.decode("utf-8", "replace") if isinstance(comment, bytes) else str(comment)}
 
@@ -188,6 +204,9 @@ def read_segments(picture: Image.Image, data: bytes | None = None) -> tuple[byte
     where given); ``None`` without any."""
     if picture.format == "TIFF":
         segment = _tiff_iptc(picture, data)
+        return (segment,) if segment else None
+    if picture.format == "JPEG2000" and (records := picture.info.get("iptc")):
+        segment = irb_segment(records_irb(records))
         return (segment,) if segment else None
     segments = tuple(
         struct.pack(">BBH", 0xFF, APP_MARKERS[kind], len(body) + 2) + body
@@ -265,7 +284,7 @@ def carried_segments(segments: tuple[bytes, ...] | None, held: bool) -> tuple[by
     """``segments`` where the format holds them, else ``None`` with a warning naming what is left out."""
     if segments and not held:
         names = sorted({_segment_name(f"APP{segment[1] - 0xE0}", segment[4:]) or "?" for segment in segments})
-        log.warning("the output format has no place for the JPEG's %s: left out", " and ".join(names))
+        log.warning("the output format has no place for the input's %s: left out", " and ".join(names))
         return None
     return segments
 
@@ -364,7 +383,7 @@ def fit(loaded: LoadedImage, carrier: Carrier, *, strip: bool = False) -> Loaded
     """The image and metadata an output of ``carrier``'s format gets (see the module notes).
 
     EXIF or XMP too large for the format, text fields it has no place for and an ICC profile of the wrong
-    colour space are left out with a warning; ``strip`` leaves out EXIF, XMP and text and keeps ICC.
+    colour space are left out with a warning; ``strip`` leaves out EXIF, XMP, IPTC and text and keeps ICC.
     Displayed orientation never changes.
     """
     exif_fits = within_limit(loaded.exif, carrier.exif_limit, "EXIF") is not None

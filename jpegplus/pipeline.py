@@ -88,7 +88,7 @@ def compress(
     per-block requantization inside one standard file, see :mod:`jpegplus.codecs.jpeg.regionquant`).
     Transparency is kept by WebP, AVIF and JPEG 2000; ``background`` (a colour name, ``"#rrggbb"``
     or an (r, g, b) tuple) flattens the image onto that colour first, which JPEG needs.
-    ``strip=True`` leaves out EXIF (with GPS) and XMP and keeps the ICC profile, for publishing
+    ``strip=True`` leaves out EXIF (with GPS), XMP, IPTC, comments and text and keeps the ICC profile, for publishing
     (:mod:`jpegplus.metadata`; the orientation is baked into the pixels).
     ``max_pixels`` refuses larger inputs before they are decoded.
 

@@ -17,7 +17,8 @@ import jpegplus
 from conftest import jpeg_bytes
 from jpegplus import metadata
 from jpegplus.codecs import exif, get_codec
-from jpegplus.codecs.jp2meta import read_metadata
+from jpegplus.codecs.boxes import UUID_BOX, box
+from jpegplus.codecs.jp2meta import IPTC_UUID, read_metadata
 from jpegplus.codecs.raw_profiles import RAW_IPTC_KEY, iptc_segment
 from jpegplus.io import LoadedImage, encode_picture, load_image
 from jpegplus.pipeline import decompress_image, enhance_image
@@ -349,6 +350,27 @@ def test_a_tiffs_iptc_is_read_whole_and_travels_as_iptc_not_as_a_truncated_exif_
     with caplog.at_level(logging.WARNING):  # a PIL image has lost all but one number of the tag
         assert load_image(Image.open(io.BytesIO(tiff_with_iptc(records)))).segments is None
     assert "IPTC-NAA tag is not readable whole without its file" in caplog.text
+
+
+def test_a_jp2s_iptc_box_travels_and_openjpegs_own_comment_is_not_the_users() -> None:
+    buffer = io.BytesIO()
+    Image.fromarray(sideways()).save(buffer, "JPEG2000")
+    assert Image.open(io.BytesIO(buffer.getvalue())).info["comment"].startswith(b"Created by OpenJPEG")
+    records = b"\x1c\x02\x5a\x00\x05Paris"
+    tagged = buffer.getvalue() + box(UUID_BOX, IPTC_UUID + records)  # as ExifTool writes it
+    loaded = load_image(tagged)
+    assert loaded.segments == (IPTC_SEGMENT,) and loaded.text is None
+    assert IPTC_SEGMENT in jpegplus.compress(tagged, codec="jpeg", quality=60)
+
+
+def test_a_gifs_xmp_travels(photo: np.ndarray) -> None:
+    buffer = io.BytesIO()
+    Image.fromarray(photo).convert("P").save(buffer, "GIF", comment=b"scanned")
+    packet = b"<x:xmpmeta><dc:title>T</dc:title></x:xmpmeta>"
+    trailer = b"\x01" + bytes(range(255, -1, -1)) + b"\x00"  # the XMP specification's magic trailer, then the end
+    gif = buffer.getvalue()[:-1] + b"\x21\xff\x0bXMP DataXMP" + packet + trailer + b";"
+    assert load_image(gif).xmp == packet and load_image(gif).text == {"Comment": "scanned"}
+    assert Image.open(io.BytesIO(jpegplus.compress(gif, codec="jpeg", quality=60))).info["xmp"] == packet
 
 
 def raw_profile(kind: str, data: bytes) -> str:

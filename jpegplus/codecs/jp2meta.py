@@ -16,6 +16,7 @@ from jpegplus.codecs.exif import EXIF_PREFIX
 
 EXIF_UUID = b"JpgTiffExif->JP2"
 XMP_UUID = bytes.fromhex("be7acfcb97a942e89c71999491e3afac")
+IPTC_UUID = bytes.fromhex("33c7a4d2b81d4723a0baf1a3e097ad38")  # ExifTool's box of bare IPTC-IIM records
 HEADER_BOX, COLOUR_BOX = b"jp2h", b"colr"
 RESOLUTION_BOX, CAPTURE_BOX = b"res ", b"resc"
 METRES_PER_INCH = Fraction(254, 10000)
@@ -49,7 +50,8 @@ def write_metadata(
 
 
 def read_metadata(data: bytes) -> dict[str, bytes]:
-    """``icc_profile``, ``exif`` (with the ``Exif\\0\\0`` prefix, as Pillow gives it) and ``xmp`` of a JP2 file."""
+    """``icc_profile``, ``exif`` (with the ``Exif\\0\\0`` prefix, as Pillow gives it), ``xmp`` and ``iptc`` (IPTC-IIM
+    records) of a JP2 file."""
     found: dict[str, bytes] = {}
     for kind, body in read_boxes(data):
         if kind == HEADER_BOX:
@@ -60,6 +62,8 @@ def read_metadata(data: bytes) -> dict[str, bytes]:
             found.setdefault("exif", EXIF_PREFIX + body[len(EXIF_UUID) :].removeprefix(EXIF_PREFIX))
         elif kind == UUID_BOX and body.startswith(XMP_UUID):
             found.setdefault("xmp", body[len(XMP_UUID) :])
+        elif kind == UUID_BOX and body.startswith(IPTC_UUID):
+            found.setdefault("iptc", body[len(IPTC_UUID) :])
     return found
 
 
