@@ -11,7 +11,8 @@
   file holds after its picture (:mod:`jpegplus.codecs.jpeg.appended`: an MPO's further pictures, a motion
   photo's video) travels into JPEG outputs only, with a warning elsewhere.
 - **IPTC**: a JPEG's APP13 segment in a JPEG, the same Photoshop IRB in a PNG's ``Raw profile type iptc`` text
-  (:mod:`jpegplus.codecs.raw_profiles`) and a TIFF's Photoshop tag; other formats leave it out with a warning.
+  (:mod:`jpegplus.codecs.raw_profiles`) and a TIFF's Photoshop and IPTC-NAA tags; other formats leave it out
+  with a warning.
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ from jpegplus.codecs.raw_profiles import (
     iptc_irb,
     iptc_profile,
     iptc_segment,
+    irb_records,
     irb_segment,
     is_iptc_segment,
     profile_data,
@@ -479,6 +481,8 @@ def save_options(loaded: LoadedImage, pillow_format: str) -> dict[str, Any]:
             tags[XMP_TAG] = xmp
         if iptc:
             tags[PHOTOSHOP_TAG] = iptc
+            if records := irb_records(iptc):
+                tags[IPTC_NAA_TAG] = records  # where readers that know no Photoshop resources look
         options = {"exif": tags, "icc_profile": icc, "dpi": dpi}
     else:
         if exif or icc or xmp:

@@ -19,7 +19,7 @@ from jpegplus import metadata
 from jpegplus.codecs import exif, get_codec
 from jpegplus.codecs.boxes import UUID_BOX, box
 from jpegplus.codecs.jp2meta import IPTC_UUID, read_metadata
-from jpegplus.codecs.raw_profiles import RAW_IPTC_KEY, iptc_segment
+from jpegplus.codecs.raw_profiles import RAW_IPTC_KEY, iptc_segment, irb_records, records_irb
 from jpegplus.io import LoadedImage, encode_picture, load_image
 from jpegplus.pipeline import decompress_image, enhance_image
 
@@ -322,9 +322,17 @@ def test_iptc_travels_into_png_as_its_raw_profile_text_and_back_into_a_jpeg_whol
         assert city.stdout.strip() == "Paris"
 
 
-def test_iptc_travels_into_tiff_as_its_photoshop_tag(photo: np.ndarray) -> None:
+def test_iptc_travels_into_tiff_as_its_photoshop_tag_and_iptc_naa_tag(photo: np.ndarray) -> None:
     tiff = Image.open(io.BytesIO(encode_picture(enhance_image(iptc_jpeg(photo)), ".tif")))
     assert bytes(tiff.tag_v2[metadata.PHOTOSHOP_TAG]) == IPTC_SEGMENT[4 + len(b"Photoshop 3.0\0") :]
+    assert tiff.tag_v2[metadata.IPTC_NAA_TAG] == b"\x1c\x02\x5a\x00\x05Paris"  # the IIM records alone
+
+
+def test_the_iptc_records_of_photoshop_resource_blocks_are_found_past_other_resources() -> None:
+    records = b"\x1c\x02\x5a\x00\x05Paris"
+    named = b"8BIM\x04\x0c\x03abc" + struct.pack(">I", 3) + b"xyz\0"  # a thumbnail-like resource, named, odd size
+    assert irb_records(named + records_irb(records)) == records
+    assert irb_records(named) is None and irb_records(b"not an IRB") is None
 
 
 def tiff_with_iptc(records: bytes) -> bytes:

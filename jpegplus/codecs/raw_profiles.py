@@ -57,6 +57,19 @@ def records_irb(records: bytes) -> bytes:
     return b"8BIM" + struct.pack(">HHI", IPTC_RESOURCE, 0, len(records)) + records + padding
 
 
+def irb_records(irb: bytes) -> bytes | None:
+    """The IPTC-IIM records of an IRB's IPTC resource, or ``None`` without one (or in a malformed IRB)."""
+    position = 0
+    while irb[position : position + 4] == b"8BIM" and position + 12 <= len(irb):
+        resource, name_length = struct.unpack_from(">HB", irb, position + 4)
+        size_at = position + 7 + name_length + (name_length + 1) % 2  # a Pascal name padded to an even length
+        (size,) = struct.unpack_from(">I", irb, size_at) if size_at + 4 <= len(irb) else (len(irb),)
+        if resource == IPTC_RESOURCE:
+            return irb[size_at + 4 : size_at + 4 + size] or None
+        position = size_at + 4 + size + size % 2
+    return None
+
+
 def iptc_segment(text: str) -> bytes | None:
     """The APP13 segment holding a ``Raw profile type iptc`` text's IRB; ``None`` when the text is not such a
     profile or the IRB is larger than one segment holds."""
