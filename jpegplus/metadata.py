@@ -11,8 +11,8 @@
   file holds after its picture (:mod:`jpegplus.codecs.jpeg.appended`: an MPO's further pictures, a motion
   photo's video) travels into JPEG outputs only, with a warning elsewhere.
 - **IPTC**: a JPEG's APP13 segment in a JPEG, the same Photoshop IRB in a PNG's ``Raw profile type iptc`` text
-  (:mod:`jpegplus.codecs.raw_profiles`) and a TIFF's Photoshop and IPTC-NAA tags; other formats leave it out
-  with a warning.
+  (:mod:`jpegplus.codecs.raw_profiles`), a TIFF's Photoshop and IPTC-NAA tags and a JP2's IPTC box; WebP and
+  AVIF leave it out with a warning.
 """
 
 from __future__ import annotations
@@ -120,6 +120,8 @@ class Carrier(Protocol):
     def text_keys(self) -> frozenset[str] | None: ...  # the text fields the format holds (None: any)
     @property
     def holds_jpeg_segments(self) -> bool: ...  # whether a JPEG's IPTC, extended XMP and appended data travel whole
+    @property
+    def holds_iptc(self) -> bool: ...  # whether IPTC travels as the format keeps it (JPEG, JPEG 2000)
 
 
 @dataclass(frozen=True)
@@ -133,6 +135,7 @@ class FileFormat:
     xmp_limit: int | None = None
     text_keys: frozenset[str] | None = None
     holds_jpeg_segments: bool = False
+    holds_iptc: bool = False  # PNG and TIFF get it through :func:`iptc_in_place` and :func:`save_options`
 
 
 PLAIN_FILE = FileFormat()
@@ -282,13 +285,18 @@ def note_left_out_segments(picture: Image.Image) -> None:
         log.warning("the JPEG's %s left out: no output carries them", ", ".join(dict.fromkeys(left)))
 
 
-def carried_segments(segments: tuple[bytes, ...] | None, held: bool) -> tuple[bytes, ...] | None:
-    """``segments`` where the format holds them, else ``None`` with a warning naming what is left out."""
-    if segments and not held:
-        names = sorted({_segment_name(f"APP{segment[1] - 0xE0}", segment[4:]) or "?" for segment in segments})
+def carried_segments(
+    segments: tuple[bytes, ...] | None, held: bool, *, iptc_held: bool = False
+) -> tuple[bytes, ...] | None:
+    """``segments`` where the format holds them (the IPTC one where it holds IPTC), the rest left out with a
+    warning naming them."""
+    if not segments or held:
+        return segments
+    kept = tuple(segment for segment in segments if iptc_held and is_iptc_segment(segment))
+    if left := [segment for segment in segments if segment not in kept]:
+        names = sorted({_segment_name(f"APP{segment[1] - 0xE0}", segment[4:]) or "?" for segment in left})
         log.warning("the output format has no place for the input's %s: left out", " and ".join(names))
-        return None
-    return segments
+    return kept or None
 
 
 def read_dpi(picture: Image.Image) -> tuple[float, float] | None:
@@ -396,7 +404,7 @@ def fit(loaded: LoadedImage, carrier: Carrier, *, strip: bool = False) -> Loaded
     xmp = None if strip else within_limit(turned.xmp, carrier.xmp_limit, "XMP")
     text, segments = (None, None) if strip else iptc_in_place(turned.text, turned.segments, carrier)
     text = carried_text(text, carrier.text_keys)
-    segments = carried_segments(segments, carrier.holds_jpeg_segments)
+    segments = carried_segments(segments, carrier.holds_jpeg_segments, iptc_held=carrier.holds_iptc)
     appended = _carried_appended(loaded, turned, carrier.holds_jpeg_segments, strip=strip)
     channels = 1 if turned.pixels.ndim == 2 and carrier.carries_gray else 3
     icc = _matching_icc(turned.icc, channels)
@@ -455,10 +463,7 @@ def save_options(loaded: LoadedImage, pillow_format: str) -> dict[str, Any]:
     exif, icc, xmp, dpi = loaded.exif, loaded.icc, loaded.xmp, loaded.dpi
     if dpi and pillow_format in DENSITY_IN_EXIF:
         exif = with_density(exif, dpi)
-    text = loaded.text or {}
-    iptc = iptc_irb(text[RAW_IPTC_KEY]) if pillow_format == "TIFF" and RAW_IPTC_KEY in text else None
-    if iptc:
-        text = {key: value for key, value in text.items() if key != RAW_IPTC_KEY}
+    iptc, text = _split_iptc(loaded.text or {}) if pillow_format == "TIFF" else (None, loaded.text or {})
     text = carried_text(text, FORMAT_TEXT_KEYS.get(pillow_format, frozenset())) or {}
     if pillow_format in ("JPEG", "WEBP", "AVIF"):
         options: dict[str, Any] = {
@@ -491,12 +496,23 @@ def save_options(loaded: LoadedImage, pillow_format: str) -> dict[str, Any]:
     return {key: value for key, value in options.items() if value}
 
 
+def _split_iptc(text: dict[str, str]) -> tuple[bytes | None, dict[str, str]]:
+    """The IRB of ``text``'s raw IPTC profile, for formats keeping IPTC in a field of their own (TIFF, JP2), and
+    the other fields (all of them when there is no readable profile)."""
+    irb = iptc_irb(text[RAW_IPTC_KEY]) if RAW_IPTC_KEY in text else None
+    return irb, {key: value for key, value in text.items() if key != RAW_IPTC_KEY} if irb else text
+
+
 def encode_with_metadata(picture: Image.Image, loaded: LoadedImage, pillow_format: str) -> bytes:
     """``picture`` encoded as ``pillow_format`` with ``loaded``'s metadata (JP2's boxes written here)."""
     buffer = io.BytesIO()
     if pillow_format == "JPEG2000":  # Pillow writes no metadata into JP2
         picture.save(buffer, pillow_format)
-        return write_metadata(buffer.getvalue(), exif=loaded.exif, icc=loaded.icc, xmp=loaded.xmp, dpi=loaded.dpi)
+        irb, text = _split_iptc(loaded.text or {})
+        carried_text(text, frozenset())  # JP2 holds no text field: a warning names them
+        records = irb_records(irb) if irb else None
+        exif, icc, xmp, dpi = loaded.exif, loaded.icc, loaded.xmp, loaded.dpi
+        return write_metadata(buffer.getvalue(), exif=exif, icc=icc, xmp=xmp, dpi=dpi, iptc=records)
     picture.save(buffer, pillow_format, **save_options(loaded, pillow_format))
     return buffer.getvalue()
 

@@ -5,6 +5,7 @@ import logging
 import shutil
 import struct
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 
 import cv2
@@ -379,6 +380,17 @@ def test_a_gifs_xmp_travels(photo: np.ndarray) -> None:
     gif = buffer.getvalue()[:-1] + b"\x21\xff\x0bXMP DataXMP" + packet + trailer + b";"
     assert load_image(gif).xmp == packet and load_image(gif).text == {"Comment": "scanned"}
     assert Image.open(io.BytesIO(jpegplus.compress(gif, codec="jpeg", quality=60))).info["xmp"] == packet
+
+
+def test_iptc_travels_into_jpeg_2000_as_exiftools_iptc_box(photo: np.ndarray, caplog: pytest.LogCaptureFixture) -> None:
+    source = iptc_jpeg(photo)
+    source = source[:2] + EXTENDED_XMP_SEGMENT + source[2:]
+    with caplog.at_level(logging.WARNING):
+        jp2 = jpegplus.compress(source, codec="jpeg2000", quality=60)
+    assert "no place for the input's extended XMP: left out" in caplog.text and "IPTC" not in caplog.text
+    assert read_metadata(jp2)["iptc"] == b"\x1c\x02\x5a\x00\x05Paris" and load_image(jp2).segments == (IPTC_SEGMENT,)
+    written = encode_picture(replace(load_image(source), text={"Comment": "c"}), ".jp2")
+    assert read_metadata(written)["iptc"] == b"\x1c\x02\x5a\x00\x05Paris" and "Comment left out" in caplog.text
 
 
 def raw_profile(kind: str, data: bytes) -> str:

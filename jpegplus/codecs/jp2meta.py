@@ -1,7 +1,7 @@
-"""ICC, EXIF, XMP and the pixel density inside JP2 files, the boxes Pillow's JPEG 2000 plugin does not write.
+"""ICC, EXIF, XMP, IPTC and the pixel density inside JP2 files, the boxes Pillow's JPEG 2000 plugin does not write.
 
 The ICC profile replaces the enumerated colour space in the header's ``colr`` box (method 2,
-restricted ICC); EXIF and XMP ride in top-level ``uuid`` boxes after the header, with the UUIDs
+restricted ICC); EXIF, XMP and IPTC ride in top-level ``uuid`` boxes after the header, with the UUIDs
 ExifTool and Adobe's XMP specification use, so other tools find them. The density is the header's capture
 resolution (``res `` holding ``resc``, which Pillow reads back as ``dpi``).
 """
@@ -31,9 +31,11 @@ def write_metadata(
     icc: bytes | None,
     xmp: bytes | None,
     dpi: tuple[float, float] | None = None,
+    iptc: bytes | None = None,
 ) -> bytes:
-    """A JP2 file with ``icc`` and ``dpi`` in its header and ``exif`` and ``xmp`` boxes after it."""
-    if not (exif or icc or xmp or dpi):
+    """A JP2 file with ``icc`` and ``dpi`` in its header and ``exif``, ``xmp`` and ``iptc`` (IPTC-IIM records)
+    boxes after it."""
+    if not (exif or icc or xmp or dpi or iptc):
         return data
     out = []
     for kind, body in read_boxes(data):
@@ -46,6 +48,8 @@ def write_metadata(
             out.append(box(UUID_BOX, EXIF_UUID + exif.removeprefix(EXIF_PREFIX)))
         if xmp:
             out.append(box(UUID_BOX, XMP_UUID + xmp))
+        if iptc:
+            out.append(box(UUID_BOX, IPTC_UUID + iptc))
     return b"".join(out)
 
 

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import numpy as np
 from PIL import Image
 
 from jpegplus.codecs.boxes import BoxPayloadCodec
 from jpegplus.codecs.jp2meta import write_metadata
+from jpegplus.codecs.raw_profiles import irb_records, segments_irb
 from jpegplus.codecs.registry import CodecName, register_codec
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack  # typing's own from Python 3.11
+
+    from jpegplus.codecs.registry import CarriedMetadata
 
 LOWEST_RATE_RATIO = 300.0
 """Compression ratio of quality 1: about 0.08 bpp for 24-bit RGB, below the 0.1 bpp of low-rate benchmarks."""
@@ -46,6 +53,7 @@ class Jpeg2000Codec(BoxPayloadCodec):
 
     extension = ".jp2"
     pillow_format = "JPEG2000"
+    holds_iptc = True
 
     def save_options(self, quality: int, mode: str) -> dict[str, Any]:
         return {
@@ -55,6 +63,19 @@ class Jpeg2000Codec(BoxPayloadCodec):
             "mct": 1 if mode in ("RGB", "RGBA") else 0,
             "no_jp2": False,
         }
+
+    def encode(
+        self,
+        image: np.ndarray,
+        quality: int,
+        *,
+        alpha: np.ndarray | None = None,
+        **metadata: Unpack[CarriedMetadata],
+    ) -> bytes:
+        """:meth:`PillowCodec.encode`, then the IPTC records of the image's IPTC segment in ExifTool's box."""
+        data = super().encode(image, quality, alpha=alpha, **metadata)
+        records = irb_records(segments_irb(metadata.get("segments") or ()))
+        return write_metadata(data, exif=None, icc=None, xmp=None, iptc=records) if records else data
 
     def save(
         self, picture: Image.Image, options: dict[str, Any], *, exif: bytes | None, icc: bytes | None, xmp: bytes | None

@@ -54,6 +54,7 @@ class PillowCodec:
     xmp_limit: int | None = None  # the same for XMP
     text_keys: frozenset[str] | None = frozenset()  # the text fields the format holds (None: any)
     holds_jpeg_segments = False  # True (JPEG): a JPEG's IPTC and extended XMP segments and appended data travel whole
+    holds_iptc = False  # True (JPEG, JPEG 2000): IPTC travels
     enhanceable = False  # see :class:`~jpegplus.codecs.Codec`
 
     def save_options(self, quality: int, mode: str) -> dict[str, Any]:

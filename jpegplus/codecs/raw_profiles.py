@@ -33,10 +33,14 @@ def profile_data(text: str) -> bytes | None:
     return data if data and length == len(data) else None
 
 
+def segments_irb(segments: tuple[bytes, ...]) -> bytes:
+    """The IRB that ``segments``' APP13 segments (whole, marker included) hold, empty without any."""
+    return b"".join(segment[4 + len(PHOTOSHOP) :] for segment in segments if is_iptc_segment(segment))
+
+
 def iptc_profile(segments: tuple[bytes, ...]) -> str | None:
-    """The raw-profile text of the IRB that ``segments``' APP13 segments (whole, marker included) hold; ``None``
-    without any."""
-    irb = b"".join(segment[4 + len(PHOTOSHOP) :] for segment in segments if is_iptc_segment(segment))
+    """The raw-profile text of the IRB that ``segments``' APP13 segments hold; ``None`` without any."""
+    irb = segments_irb(segments)
     if not irb:
         return None
     digits = irb.hex()

@@ -56,6 +56,7 @@ class Codec(Protocol):
     xmp_limit: int | None
     text_keys: frozenset[str] | None  # the text fields the format holds (None: any)
     holds_jpeg_segments: bool  # whether a JPEG's IPTC and extended XMP segments and appended data travel whole (JPEG)
+    holds_iptc: bool  # whether IPTC travels (JPEG's APP13 segment, JPEG 2000's IPTC box)
     enhanceable: bool  # plain files of the codec carry what :func:`jpegplus.enhance` restores them from
 
     def encode(

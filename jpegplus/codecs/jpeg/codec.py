@@ -75,6 +75,7 @@ class JpegCodec(PillowCodec):
     xmp_limit = SEGMENT_BODY_LIMIT - len(XMP_HEADER)
     text_keys = frozenset({COMMENT})  # a COM segment
     holds_jpeg_segments = True
+    holds_iptc = True
     enhanceable = True
     restoration = False  # whether this instance writes the restoration tables (:meth:`for_restoration`)
     trellis = False  # whether it chooses their coefficients by mozjpeg's trellis
