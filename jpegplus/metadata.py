@@ -415,9 +415,10 @@ def iptc_in_place(
     text: dict[str, str] | None, segments: tuple[bytes, ...] | None, carrier: Carrier
 ) -> tuple[dict[str, str] | None, tuple[bytes, ...] | None]:
     """``text`` and ``segments`` with IPTC where ``carrier``'s format keeps it: a PNG's raw-profile text field
-    becomes an APP13 segment in a JPEG, a JPEG's APP13 segments that text field in a format holding any text."""
+    becomes an APP13 segment where IPTC travels (JPEG, JPEG 2000), a JPEG's APP13 segments that text field in a
+    format holding any text."""
     raw = (text or {}).get(RAW_IPTC_KEY)
-    if carrier.holds_jpeg_segments and raw and (segment := iptc_segment(raw)):
+    if carrier.holds_iptc and raw and (segment := iptc_segment(raw)):
         rest = {key: value for key, value in (text or {}).items() if key != RAW_IPTC_KEY}
         return rest or None, (*(segments or ()), segment)
     if carrier.text_keys is None and segments and (profile := iptc_profile(segments)):

@@ -391,6 +391,8 @@ def test_iptc_travels_into_jpeg_2000_as_exiftools_iptc_box(photo: np.ndarray, ca
     assert read_metadata(jp2)["iptc"] == b"\x1c\x02\x5a\x00\x05Paris" and load_image(jp2).segments == (IPTC_SEGMENT,)
     written = encode_picture(replace(load_image(source), text={"Comment": "c"}), ".jp2")
     assert read_metadata(written)["iptc"] == b"\x1c\x02\x5a\x00\x05Paris" and "Comment left out" in caplog.text
+    png = encode_picture(enhance_image(source), ".png")  # IPTC as the PNG's raw-profile text
+    assert read_metadata(jpegplus.compress(png, codec="jpeg2000", quality=60))["iptc"] == b"\x1c\x02\x5a\x00\x05Paris"
 
 
 def raw_profile(kind: str, data: bytes) -> str:
