@@ -65,12 +65,7 @@ class Jpeg2000Codec(BoxPayloadCodec):
         }
 
     def encode(
-        self,
-        image: np.ndarray,
-        quality: int,
-        *,
-        alpha: np.ndarray | None = None,
-        **metadata: Unpack[CarriedMetadata],
+        self, image: np.ndarray, quality: int, *, alpha: np.ndarray | None = None, **metadata: Unpack[CarriedMetadata]
     ) -> bytes:
         """:meth:`PillowCodec.encode`, then the IPTC records of the image's IPTC segment in ExifTool's box."""
         data = super().encode(image, quality, alpha=alpha, **metadata)
