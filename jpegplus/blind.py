@@ -27,6 +27,8 @@ HIGH_FREQUENCIES = np.array([u * BLOCK + v for u in range(BLOCK) for v in range(
 GRID_CONTRAST = 0.85  # the grid is found when its offset's high frequencies are this much quieter than the median
 LATTICE_COHERENCE = 0.5  # least mean phase coherence of the low frequencies on the chosen quality's steps
 LEAST_LEVELS = 64  # coefficients off zero a frequency needs before its lattice counts
+# the frequencies in natural order, and transposed ((u, v) read as (v, u)): the blocks of a quarter-turned JPEG
+ORIENTATIONS = (np.arange(BLOCK * BLOCK), np.array([v * BLOCK + u for u in range(BLOCK) for v in range(BLOCK)]))
 
 
 @dataclass(frozen=True)
@@ -88,7 +90,22 @@ def _central_window(luma: np.ndarray) -> np.ndarray:
 
 
 def _quality_on_lattice(spectrum: np.ndarray) -> int | None:
-    """The lowest libjpeg quality whose luma steps the low frequencies sit on, or ``None``."""
+    """The lowest libjpeg quality whose luma steps the low frequencies sit on, or ``None``. The steps are tried as
+    the file holds them and transposed: pixels of a JPEG turned a quarter (shown upright by its EXIF orientation,
+    a portrait photo) hold each block's coefficients transposed, and libjpeg's table is not symmetric."""
+    scores = max(
+        (_lattice_scores(spectrum[:, order]) for order in ORIENTATIONS), key=lambda s: max(s.values(), default=0)
+    )
+    if not scores:
+        return None
+    best = max(scores.values())
+    if best < LATTICE_COHERENCE:
+        return None
+    return min(q for q, score in scores.items() if score >= 0.9 * best)
+
+
+def _lattice_scores(spectrum: np.ndarray) -> dict[int, float]:
+    """Each libjpeg quality's mean phase coherence of the low frequencies on its luma steps, where measurable."""
 
     @functools.cache  # qualities share many steps: measure each once
     def coherence(frequency: int, step: float) -> float:
@@ -101,9 +118,4 @@ def _quality_on_lattice(spectrum: np.ndarray) -> int | None:
         measured = [c for c in coherences if not np.isnan(c)]
         if measured:
             scores[quality] = float(np.mean(measured))
-    if not scores:
-        return None
-    best = max(scores.values())
-    if best < LATTICE_COHERENCE:
-        return None
-    return min(q for q, score in scores.items() if score >= 0.9 * best)
+    return scores

@@ -119,13 +119,27 @@ def load_image(source: ImageSource, *, max_pixels: int | None = None) -> LoadedI
     if isinstance(source, np.ndarray):
         loaded = from_array(check_pixels(source))
     elif isinstance(source, Image.Image):
-        loaded = from_picture(source, data)
+        loaded = from_picture(check_open(source), data)
     else:
         msg = f"unsupported image type {type(source).__name__}: pass a uint8 array, a PIL image, a path or bytes"
         raise InvalidInputError(msg)
     if max_pixels is not None:
         check_pixel_count(loaded.pixels.shape[1], loaded.pixels.shape[0], max_pixels, "the image")
     return loaded
+
+
+def check_open(picture: Image.Image) -> Image.Image:
+    """``picture``, loaded; a one-line error when it was closed (or the file it reads from was) or cannot load."""
+    try:
+        picture.load()
+        _ = picture.im.size  # a closed image's core raises here
+    except (AssertionError, ValueError):  # Pillow's ways of saying its file or its pixels are gone
+        msg = "the PIL image is closed (or the file it reads from is): open it again, or pass the file's path"
+        raise InvalidInputError(msg) from None
+    except OSError as error:
+        msg = f"cannot read the PIL image's pixels: {error}"
+        raise InvalidInputError(msg) from None
+    return picture
 
 
 def from_array(planes: np.ndarray) -> LoadedImage:

@@ -331,7 +331,8 @@ def enhance_image(
         condition = condition_from_quality(estimate.quality)
     else:
         log.info("no JPEG trace in the pixels: returned unchanged (pass strength to filter anyway)")
-        return decoded
+        # a copy: never the caller's own array, nor Pillow's read-only view
+        return replace(decoded, pixels=decoded.pixels.copy())
     spec = _enhancer(None, condition, gray=decoded.pixels.ndim == 2)
     restored = _restore_enhance(decoded.pixels, spec, condition, estimate.offset, target, passes=passes)
     return replace(decoded, pixels=restored)

@@ -5,6 +5,7 @@ import pytest
 from PIL import Image
 from skimage import data
 
+import jpegplus
 from conftest import jpeg_bytes
 from jpegplus.blind import BlindEstimate, estimate
 from jpegplus.codecs import get_codec
@@ -33,6 +34,16 @@ def test_grid_of_an_image_larger_than_the_measured_window(offset: tuple[int, int
     decoded = get_codec("jpeg").decode(jpeg_bytes(large, 20))
     found = estimate(decoded[(8 - offset[0]) % 8 :, (8 - offset[1]) % 8 :])
     assert found == BlindEstimate(20, offset)
+
+
+@pytest.mark.parametrize("turns", [1, 3])
+def test_pixels_of_a_jpeg_turned_a_quarter_read_back_and_are_enhanced(scene: np.ndarray, turns: int) -> None:
+    """A portrait photo shown upright by its EXIF orientation: each block's coefficients are transposed."""
+    turned = np.ascontiguousarray(np.rot90(get_codec("jpeg").decode(jpeg_bytes(scene, 30)), turns))
+    assert estimate(turned).quality in (29, 30, 31)
+    reference = np.rot90(scene, turns).astype(float)
+    enhanced = jpegplus.enhance(turned)
+    assert np.abs(enhanced - reference).mean() < 0.9 * np.abs(turned - reference).mean()  # measured 0.80
 
 
 def test_gray_pixels(scene: np.ndarray) -> None:

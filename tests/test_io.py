@@ -98,6 +98,27 @@ def test_16_bit_gray_is_rounded_to_8_bits_with_a_warning(
     assert np.array_equal(loaded.pixels, gray_photo) and "reduced to 8" in caplog.text
 
 
+def test_a_16_bit_gray_pngs_transparency_key_becomes_alpha(gray_photo: np.ndarray) -> None:
+    buffer = io.BytesIO()
+    Image.fromarray(gray_photo.astype(np.uint16) * 257).save(buffer, "PNG", transparency=257 * int(gray_photo[0, 0]))
+    loaded = load_image(buffer.getvalue())  # Pillow mode I;16 with a 16-bit tRNS key
+    keyed = gray_photo == gray_photo[0, 0]
+    assert loaded.alpha is not None and np.array_equal(loaded.alpha == 0, keyed) and loaded.alpha[~keyed].min() == 255
+
+
+def test_a_closed_pil_image_gets_a_one_line_error(tmp_path: Path, photo: np.ndarray) -> None:
+    path = tmp_path / "photo.png"
+    Image.fromarray(photo).save(path)
+    with Image.open(path) as lazy:  # never loaded: its file is closed when the block ends
+        pass
+    loaded = Image.open(path)
+    loaded.load()
+    loaded.close()
+    for picture in (lazy, loaded):
+        with pytest.raises(InvalidInputError, match="the PIL image is closed"):
+            load_image(picture)
+
+
 def test_8_bit_input_gives_no_warning(photo: np.ndarray, caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.WARNING):
         load_image(encoded(Image.fromarray(photo), "PNG"))

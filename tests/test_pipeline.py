@@ -358,7 +358,8 @@ def test_enhance_takes_pixels_whose_file_is_gone(photo: np.ndarray) -> None:
 
 def test_enhance_leaves_pixels_without_a_jpeg_trace_unchanged() -> None:
     clean = np.asarray(Image.fromarray(skimage_data.astronaut()).reduce(4))  # averaged: no 8x8 lattice left
-    assert np.array_equal(jpegplus.enhance(clean), clean)
+    unchanged = jpegplus.enhance(clean)
+    assert np.array_equal(unchanged, clean) and unchanged is not clean and unchanged.flags.writeable  # a copy
     webp = get_codec("webp").encode(clean, 50)
     assert np.array_equal(jpegplus.enhance(webp), get_codec("webp").decode(webp))
     assert not np.array_equal(jpegplus.enhance(clean, strength=20), clean)  # asked for: filtered anyway

@@ -319,7 +319,7 @@ def to_display_colours(picture: Image.Image) -> tuple[Image.Image, bytes | None]
 def to_planes(picture: Image.Image) -> tuple[np.ndarray, np.ndarray | None]:
     """A loaded Pillow image as uint8 colour (RGB, or gray for gray modes) and alpha planes.
 
-    Palettes are expanded and transparency keys (tRNS) become alpha. The alpha plane is ``None``
+    Palettes are expanded and transparency keys (tRNS, a 16-bit gray one too) become alpha. The alpha plane is ``None``
     when the image is opaque (no alpha, or alpha 255 everywhere). 16-bit gray is reduced to 8 bits
     (rounded) with a warning (Pillow's mode ``I`` only from a 16-bit PGM, which it scales so); 32-bit
     floating point and integer are refused.
@@ -336,7 +336,11 @@ def to_planes(picture: Image.Image) -> tuple[np.ndarray, np.ndarray | None]:
     gray = picture.mode in GRAY_MODES
     if picture.mode in SIXTEEN_BIT_MODES:
         log.warning(REDUCED_TO_8_BITS)
-        return (np.asarray(picture, dtype=np.float64) / 257.0).round().clip(0, 255).astype(np.uint8), None
+        values = np.asarray(picture)
+        key = picture.info.get("transparency")  # a 16-bit gray PNG's tRNS: the one transparent value
+        transparent = values == key if isinstance(key, int) else np.zeros(values.shape, bool)
+        alpha = np.where(transparent, 0, 255).astype(np.uint8) if transparent.any() else None
+        return (values.astype(np.float64) / 257.0).round().clip(0, 255).astype(np.uint8), alpha
     if picture.has_transparency_data:
         planes = np.asarray(picture.convert("LA" if gray else "RGBA"))
         colour, alpha = (planes[:, :, 0] if gray else planes[:, :, :3]), planes[:, :, -1]
