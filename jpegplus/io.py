@@ -94,6 +94,9 @@ def read_encoded(source: object) -> bytes:
     if isinstance(source, (bytes, bytearray, memoryview)):
         return bytes(source)
     if isinstance(source, (str, os.PathLike)):
+        if not os.fspath(source):  # Path("") is the current folder
+            msg = "an empty path names no file"
+            raise InvalidInputError(msg)
         return read_file(Path(source))
     if hasattr(source, "read"):
         try:

@@ -301,7 +301,7 @@ def enhance_image(
 ) -> LoadedImage:
     """:func:`enhance` as colour and alpha planes, keeping the input's EXIF, ICC profile and XMP."""
     passes = check_passes(passes)
-    override = None if strength is None else condition_from_quality(check_quality(strength))
+    override = None if strength is None else condition_from_quality(check_quality(strength, "strength"))
     limit = check_positive_int(max_pixels, "max_pixels")
     target = resolve_device(device)
     data = read_encoded(image) if is_encoded(image) else None

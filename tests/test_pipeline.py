@@ -127,6 +127,13 @@ def test_bad_options(kwargs: dict, message: str, photo: np.ndarray) -> None:
         jpegplus.compress(photo, **kwargs)
 
 
+def test_errors_name_the_keyword_and_an_empty_path(photo: np.ndarray) -> None:
+    with pytest.raises(InvalidOptionError, match="^strength must be an integer from 1 to 100, got 0"):
+        jpegplus.enhance(photo, strength=0)
+    with pytest.raises(InvalidInputError, match="an empty path names no file"):
+        jpegplus.compress("")  # not the current folder
+
+
 @pytest.mark.parametrize(
     "call",
     [

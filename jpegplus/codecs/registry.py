@@ -159,9 +159,9 @@ def get_codec(name: str) -> Codec:
     return _REGISTRY[key]
 
 
-def check_quality(quality: int) -> int:
-    """Validate a 1–100 codec quality."""
+def check_quality(quality: int, name: str = "quality") -> int:
+    """Validate a 1–100 codec quality (the keyword ``name`` gave it)."""
     if isinstance(quality, bool) or not isinstance(quality, (int, np.integer)) or not 1 <= quality <= 100:
-        msg = f"quality must be an integer from 1 to 100, got {quality!r}"
+        msg = f"{name} must be an integer from 1 to 100, got {quality!r}"
         raise InvalidOptionError(msg)
     return int(quality)
