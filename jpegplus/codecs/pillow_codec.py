@@ -338,8 +338,9 @@ def to_planes(picture: Image.Image) -> tuple[np.ndarray, np.ndarray | None]:
         log.warning(REDUCED_TO_8_BITS)
         values = np.asarray(picture)
         key = picture.info.get("transparency")  # a 16-bit gray PNG's tRNS: the one transparent value
-        transparent = values == key if isinstance(key, int) else np.zeros(values.shape, bool)
-        alpha = np.where(transparent, 0, 255).astype(np.uint8) if transparent.any() else None
+        alpha = None
+        if isinstance(key, int) and (transparent := values == key).any():
+            alpha = np.where(transparent, 0, 255).astype(np.uint8)
         return (values.astype(np.float64) / 257.0).round().clip(0, 255).astype(np.uint8), alpha
     if picture.has_transparency_data:
         planes = np.asarray(picture.convert("LA" if gray else "RGBA"))
